@@ -1,0 +1,446 @@
+#!/usr/bin/env node
+// node/cli.js owns the command line: argument parsing, help text, colour, the exit-code table,
+// and turning the core's results and errors into output. It decides nothing about configs or
+// plans; that is the wasm core's job (reached through ./wasm.js). Results go to stdout;
+// diagnostics, warnings and errors go to stderr, errors prefixed `scenario-lab:`.
+//
+// Exit codes are decided in one place (EXIT below, used by main()) and we set
+// `process.exitCode` instead of calling `process.exit`, so pending output is flushed and any
+// `finally` blocks run.
+
+import { parseArgs, styleText } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { nodeStorage, readOnlyStorage } from './storage.js';
+
+const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 2 };
+const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
+const MODELS_TIMEOUT_MS = 10_000;
+
+const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+// ---------------------------------------------------------------------------------------------
+// Help. Hand-written, in the order: purpose, usage, options (defaults in parentheses),
+// environment, exit status, examples.
+
+const EXIT_TABLE = `EXIT STATUS:
+    0   success (the config is valid, warnings allowed; or the plan was printed)
+    1   failure (a file could not be read, or an internal error)
+    2   bad usage, or an invalid config`;
+
+const HELP = {
+  main: `scenario-lab ${PKG.version}
+Run multi-actor LLM scenario simulations as statistical batch experiments.
+
+USAGE:
+    scenario-lab <command> [options]
+
+COMMANDS:
+    validate <scenario-dir | batch-config>   check a scenario folder or a batch config
+    run <batch-config> --dry-run             plan a batch: variations, runs, cost, time
+    help [command]                           show this help, or a command's help
+
+OPTIONS:
+    -h, --help       show help (also after a command: scenario-lab run --help)
+    --version        print the version
+
+ENVIRONMENT:
+    NO_COLOR               disable colour (colour is on only when writing to a terminal)
+    OPENROUTER_API_KEY     used by 'run' to fetch current model prices from OpenRouter
+
+${EXIT_TABLE}
+
+EXAMPLES:
+    scenario-lab validate scenarios/quick-negotiation
+    scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+`,
+
+  validate: `scenario-lab validate
+Check a scenario folder or a batch config and report every problem at once: errors (which make
+the input invalid) and warnings (for example unknown keys in scenario and actor files). Each
+diagnostic names the file, line and column, what was expected and what was found. For a batch
+config, its base scenario is checked too.
+
+USAGE:
+    scenario-lab validate <scenario-dir | batch-config> [options]
+
+ARGUMENTS:
+    <scenario-dir>     a folder holding scenario.yaml
+    <batch-config>     a batch config file (YAML); relative paths inside it are resolved
+                       from the current directory first, then from the config's folder
+
+OUTPUT:
+    --json             print the validation report as one JSON document on stdout
+                       (diagnostics are still printed on stderr) (off)
+    -h, --help         show this help
+
+ENVIRONMENT:
+    NO_COLOR           disable colour (colour is on only when writing to a terminal)
+
+${EXIT_TABLE}
+
+EXAMPLES:
+    scenario-lab validate scenarios/quick-negotiation
+    scenario-lab validate experiments/quick-start/batch-config.yaml --json
+`,
+
+  run: `scenario-lab run
+Plan a batch experiment. With --dry-run it prints the experiment, its variations and what each
+changes, the total number of runs, parallelism, limits, a cost estimate as a range (low,
+expected, high), a time estimate and whether the budget allows it. A dry run writes nothing and
+sends no LLM request. (Running a batch for real is not built yet.)
+
+USAGE:
+    scenario-lab run <batch-config> --dry-run [options]
+
+RUN CONTROL:
+    --dry-run          plan only: print the plan, run nothing (required for now)
+
+MONEY:
+    --base-url URL     OpenAI-compatible API base to fetch model prices from
+                       (SCENARIO_LAB_BASE_URL, else ${DEFAULT_BASE_URL})
+
+OUTPUT:
+    --json             print the plan as one JSON document on stdout (off)
+    -h, --help         show this help
+
+ENVIRONMENT:
+    OPENROUTER_API_KEY     when set, GET <base-url>/models is fetched (10 s timeout) for current
+                           prices; on failure a warning is printed and the built-in price
+                           table is used. The key is sent only to the base URL, never printed.
+    SCENARIO_LAB_BASE_URL  the default for --base-url
+    NO_COLOR               disable colour (colour is on only when writing to a terminal)
+
+${EXIT_TABLE}
+
+EXAMPLES:
+    scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+    scenario-lab run experiments/model-comparison/batch-config.yaml --dry-run --json
+`,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options per command. `help` and `version` are accepted everywhere.
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+};
+const COMMANDS = {
+  validate: { ...COMMON, json: { type: 'boolean' } },
+  run: { ...COMMON, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'base-url': { type: 'string' } },
+  help: { ...COMMON },
+};
+
+/** A usage error: printed as one line plus a pointer to --help, exit 2. */
+class UsageError extends Error {
+  constructor(message, command) {
+    super(message);
+    this.command = command;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Colour, decided once: only on a terminal, never with NO_COLOR (any non-empty value, as
+// no-color.org says) or TERM=dumb, never with --json.
+
+function colorFor(stream, json) {
+  if (json) return false;
+  if (!stream.isTTY) return false;
+  if (process.env.NO_COLOR) return false;
+  if (process.env.TERM === 'dumb') return false;
+  return true;
+}
+
+function paint(format, text, stream, enabled) {
+  return enabled ? styleText(format, text, { stream }) : text;
+}
+
+const out = (text = '') => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const err = (text = '') => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Argument parsing.
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The closest candidate, if it is close enough to be a likely typo (a third of the length,
+ * at least 2 edits: catches `valdate`, `--dryrun`, `--jsn`; rejects unrelated words). */
+function suggest(word, candidates) {
+  let best = null;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function parse(argv) {
+  // First pass: find the command (the first positional) without knowing its options.
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  const command = first === -1 ? null : argv[first];
+  if (command !== null && !(command in COMMANDS)) {
+    const guess = suggest(command, Object.keys(COMMANDS));
+    throw new UsageError(
+      `unknown command '${command}'` + (guess ? `; did you mean '${guess}'?` : '') +
+        ` (commands: ${Object.keys(COMMANDS).join(', ')})`,
+    );
+  }
+  const options = command ? COMMANDS[command] : COMMON;
+  const args = command ? [...argv.slice(0, first), ...argv.slice(first + 1)] : argv;
+
+  // strict: false so that we, not parseArgs, word the message for an unknown flag.
+  const { values, positionals, tokens } = parseArgs({
+    args,
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const longNames = Object.keys(options);
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (!(t.name in options)) {
+      const flag = t.rawName;
+      const guess = suggest(t.name, longNames);
+      throw new UsageError(
+        `unknown option '${flag}'` + (guess ? `; did you mean '--${guess}'?` : ''),
+        command,
+      );
+    }
+    const type = options[t.name].type;
+    if (type === 'string' && (t.value === undefined || t.value === '')) {
+      throw new UsageError(`option '${t.rawName}' needs a value`, command);
+    }
+    if (type === 'boolean' && t.value !== undefined) {
+      throw new UsageError(`option '${t.rawName}' takes no value`, command);
+    }
+  }
+  return { command, values, positionals };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands.
+
+async function main(argv) {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    usageError(e);
+    return;
+  }
+  const { command, values, positionals } = parsed;
+
+  if (values.version) {
+    out(PKG.version);
+    return;
+  }
+  if (command === null || command === 'help') {
+    const topic = command === 'help' ? positionals[0] : undefined;
+    if (topic !== undefined && !(topic in HELP && topic !== 'main')) {
+      usageError(new UsageError(`no help for '${topic}' (commands: validate, run)`));
+      return;
+    }
+    if (command === null && !values.help) {
+      // No command at all: the help, but as a usage error.
+      err(HELP.main);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    out(HELP[topic ?? 'main']);
+    return;
+  }
+  if (values.help) {
+    out(HELP[command]);
+    return;
+  }
+
+  // The wasm is loaded only once there is work for it, so --help and usage errors stay instant
+  // and work even when the wasm is not built.
+  const api = () => loadApi();
+  try {
+    if (command === 'validate') await cmdValidate(api, values, positionals);
+    else if (command === 'run') await cmdRun(api, values, positionals);
+  } catch (e) {
+    if (e instanceof UsageError) usageError(e);
+    else reportError(e);
+  }
+}
+
+async function loadApi() {
+  try {
+    return await import('./wasm.js');
+  } catch (e) {
+    if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'ENOENT') {
+      const where = new URL('../pkg/', import.meta.url).pathname;
+      const error = new Error(`the wasm core is not built (${where} is missing or incomplete); run 'npm run build'`);
+      error.kind = 'storage';
+      throw error;
+    }
+    throw e;
+  }
+}
+
+async function cmdValidate(api, values, positionals) {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'validate needs a scenario folder or a batch config'
+        : `validate takes one path, got ${positionals.length}`,
+      'validate',
+    );
+  }
+  const [path] = positionals;
+  const json = Boolean(values.json);
+  const report = await (await api()).validate(path, nodeStorage());
+
+  printDiagnostics([...report.errors, ...report.warnings]);
+  if (json) {
+    out(JSON.stringify(report, jsonReplacer, 2));
+  } else {
+    const color = colorFor(process.stdout, json);
+    const what = report.kind === 'batch' ? 'batch config' : report.kind === 'scenario' ? 'scenario' : 'input';
+    const counts = `${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')}`;
+    out(
+      report.ok
+        ? `${paint('green', 'valid', process.stdout, color)} ${what}: ${path} (${counts})`
+        : `${paint('red', 'invalid', process.stdout, color)} ${what}: ${path} (${counts})`,
+    );
+  }
+  process.exitCode = report.ok ? EXIT.ok : EXIT.invalid;
+}
+
+async function cmdRun(api, values, positionals) {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0 ? 'run needs a batch config' : `run takes one batch config, got ${positionals.length}`,
+      'run',
+    );
+  }
+  if (!values['dry-run']) {
+    err('scenario-lab: running batches is not built yet (issue 4); use --dry-run to plan');
+    process.exitCode = EXIT.usage;
+    return;
+  }
+  const [path] = positionals;
+  const json = Boolean(values.json);
+  const base = (values['base-url'] ?? process.env.SCENARIO_LAB_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+
+  const options = {};
+  const key = process.env.OPENROUTER_API_KEY;
+  if (key) {
+    const models = await fetchModels(base, key);
+    if (models !== null) options.openrouterModels = models;
+  }
+
+  // A dry run gets a storage that refuses writes: "writes nothing" is enforced, not hoped for.
+  const storage = readOnlyStorage(nodeStorage());
+  const { planBatch, renderPlan } = await api();
+  const plan = await planBatch(path, storage, options);
+  if (json) {
+    out(JSON.stringify(plan, jsonReplacer, 2));
+  } else {
+    out(renderPlan(plan, { color: colorFor(process.stdout, json) }));
+  }
+  process.exitCode = EXIT.ok;
+}
+
+/** GET {base}/models, or null after one warning line. The key is never printed. */
+async function fetchModels(base, key) {
+  const url = `${base}/models`;
+  const redact = (s) => String(s).split(key).join('<key>');
+  try {
+    const res = await fetch(url, {
+      headers: { Authorization: `Bearer ${key}` },
+      signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
+    });
+    const body = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+    return body;
+  } catch (e) {
+    const why = e.name === 'TimeoutError' ? `no answer in ${MODELS_TIMEOUT_MS / 1000} s` : (e.cause?.message ?? e.message);
+    warn(redact(`warning: could not fetch model prices from ${url} (${why}); using the built-in price table`));
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting.
+
+function printDiagnostics(diagnostics) {
+  for (const d of diagnostics) err(d.text);
+}
+
+function warn(line) {
+  err(`scenario-lab: ${paint('yellow', line, process.stderr, colorFor(process.stderr, false))}`);
+}
+
+function usageError(e) {
+  const color = colorFor(process.stderr, false);
+  err(`scenario-lab: ${paint('red', 'error:', process.stderr, color)} ${e.message}`);
+  err(`Run 'scenario-lab ${e.command ? `${e.command} ` : ''}--help' for usage.`);
+  process.exitCode = EXIT.usage;
+}
+
+/** Errors thrown by the core carry a stable `kind`; anything else is a bug and shows its stack. */
+function reportError(e) {
+  const color = colorFor(process.stderr, false);
+  const label = paint('red', 'error:', process.stderr, color);
+  switch (e?.kind) {
+    case 'config_invalid': {
+      const diags = Array.isArray(e.diagnostics) ? e.diagnostics : [];
+      printDiagnostics(diags);
+      const n = diags.filter((d) => d.severity === 'error').length;
+      err(`scenario-lab: ${label} ${diags.length ? `invalid config (${plural(n, 'error')})` : e.message}`);
+      process.exitCode = EXIT.invalid;
+      return;
+    }
+    case 'storage':
+      err(`scenario-lab: ${label} ${e.message}`);
+      process.exitCode = EXIT.failure;
+      return;
+    case 'internal':
+      err(`scenario-lab: ${label} internal error (a bug in scenario-lab; please report it): ${e.message}`);
+      process.exitCode = EXIT.failure;
+      return;
+    default:
+      err(`scenario-lab: ${label} unexpected error (a bug in scenario-lab; please report it):`);
+      err(e?.stack ?? String(e));
+      process.exitCode = EXIT.failure;
+  }
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** JSON.stringify replacer for what serde-wasm-bindgen may produce: Maps become objects. */
+function jsonReplacer(_key, value) {
+  if (value instanceof Map) return Object.fromEntries(value);
+  return value;
+}
+
+// A closed pipe (`scenario-lab run ... | head`) ends the output quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exitCode ??= EXIT.ok;
+    else throw e;
+  });
+}
+
+await main(process.argv.slice(2));

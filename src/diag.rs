@@ -1,0 +1,277 @@
+//! Diagnostics: what is wrong with an input, where, and what would be right.
+//!
+//! Every problem found in a config becomes one [`Diagnostic`] naming the file, the line and
+//! column (where known), what was expected, what was found, and a "did you mean" for misspelt
+//! names. Loaders collect all of them and report every problem at once. Field checks never
+//! know their file or line: [`FileDiags`] adds those, the way ripgrep's parser adds a flag's name.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::yaml::Node;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The input cannot be used; nothing runs.
+    Error,
+    /// The input is used, but something in it is probably not what its author meant.
+    Warning,
+}
+
+/// One problem in one file. Serialised with a `text` field holding its [`Display`] form, so
+/// that hosts print exactly what the CLI prints.
+///
+/// [`Display`]: fmt::Display
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file, as the user named it (or as we resolved it).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// The dotted path of the key concerned (`variations[1].actor`), when there is one.
+    pub key: Option<String>,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// What would have been right.
+    pub expected: Option<String>,
+    /// What was there instead.
+    pub found: Option<String>,
+    /// A likely fix ("did you mean `budget_limit`?").
+    pub suggestion: Option<String>,
+    /// The text of the line, to quote under the message.
+    pub source_line: Option<String>,
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Diagnostic", 10)?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("file", &self.file)?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("column", &self.column)?;
+        st.serialize_field("key", &self.key)?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("expected", &self.expected)?;
+        st.serialize_field("found", &self.found)?;
+        st.serialize_field("suggestion", &self.suggestion)?;
+        st.serialize_field("text", &self.to_string())?;
+        st.end()
+    }
+}
+
+impl Diagnostic {
+    /// A problem with a whole file (no position).
+    pub fn file_level(severity: Severity, file: &str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            file: file.to_string(),
+            line: None,
+            column: None,
+            key: None,
+            message: message.into(),
+            expected: None,
+            found: None,
+            suggestion: None,
+            source_line: None,
+        }
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Sets what was expected.
+    pub fn expected(mut self, text: impl Into<String>) -> Self {
+        self.expected = Some(text.into());
+        self
+    }
+
+    /// Sets what was found.
+    pub fn found(mut self, text: impl Into<String>) -> Self {
+        self.found = Some(text.into());
+        self
+    }
+
+    /// Sets the suggestion.
+    pub fn suggest(mut self, text: impl Into<String>) -> Self {
+        self.suggestion = Some(text.into());
+        self
+    }
+
+    /// `file:line:column`, as far as known.
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// Quotes the line and points at the column, the way compilers do:
+    ///
+    /// ```text
+    /// error: unknown key `budget_limt` in the batch config
+    ///   --> experiments/x/batch-config.yaml:12:1
+    ///    |
+    /// 12 | budget_limt: 10
+    ///    | ^
+    ///    = expected: a batch config key (experiment_name, base_scenario, ...)
+    ///    = help: did you mean `budget_limit`?
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{label}: {}", self.message)?;
+        write!(f, "  --> {}", self.location())?;
+        if let (Some(line), Some(text)) = (self.line, &self.source_line) {
+            let num = line.to_string();
+            let pad = " ".repeat(num.len());
+            let col = self.column.unwrap_or(1).max(1) as usize;
+            write!(f, "\n{pad} |\n{num} | {text}\n{pad} | {}^", " ".repeat(col - 1))?;
+        }
+        let pad = " ".repeat(self.line.map_or(1, |l| l.to_string().len()));
+        if let Some(e) = &self.expected {
+            write!(f, "\n{pad} = expected: {e}")?;
+        }
+        if let Some(found) = &self.found {
+            write!(f, "\n{pad} = found: {found}")?;
+        }
+        if let Some(s) = &self.suggestion {
+            write!(f, "\n{pad} = help: {s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The diagnostics of one file being read: knows the file's name and text, so callers only
+/// say which node is wrong and how.
+pub struct FileDiags<'a> {
+    file: &'a str,
+    lines: Vec<&'a str>,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> FileDiags<'a> {
+    /// Collects into `out` the problems of `file`, whose text is `text`.
+    pub fn new(file: &'a str, text: &'a str, out: &'a mut Vec<Diagnostic>) -> Self {
+        FileDiags {
+            file,
+            lines: text.lines().collect(),
+            out,
+        }
+    }
+
+    /// The file's name.
+    pub fn file(&self) -> &str {
+        self.file
+    }
+
+    fn at(&self, severity: Severity, node: &Node, key: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            severity,
+            file: self.file.to_string(),
+            line: Some(node.line),
+            column: Some(node.col),
+            key: (!key.is_empty()).then(|| key.to_string()),
+            message,
+            expected: None,
+            found: None,
+            suggestion: None,
+            source_line: self
+                .lines
+                .get(node.line.saturating_sub(1) as usize)
+                .map(|l| l.to_string()),
+        }
+    }
+
+    /// Records an error at `node` and returns it for further detail.
+    pub fn error(&mut self, node: &Node, key: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = self.at(Severity::Error, node, key, message.into());
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// Records a warning at `node` and returns it for further detail.
+    pub fn warn(&mut self, node: &Node, key: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = self.at(Severity::Warning, node, key, message.into());
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// Records a problem with the whole file.
+    pub fn file_error(&mut self, message: impl Into<String>) -> &mut Diagnostic {
+        self.out
+            .push(Diagnostic::file_level(Severity::Error, self.file, message));
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+/// Sets a field on the diagnostic just recorded; lets a check read as one sentence.
+pub trait Detail {
+    /// What would have been right.
+    fn expected(&mut self, text: impl Into<String>) -> &mut Self;
+    /// What was there instead.
+    fn found(&mut self, text: impl Into<String>) -> &mut Self;
+    /// A likely fix.
+    fn help(&mut self, text: impl Into<String>) -> &mut Self;
+}
+
+impl Detail for Diagnostic {
+    fn expected(&mut self, text: impl Into<String>) -> &mut Self {
+        self.expected = Some(text.into());
+        self
+    }
+    fn found(&mut self, text: impl Into<String>) -> &mut Self {
+        self.found = Some(text.into());
+        self
+    }
+    fn help(&mut self, text: impl Into<String>) -> &mut Self {
+        self.suggestion = Some(text.into());
+        self
+    }
+}
+
+/// Describes a node for a `found:` line: its kind and, for short scalars, its text.
+pub fn describe(node: &Node) -> String {
+    match node.scalar_text() {
+        Some(text) if text.chars().count() <= 40 && !text.contains('\n') => {
+            format!("{} `{text}`", node.kind())
+        }
+        _ => node.kind().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_the_line_and_points_at_the_column() {
+        let text = "experiment_name: x\nbudget_limt: 10\n";
+        let doc = crate::yaml::parse(text).unwrap();
+        let key = &doc.entries()[1].0;
+        let mut out = Vec::new();
+        let mut diags = FileDiags::new("b.yaml", text, &mut out);
+        diags
+            .error(key, "budget_limt", "unknown key `budget_limt`")
+            .help("did you mean `budget_limit`?");
+        let shown = out[0].to_string();
+        assert_eq!(
+            shown,
+            "error: unknown key `budget_limt`\n  --> b.yaml:2:1\n  |\n2 | budget_limt: 10\n  | ^\n  = help: did you mean `budget_limit`?"
+        );
+    }
+}

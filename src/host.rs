@@ -1,0 +1,213 @@
+//! The host traits: the only way the core touches the world.
+//!
+//! The core decides; a host does. Storage, the network and time are traits so that the native
+//! tests drive the core with an in-memory store, a scripted LLM and a virtual clock (thousands of
+//! runs in milliseconds, no ports, no sleeps), while the wasm binding implements the same traits
+//! over Node's `fs`, the browser's OPFS, `fetch` and `setTimeout`.
+//!
+//! The traits use `async fn` and are used through generics, never `dyn`: the core runs on one
+//! thread (wasm has none), so nothing here needs `Send`.
+#![allow(async_fn_in_trait)]
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a storage operation failed. The message is the host's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError {
+    /// The path the operation was about.
+    pub path: String,
+    /// What the host said went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// Files by `/`-separated path. A relative path is relative to the host's root (the CLI's
+/// working directory, the page's origin-private folder); an absolute path is the host's to
+/// accept or refuse.
+pub trait Storage {
+    /// The text of a file, or `None` when there is no such file.
+    async fn read(&self, path: &str) -> Result<Option<String>, StorageError>;
+    /// Replaces a file as a whole, atomically: a reader sees the old text or the new, never a mix.
+    async fn write(&self, path: &str, text: &str) -> Result<(), StorageError>;
+    /// Appends to a file, creating it when missing.
+    async fn append(&self, path: &str, text: &str) -> Result<(), StorageError>;
+    /// The names (not paths) of the entries of a folder, sorted; `None` when it does not exist.
+    async fn list(&self, dir: &str) -> Result<Option<Vec<String>>, StorageError>;
+    /// Whether a file or folder exists at this path.
+    async fn exists(&self, path: &str) -> Result<bool, StorageError>;
+}
+
+/// A [`Storage`] held in memory: the native tests' store, and the page's scratch space.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    files: RefCell<BTreeMap<String, String>>,
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding these files, keyed by normalised path.
+    pub fn with_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let store = Self::new();
+        for (path, text) in files {
+            store.insert(path, text);
+        }
+        store
+    }
+
+    /// Puts a file in place at once (for setting up tests).
+    pub fn insert(&self, path: &str, text: &str) {
+        self.files
+            .borrow_mut()
+            .insert(crate::paths::normalize(path), text.to_string());
+    }
+
+    /// Every path held, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        self.files.borrow().keys().cloned().collect()
+    }
+}
+
+impl Storage for MemoryStorage {
+    async fn read(&self, path: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.files.borrow().get(&crate::paths::normalize(path)).cloned())
+    }
+
+    async fn write(&self, path: &str, text: &str) -> Result<(), StorageError> {
+        self.insert(path, text);
+        Ok(())
+    }
+
+    async fn append(&self, path: &str, text: &str) -> Result<(), StorageError> {
+        let mut files = self.files.borrow_mut();
+        files
+            .entry(crate::paths::normalize(path))
+            .or_default()
+            .push_str(text);
+        Ok(())
+    }
+
+    async fn list(&self, dir: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let dir = crate::paths::normalize(dir);
+        let prefix = if dir.is_empty() || dir == "." {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let files = self.files.borrow();
+        let mut names: Vec<String> = files
+            .keys()
+            .filter_map(|p| p.strip_prefix(&prefix))
+            .map(|rest| rest.split('/').next().unwrap_or(rest).to_string())
+            .collect();
+        names.dedup();
+        Ok(if names.is_empty() { None } else { Some(names) })
+    }
+
+    async fn exists(&self, path: &str) -> Result<bool, StorageError> {
+        let path = crate::paths::normalize(path);
+        let files = self.files.borrow();
+        let prefix = format!("{path}/");
+        Ok(files.contains_key(&path) || files.keys().any(|p| p.starts_with(&prefix)))
+    }
+}
+
+/// One chat message of an OpenAI-compatible request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+/// One OpenAI-compatible chat-completions request, as sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChatRequest {
+    /// The provider's model id (routing prefixes such as `ollama/` already stripped).
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<ChatMessage>,
+    /// Sampling temperature, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// The most completion tokens the provider may produce (and bill), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// A sampling seed, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Nucleus sampling, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+}
+
+/// Token counts and the provider's bill for one call.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// What the provider says it billed, in USD (OpenRouter's `usage.cost`), when it says.
+    pub cost: Option<f64>,
+}
+
+/// A chat-completions response, reduced to what the core reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResponse {
+    /// `choices[0].message.content`.
+    pub content: String,
+    /// `usage`, when present.
+    pub usage: Option<Usage>,
+    /// The provider's id of this generation, when present.
+    pub generation_id: Option<String>,
+}
+
+/// Why one request failed, typed so that retries and rate limits can be decided by the core.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LlmError {
+    /// The server answered with an error status. `retry_after` is its `Retry-After`, in seconds.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The response body (never holds the API key: the key is only in our request).
+        body: String,
+        /// `Retry-After`, in seconds, when given.
+        retry_after: Option<f64>,
+    },
+    /// No answer within the per-call time limit.
+    Timeout,
+    /// The connection failed or was dropped.
+    Network(String),
+    /// A 2xx answer that is not a chat completion.
+    InvalidResponse(String),
+}
+
+/// The network: one chat-completions request to one endpoint.
+pub trait Llm {
+    /// Sends one request to `base_url` (`{base_url}/chat/completions`) and waits for its answer.
+    async fn complete(&self, base_url: &str, request: &ChatRequest)
+        -> Result<ChatResponse, LlmError>;
+}
+
+/// Time: milliseconds since some fixed origin, and a way to wait.
+pub trait Clock {
+    /// Milliseconds since the clock's origin; never goes backwards.
+    fn now_ms(&self) -> f64;
+    /// Resolves after `ms` milliseconds of this clock's time.
+    async fn sleep(&self, ms: f64);
+}

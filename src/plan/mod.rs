@@ -1,0 +1,309 @@
+//! Planning a batch (`--dry-run`): what will run, what it may cost, how long it may take, and
+//! whether the budget allows it. A plan is computed from a loaded [`BatchConfig`] and a
+//! [`PriceBook`]; it writes nothing and sends nothing.
+
+pub mod estimate;
+mod render;
+pub mod variations;
+
+pub use estimate::{estimate_run, Range, Role, RunEstimate};
+pub use render::render;
+pub use variations::{run_id, Variation, VariationSpace};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::BatchConfig;
+use crate::pricing::{Price, PriceBook};
+
+/// Variations estimated one by one; a larger space is estimated from an even sample of this
+/// many (and says so).
+pub const EXACT_LIMIT: u64 = 20_000;
+
+/// Variations listed in a plan (all are counted and estimated).
+pub const LISTED_LIMIT: u64 = 200;
+
+/// One listed variation, with its own estimate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlannedVariation {
+    /// The variation.
+    #[serde(flatten)]
+    pub variation: Variation,
+    /// Its first and last run ids.
+    pub run_ids: (String, String),
+    /// USD per run, when every price is known.
+    pub cost_per_run: Option<Range>,
+    /// Calls per run (expected).
+    pub calls_per_run: f64,
+}
+
+/// A model the batch will call, and its price.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelUse {
+    /// The model id.
+    pub model: String,
+    /// Its price, when known.
+    pub price: Option<Price>,
+}
+
+/// Whether the budget covers the plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BudgetVerdict {
+    /// `no_budget`, `unknown`, `fits`, `tight` or `short`.
+    pub status: String,
+    /// One sentence.
+    pub message: String,
+    /// About how many runs the budget pays for at the expected cost, when known.
+    pub runs_affordable: Option<u64>,
+}
+
+/// The plan of a batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// Experiment name.
+    pub experiment_name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// The config file.
+    pub config_path: String,
+    /// The scenario folder.
+    pub scenario_dir: String,
+    /// The scenario's name.
+    pub scenario_name: String,
+    /// The scenario's actors: (short_name, model).
+    pub actors: Vec<(String, String)>,
+    /// Turns of the base scenario.
+    pub turns: u32,
+    /// Where results go.
+    pub output_dir: String,
+    /// The dimensions.
+    pub dimensions: Vec<crate::config::Dimension>,
+    /// Number of variations.
+    pub variation_count: u64,
+    /// Runs per variation.
+    pub runs_per_variation: u32,
+    /// Variations × runs.
+    pub total_runs: u64,
+    /// Runs at once.
+    pub max_parallel: u32,
+    /// Seconds per run allowed.
+    pub timeout_per_run: f64,
+    /// Batch budget, USD.
+    pub budget_limit: Option<f64>,
+    /// Run budget, USD.
+    pub cost_per_run_limit: Option<f64>,
+    /// The first variations, with their estimates.
+    pub variations: Vec<PlannedVariation>,
+    /// Whether `variations` lists them all.
+    pub variations_listed_all: bool,
+    /// How many variations the estimate was computed from.
+    pub variations_estimated: u64,
+    /// Calls of an average run, by role.
+    pub calls_per_run: estimate::Calls,
+    /// USD of an average run, when every price is known.
+    pub cost_per_run: Option<Range>,
+    /// USD of the whole batch, when every price is known.
+    pub cost_total: Option<Range>,
+    /// USD of an average run by role (known prices only).
+    pub cost_by_role: Vec<(Role, Range)>,
+    /// Every model the batch calls, with its price.
+    pub models: Vec<ModelUse>,
+    /// Models with no known price.
+    pub unknown_price_models: Vec<String>,
+    /// Seconds of an average run.
+    pub seconds_per_run: f64,
+    /// Seconds of the batch at `max_parallel`.
+    pub seconds_total: f64,
+    /// The budget verdict.
+    pub budget: BudgetVerdict,
+    /// Things worth knowing before running.
+    pub notes: Vec<String>,
+    /// The command that runs it.
+    pub command: String,
+}
+
+/// Plans a loaded batch.
+pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
+    let space = VariationSpace::new(&config.variations);
+    let count = space.count();
+    let runs = config.runs_per_variation as u64;
+    let total_runs = count.saturating_mul(runs);
+    let step = count.div_ceil(EXACT_LIMIT).max(1);
+    let mut sum_cost = Range::default();
+    let mut sum_calls = estimate::Calls::default();
+    let mut sum_by_role: Vec<(Role, Range)> = Vec::new();
+    let mut sum_seconds = 0.0;
+    let mut unknown: Vec<String> = Vec::new();
+    let mut models: Vec<String> = Vec::new();
+    let mut estimated = 0u64;
+    let mut notes = Vec::new();
+    let mut index = 0;
+    while index < count {
+        let v = space.get(index);
+        index += step;
+        let scenario = match variations::apply(&config.scenario, &v.modifications) {
+            Ok(s) => s,
+            Err(e) => {
+                notes.push(format!("variation {} cannot be applied: {e}", v.variation_id));
+                continue;
+            }
+        };
+        let e = estimate_run(&scenario, book);
+        for m in scenario.models() {
+            if !models.contains(&m) {
+                models.push(m);
+            }
+        }
+        for m in &e.unknown_price_models {
+            if !unknown.contains(m) {
+                unknown.push(m.clone());
+            }
+        }
+        if let Some(c) = e.cost {
+            add(&mut sum_cost, c);
+        }
+        for r in estimate::ROLES {
+            add(sum_calls_slot(&mut sum_calls, r), e.calls.get(r));
+        }
+        for (role, r) in &e.cost_by_role {
+            match sum_by_role.iter_mut().find(|(x, _)| x == role) {
+                Some((_, acc)) => add(acc, *r),
+                None => sum_by_role.push((*role, *r)),
+            }
+        }
+        sum_seconds += e.seconds;
+        estimated += 1;
+    }
+    let listed: Vec<PlannedVariation> = space
+        .first(LISTED_LIMIT)
+        .map(|v| {
+            let e = variations::apply(&config.scenario, &v.modifications)
+                .map(|s| estimate_run(&s, book))
+                .unwrap_or_default();
+            PlannedVariation {
+                run_ids: (run_id(v.variation_id, 1), run_id(v.variation_id, runs)),
+                cost_per_run: e.cost,
+                calls_per_run: e.calls.total().expected,
+                variation: v,
+            }
+        })
+        .collect();
+    let k = 1.0 / estimated.max(1) as f64;
+    let avg_calls = scale_calls(&sum_calls, k);
+    unknown.sort();
+    models.sort();
+    let cost_per_run = unknown.is_empty().then(|| sum_cost.scale(k));
+    let cost_total = cost_per_run.map(|c| c.scale(total_runs as f64));
+    let seconds_per_run = sum_seconds * k;
+    let waves = total_runs.div_ceil(config.max_parallel.max(1) as u64) as f64;
+    if estimated < count {
+        notes.push(format!("the estimate averages {estimated} variations sampled evenly from {count}"));
+    }
+    let budget = verdict(config, cost_per_run, cost_total, total_runs, &unknown);
+    if let (Some(limit), Some(c)) = (config.cost_per_run_limit, cost_per_run) {
+        if c.expected > limit {
+            notes.push(format!("a run is expected to cost ${:.4}, above cost_per_run_limit (${limit:.2}): most runs would stop at their limit", c.expected));
+        } else if c.high > limit {
+            notes.push(format!("at the high estimate a run costs ${:.4}: some runs may stop at cost_per_run_limit (${limit:.2})", c.high));
+        }
+    }
+    if seconds_per_run > config.timeout_per_run {
+        notes.push(format!("a run is expected to take {:.0} s, longer than timeout_per_run ({:.0} s)", seconds_per_run, config.timeout_per_run));
+    }
+    Plan {
+        experiment_name: config.experiment_name.clone(),
+        description: config.description.clone(),
+        config_path: config.path.clone(),
+        scenario_dir: config.scenario_dir.clone(),
+        scenario_name: config.scenario.name.clone(),
+        actors: config.scenario.actors.iter().map(|a| (a.short_name.clone(), a.model.clone())).collect(),
+        turns: config.scenario.turns,
+        output_dir: config.output_dir.clone(),
+        dimensions: config.variations.clone(),
+        variation_count: count,
+        runs_per_variation: config.runs_per_variation,
+        total_runs,
+        max_parallel: config.max_parallel,
+        timeout_per_run: config.timeout_per_run,
+        budget_limit: config.budget_limit,
+        cost_per_run_limit: config.cost_per_run_limit,
+        variations_listed_all: listed.len() as u64 == count,
+        variations: listed,
+        variations_estimated: estimated,
+        calls_per_run: avg_calls,
+        cost_per_run,
+        cost_total,
+        cost_by_role: sum_by_role.into_iter().map(|(r, c)| (r, c.scale(k))).collect(),
+        models: models.into_iter().map(|m| ModelUse { price: book.price(&m), model: m }).collect(),
+        unknown_price_models: unknown,
+        seconds_per_run,
+        seconds_total: waves * seconds_per_run,
+        budget,
+        notes,
+        command: format!("npx scenario-lab run {}", config.path),
+    }
+}
+
+fn add(acc: &mut Range, r: Range) {
+    acc.low += r.low;
+    acc.expected += r.expected;
+    acc.high += r.high;
+}
+
+fn sum_calls_slot(c: &mut estimate::Calls, role: Role) -> &mut Range {
+    match role {
+        Role::Actor => &mut c.actor,
+        Role::World => &mut c.world,
+        Role::Communication => &mut c.communication,
+        Role::Metric => &mut c.metric,
+        Role::Check => &mut c.check,
+        Role::Summary => &mut c.summary,
+    }
+}
+
+fn scale_calls(c: &estimate::Calls, k: f64) -> estimate::Calls {
+    estimate::Calls {
+        actor: c.actor.scale(k),
+        world: c.world.scale(k),
+        communication: c.communication.scale(k),
+        metric: c.metric.scale(k),
+        check: c.check.scale(k),
+        summary: c.summary.scale(k),
+    }
+}
+
+fn verdict(config: &BatchConfig, per_run: Option<Range>, total: Option<Range>, runs: u64, unknown: &[String]) -> BudgetVerdict {
+    let Some(budget) = config.budget_limit else {
+        let message = match total {
+            Some(t) => format!("no budget_limit is set: nothing caps the spend (expected ${:.2})", t.expected),
+            None => "no budget_limit is set: nothing caps the spend".to_string(),
+        };
+        return BudgetVerdict { status: "no_budget".into(), message, runs_affordable: None };
+    };
+    let (Some(per_run), Some(total)) = (per_run, total) else {
+        return BudgetVerdict {
+            status: "unknown".into(),
+            message: format!(
+                "cannot check the budget: no known price for {}; add them under `prices:` (USD per million prompt and completion tokens); the batch will refuse to start until then",
+                unknown.join(", ")
+            ),
+            runs_affordable: None,
+        };
+    };
+    let affordable = |per: f64| if per <= 0.0 { runs } else { ((budget / per).floor() as u64).min(runs) };
+    if total.high <= budget {
+        BudgetVerdict { status: "fits".into(), message: format!("the budget (${budget:.2}) covers all {runs} runs even at the high estimate (${:.2})", total.high), runs_affordable: Some(runs) }
+    } else if total.expected <= budget {
+        BudgetVerdict {
+            status: "tight".into(),
+            message: format!("the expected ${:.2} fits the budget (${budget:.2}), but at the high estimate it covers about {} of {runs} runs", total.expected, affordable(per_run.high)),
+            runs_affordable: Some(affordable(per_run.expected)),
+        }
+    } else {
+        let n = affordable(per_run.expected);
+        BudgetVerdict {
+            status: "short".into(),
+            message: format!("the budget (${budget:.2}) allows about {n} of {runs} runs (expected ${:.4} a run); the batch will stop when it is spent and can be resumed with a higher limit", per_run.expected),
+            runs_affordable: Some(n),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! YAML text to a tree that remembers where every node came from.
+//!
+//! Config errors must name the line and column of the offending key or value, so the loaders
+//! work on this tree rather than on a position-less value. Scalars are resolved as PyYAML
+//! (YAML 1.1) resolved them, because the files we must load were written for the original
+//! Python tool: `yes`/`no`/`on`/`off` are booleans there, and quoted scalars are always text.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A node and the 1-based line and column where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the node holds.
+    pub value: Value,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+/// The value of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null`, or nothing at all.
+    Null,
+    /// `true`, `false` (and YAML 1.1's `yes`, `no`, `on`, `off`).
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// Text (every quoted or block scalar, and plain scalars that are nothing else).
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in file order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A syntax error, with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    /// What the parser said.
+    pub message: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+impl Node {
+    /// The kind of value, as an error message names it ("a list", "text", ...).
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "text",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The entry for `key` when this is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The entries of a mapping (empty for anything else).
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// The items of a sequence, when this is one.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Text, when this is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A number, when this is an integer or a float.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.value {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// An integer, when this is one (a float with no fraction counts).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.value {
+            Value::Int(i) => Some(i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Some(f as i64),
+            _ => None,
+        }
+    }
+
+    /// A boolean, when this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Whether this is null.
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// Scalars as text the way a prompt would show them (`5`, `true`, `0.2`); `None` for
+    /// collections and null.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The node as JSON (mapping keys become text).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses the first document of `text`. An empty document is a `Null` node at 1:1.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+        message: e.info().to_string(),
+        line: e.marker().line() as u32,
+        col: e.marker().col() as u32 + 1,
+    })?;
+    Ok(builder.root.unwrap_or(Node {
+        value: Value::Null,
+        line: 1,
+        col: 1,
+    }))
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+}
+
+struct Frame {
+    node: Node,
+    anchor: usize,
+    pending_key: Option<Node>,
+}
+
+impl Builder {
+    fn add(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(node);
+            }
+            return;
+        };
+        match &mut frame.node.value {
+            Value::Seq(items) => items.push(node),
+            Value::Map(entries) => match frame.pending_key.take() {
+                None => frame.pending_key = Some(node),
+                Some(key) => entries.push((key, node)),
+            },
+            _ => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let at = |value| Node {
+            value,
+            line: mark.line() as u32,
+            col: mark.col() as u32 + 1,
+        };
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let value = if style == TScalarStyle::Plain {
+                    resolve_plain(&text)
+                } else {
+                    Value::Str(text)
+                };
+                self.add(at(value), anchor);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame {
+                node: at(Value::Seq(Vec::new())),
+                anchor,
+                pending_key: None,
+            }),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame {
+                node: at(Value::Map(Vec::new())),
+                anchor,
+                pending_key: None,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(frame) = self.stack.pop() {
+                    self.add(frame.node, frame.anchor);
+                }
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(at(Value::Null));
+                self.add(node, 0);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// PyYAML's (YAML 1.1) resolution of a plain scalar.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let digits = text.replace('_', "");
+    let looks_numeric = digits
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
+    if looks_numeric {
+        if let Some(hex) = digits.strip_prefix("0x") {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Value::Int(i);
+            }
+        }
+        if let Ok(i) = digits.parse::<i64>() {
+            return Value::Int(i);
+        }
+        let is_float_text = digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+            && digits.chars().any(|c| c.is_ascii_digit());
+        if is_float_text {
+            if let Ok(f) = digits.parse::<f64>() {
+                return Value::Float(f);
+            }
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let doc = parse("a: 1\nlist:\n  - x\n  - {k: v}\n").unwrap();
+        let a = doc.get("a").unwrap();
+        assert_eq!((a.line, a.col), (1, 4));
+        let key = &doc.entries()[1].0;
+        assert_eq!((key.line, key.col), (2, 1));
+        let items = doc.get("list").unwrap().as_seq().unwrap();
+        assert_eq!((items[0].line, items[0].col), (3, 5));
+        assert_eq!(items[1].get("k").unwrap().as_str(), Some("v"));
+    }
+
+    #[test]
+    fn scalars_resolve_like_pyyaml() {
+        let doc = parse("a: yes\nb: '10'\nc: 10.50\nd: ~\ne: 1_000\nf: 1e3x\ng: -3\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().as_bool(), Some(true));
+        assert_eq!(doc.get("b").unwrap().as_str(), Some("10"));
+        assert_eq!(doc.get("c").unwrap().as_f64(), Some(10.5));
+        assert!(doc.get("d").unwrap().is_null());
+        assert_eq!(doc.get("e").unwrap().as_i64(), Some(1000));
+        assert_eq!(doc.get("f").unwrap().as_str(), Some("1e3x"));
+        assert_eq!(doc.get("g").unwrap().as_i64(), Some(-3));
+    }
+
+    #[test]
+    fn anchors_and_block_text() {
+        let doc = parse("base: &b {m: x}\nother: *b\ntext: |\n  line one\n  line two\n").unwrap();
+        assert_eq!(doc.get("other").unwrap().get("m").unwrap().as_str(), Some("x"));
+        assert_eq!(doc.get("text").unwrap().as_str(), Some("line one\nline two\n"));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse("a: 1\nb: [1, 2\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+        let err = parse("a: 1\n  b: 2\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err:?}");
+    }
+
+    #[test]
+    fn empty_document_is_null() {
+        assert!(parse("").unwrap().is_null());
+        assert!(parse("# only a comment\n").unwrap().is_null());
+    }
+}

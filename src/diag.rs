@@ -140,7 +140,11 @@ impl fmt::Display for Diagnostic {
             let num = line.to_string();
             let pad = " ".repeat(num.len());
             let col = self.column.unwrap_or(1).max(1) as usize;
-            write!(f, "\n{pad} |\n{num} | {text}\n{pad} | {}^", " ".repeat(col - 1))?;
+            write!(
+                f,
+                "\n{pad} |\n{num} | {text}\n{pad} | {}^",
+                " ".repeat(col - 1)
+            )?;
         }
         let pad = " ".repeat(self.line.map_or(1, |l| l.to_string().len()));
         if let Some(e) = &self.expected {

@@ -82,7 +82,11 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     async fn read(&self, path: &str) -> Result<Option<String>, StorageError> {
-        Ok(self.files.borrow().get(&crate::paths::normalize(path)).cloned())
+        Ok(self
+            .files
+            .borrow()
+            .get(&crate::paths::normalize(path))
+            .cloned())
     }
 
     async fn write(&self, path: &str, text: &str) -> Result<(), StorageError> {
@@ -200,8 +204,11 @@ pub enum LlmError {
 /// The network: one chat-completions request to one endpoint.
 pub trait Llm {
     /// Sends one request to `base_url` (`{base_url}/chat/completions`) and waits for its answer.
-    async fn complete(&self, base_url: &str, request: &ChatRequest)
-        -> Result<ChatResponse, LlmError>;
+    async fn complete(
+        &self,
+        base_url: &str,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, LlmError>;
 }
 
 /// Time: milliseconds since some fixed origin, and a way to wait.

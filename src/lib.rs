@@ -33,7 +33,7 @@ pub mod suggest;
 pub mod yaml;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 /// The package version, shared by the CLI's `--version` and the page.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

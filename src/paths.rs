@@ -53,7 +53,10 @@ pub fn parent(path: &str) -> String {
 
 /// The last segment of a path.
 pub fn file_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
 }
 
 /// A file name without its last extension (`regulator.yaml` -> `regulator`).

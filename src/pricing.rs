@@ -142,7 +142,9 @@ impl PriceBook {
         };
         let mut n = 0;
         for model in data {
-            let Some(id) = model.get("id").and_then(|i| i.as_str()) else { continue };
+            let Some(id) = model.get("id").and_then(|i| i.as_str()) else {
+                continue;
+            };
             let pricing = model.get("pricing");
             let prompt = per_token(pricing.and_then(|p| p.get("prompt")));
             let completion = per_token(pricing.and_then(|p| p.get("completion")));
@@ -159,18 +161,34 @@ impl PriceBook {
     /// The price of a model, or `None` when no source knows it.
     pub fn price(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.config.get(model) {
-            return Some(Price { prompt: p.prompt, completion: p.completion, source: PriceSource::Config });
+            return Some(Price {
+                prompt: p.prompt,
+                completion: p.completion,
+                source: PriceSource::Config,
+            });
         }
         if is_free_by_id(model) {
-            return Some(Price { prompt: 0.0, completion: 0.0, source: PriceSource::Free });
+            return Some(Price {
+                prompt: 0.0,
+                completion: 0.0,
+                source: PriceSource::Free,
+            });
         }
         if let Some((p, c)) = self.openrouter.get(model) {
-            return Some(Price { prompt: *p, completion: *c, source: PriceSource::Openrouter });
+            return Some(Price {
+                prompt: *p,
+                completion: *c,
+                source: PriceSource::Openrouter,
+            });
         }
         BUILT_IN
             .iter()
             .find(|(id, _, _)| *id == model)
-            .map(|(_, p, c)| Price { prompt: *p, completion: *c, source: PriceSource::BuiltIn })
+            .map(|(_, p, c)| Price {
+                prompt: *p,
+                completion: *c,
+                source: PriceSource::BuiltIn,
+            })
     }
 }
 
@@ -181,27 +199,52 @@ mod tests {
     #[test]
     fn lookup_order() {
         let mut config = BTreeMap::new();
-        config.insert("openai/gpt-4o".to_string(), ModelPrice { prompt: 1.0, completion: 2.0 });
-        config.insert("ollama/big".to_string(), ModelPrice { prompt: 0.5, completion: 0.5 });
+        config.insert(
+            "openai/gpt-4o".to_string(),
+            ModelPrice {
+                prompt: 1.0,
+                completion: 2.0,
+            },
+        );
+        config.insert(
+            "ollama/big".to_string(),
+            ModelPrice {
+                prompt: 0.5,
+                completion: 0.5,
+            },
+        );
         let mut book = PriceBook::new(&config);
         let n = book
             .add_openrouter_models(r#"{"data":[{"id":"openai/gpt-4o-mini","pricing":{"prompt":"0.0000002","completion":"0.0000008"}},{"id":"x/y","pricing":{}}]}"#)
             .unwrap();
         assert_eq!(n, 1);
-        assert_eq!(book.price("openai/gpt-4o").unwrap().source, PriceSource::Config);
+        assert_eq!(
+            book.price("openai/gpt-4o").unwrap().source,
+            PriceSource::Config
+        );
         assert_eq!(book.price("ollama/big").unwrap().prompt, 0.5);
-        assert_eq!(book.price("ollama/small").unwrap().source, PriceSource::Free);
+        assert_eq!(
+            book.price("ollama/small").unwrap().source,
+            PriceSource::Free
+        );
         assert_eq!(book.price("some/model:free").unwrap().completion, 0.0);
         let mini = book.price("openai/gpt-4o-mini").unwrap();
         assert_eq!(mini.source, PriceSource::Openrouter);
         assert!((mini.prompt - 0.2).abs() < 1e-9 && (mini.completion - 0.8).abs() < 1e-9);
-        assert_eq!(book.price("anthropic/claude-3-haiku").unwrap().source, PriceSource::BuiltIn);
+        assert_eq!(
+            book.price("anthropic/claude-3-haiku").unwrap().source,
+            PriceSource::BuiltIn
+        );
         assert_eq!(book.price("anthropic/claude-3-5-sonnet-20241022"), None);
     }
 
     #[test]
     fn cost_and_money() {
-        let p = Price { prompt: 0.15, completion: 0.60, source: PriceSource::BuiltIn };
+        let p = Price {
+            prompt: 0.15,
+            completion: 0.60,
+            source: PriceSource::BuiltIn,
+        };
         assert!((p.cost_usd(1_000_000.0, 1_000_000.0) - 0.75).abs() < 1e-12);
         assert_eq!(usd_to_nanos(0.75), 750_000_000);
         assert_eq!(nanos_to_usd(1_500_000_000), 1.5);

@@ -45,14 +45,33 @@ pub fn distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    const KEYS: &[&str] = &["budget_limit", "cost_per_run_limit", "runs_per_variation", "max_parallel", "output_dir", "turns"];
+    const KEYS: &[&str] = &[
+        "budget_limit",
+        "cost_per_run_limit",
+        "runs_per_variation",
+        "max_parallel",
+        "output_dir",
+        "turns",
+    ];
 
     #[test]
     fn finds_typos() {
-        assert_eq!(closest("budget_limt", KEYS.iter().copied()), Some("budget_limit"));
-        assert_eq!(closest("runs_per_variaton", KEYS.iter().copied()), Some("runs_per_variation"));
-        assert_eq!(closest("max_paralel", KEYS.iter().copied()), Some("max_parallel"));
-        assert_eq!(closest("budget", KEYS.iter().copied()), Some("budget_limit"));
+        assert_eq!(
+            closest("budget_limt", KEYS.iter().copied()),
+            Some("budget_limit")
+        );
+        assert_eq!(
+            closest("runs_per_variaton", KEYS.iter().copied()),
+            Some("runs_per_variation")
+        );
+        assert_eq!(
+            closest("max_paralel", KEYS.iter().copied()),
+            Some("max_parallel")
+        );
+        assert_eq!(
+            closest("budget", KEYS.iter().copied()),
+            Some("budget_limit")
+        );
         assert_eq!(closest("Turns", KEYS.iter().copied()), Some("turns"));
     }
 

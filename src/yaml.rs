@@ -324,8 +324,14 @@ mod tests {
     #[test]
     fn anchors_and_block_text() {
         let doc = parse("base: &b {m: x}\nother: *b\ntext: |\n  line one\n  line two\n").unwrap();
-        assert_eq!(doc.get("other").unwrap().get("m").unwrap().as_str(), Some("x"));
-        assert_eq!(doc.get("text").unwrap().as_str(), Some("line one\nline two\n"));
+        assert_eq!(
+            doc.get("other").unwrap().get("m").unwrap().as_str(),
+            Some("x")
+        );
+        assert_eq!(
+            doc.get("text").unwrap().as_str(),
+            Some("line one\nline two\n")
+        );
     }
 
     #[test]

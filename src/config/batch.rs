@@ -18,20 +18,76 @@ use crate::yaml::Node;
 
 /// The keys of a batch config, with their defaults.
 pub const BATCH_KEYS: &[Key] = &[
-    Key { name: "experiment_name", aliases: &[], doc: "name of the experiment (required)" },
-    Key { name: "description", aliases: &[], doc: "what the experiment asks" },
-    Key { name: "base_scenario", aliases: &[], doc: "path of the scenario folder (required)" },
-    Key { name: "runs_per_variation", aliases: &[], doc: "runs of each variation (default 1)" },
-    Key { name: "max_parallel", aliases: &[], doc: "runs at once (default 1)" },
-    Key { name: "timeout_per_run", aliases: &[], doc: "seconds a run may take (default 1800)" },
-    Key { name: "budget_limit", aliases: &[], doc: "most USD the batch may spend (default: none)" },
-    Key { name: "cost_per_run_limit", aliases: &[], doc: "most USD one run may spend (default: none)" },
-    Key { name: "variations", aliases: &[], doc: "the dimensions to vary (default: none)" },
-    Key { name: "output_dir", aliases: &[], doc: "where results go (default: the config's folder)" },
-    Key { name: "save_individual_runs", aliases: &[], doc: "keep every run's files (default true)" },
-    Key { name: "aggregate_metrics", aliases: &[], doc: "analyse when the batch ends (default true)" },
-    Key { name: "prices", aliases: &[], doc: "USD per million prompt/completion tokens, by model id" },
-    Key { name: "resume_from", aliases: &[], doc: "accepted for compatibility; use --resume" },
+    Key {
+        name: "experiment_name",
+        aliases: &[],
+        doc: "name of the experiment (required)",
+    },
+    Key {
+        name: "description",
+        aliases: &[],
+        doc: "what the experiment asks",
+    },
+    Key {
+        name: "base_scenario",
+        aliases: &[],
+        doc: "path of the scenario folder (required)",
+    },
+    Key {
+        name: "runs_per_variation",
+        aliases: &[],
+        doc: "runs of each variation (default 1)",
+    },
+    Key {
+        name: "max_parallel",
+        aliases: &[],
+        doc: "runs at once (default 1)",
+    },
+    Key {
+        name: "timeout_per_run",
+        aliases: &[],
+        doc: "seconds a run may take (default 1800)",
+    },
+    Key {
+        name: "budget_limit",
+        aliases: &[],
+        doc: "most USD the batch may spend (default: none)",
+    },
+    Key {
+        name: "cost_per_run_limit",
+        aliases: &[],
+        doc: "most USD one run may spend (default: none)",
+    },
+    Key {
+        name: "variations",
+        aliases: &[],
+        doc: "the dimensions to vary (default: none)",
+    },
+    Key {
+        name: "output_dir",
+        aliases: &[],
+        doc: "where results go (default: the config's folder)",
+    },
+    Key {
+        name: "save_individual_runs",
+        aliases: &[],
+        doc: "keep every run's files (default true)",
+    },
+    Key {
+        name: "aggregate_metrics",
+        aliases: &[],
+        doc: "analyse when the batch ends (default true)",
+    },
+    Key {
+        name: "prices",
+        aliases: &[],
+        doc: "USD per million prompt/completion tokens, by model id",
+    },
+    Key {
+        name: "resume_from",
+        aliases: &[],
+        doc: "accepted for compatibility; use --resume",
+    },
 ];
 
 /// Names seen in the original's documents for keys its code never read. Each silently
@@ -49,10 +105,26 @@ const KNOWN_MISNAMES: &[(&str, &str)] = &[
 ];
 
 const VARIATION_KEYS: &[Key] = &[
-    Key { name: "type", aliases: &[], doc: "actor_model | scenario_parameter | actor_parameter" },
-    Key { name: "actor", aliases: &[], doc: "the actor (short_name)" },
-    Key { name: "parameter", aliases: &[], doc: "the scenario key or actor field" },
-    Key { name: "values", aliases: &[], doc: "the values to try" },
+    Key {
+        name: "type",
+        aliases: &[],
+        doc: "actor_model | scenario_parameter | actor_parameter",
+    },
+    Key {
+        name: "actor",
+        aliases: &[],
+        doc: "the actor (short_name)",
+    },
+    Key {
+        name: "parameter",
+        aliases: &[],
+        doc: "the scenario key or actor field",
+    },
+    Key {
+        name: "values",
+        aliases: &[],
+        doc: "the values to try",
+    },
 ];
 
 const VARIATION_TYPES: &[&str] = &["actor_model", "scenario_parameter", "actor_parameter"];
@@ -148,10 +220,21 @@ pub struct BatchConfig {
     pub scenario: Scenario,
 }
 
-pub(super) async fn load<S: Storage>(storage: &S, path: &str, diags: &mut Vec<Diagnostic>) -> Option<BatchConfig> {
+pub(super) async fn load<S: Storage>(
+    storage: &S,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<BatchConfig> {
     let Some((text, root)) = read_yaml(storage, path, diags).await else {
         if !diags.iter().any(|d| d.file == path) {
-            diags.push(Diagnostic::file_level(Severity::Error, path, format!("there is no batch config at `{path}`")).expected("a batch-config.yaml file"));
+            diags.push(
+                Diagnostic::file_level(
+                    Severity::Error,
+                    path,
+                    format!("there is no batch config at `{path}`"),
+                )
+                .expected("a batch-config.yaml file"),
+            );
         }
         return None;
     };
@@ -165,7 +248,11 @@ pub(super) async fn load<S: Storage>(storage: &S, path: &str, diags: &mut Vec<Di
             let tried = paths::candidates(written, path);
             let mut found = None;
             for cand in &tried {
-                if storage.exists(&paths::join(cand, "scenario.yaml")).await.unwrap_or(false) {
+                if storage
+                    .exists(&paths::join(cand, "scenario.yaml"))
+                    .await
+                    .unwrap_or(false)
+                {
                     found = Some(cand.clone());
                     break;
                 }
@@ -189,7 +276,11 @@ pub(super) async fn load<S: Storage>(storage: &S, path: &str, diags: &mut Vec<Di
     };
     let mut d = FileDiags::new(path, &text, diags);
     let variations = match &scenario {
-        Some(s) => head.dims.iter().filter_map(|raw| check_dimension(&mut d, raw, s)).collect(),
+        Some(s) => head
+            .dims
+            .iter()
+            .filter_map(|raw| check_dimension(&mut d, raw, s))
+            .collect(),
         None => Vec::new(),
     };
     check_duplicates(&mut d, &head.dims);
@@ -240,45 +331,86 @@ struct Head<'n> {
 }
 
 fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
-    let f = fields::read_with_misnames(d, root, BATCH_KEYS, KNOWN_MISNAMES, true, "the batch config", "");
+    let f = fields::read_with_misnames(
+        d,
+        root,
+        BATCH_KEYS,
+        KNOWN_MISNAMES,
+        true,
+        "the batch config",
+        "",
+    );
     let is_map = matches!(root.value, crate::yaml::Value::Map(_));
     let text = |d: &mut FileDiags, k: &str| f.value(k).and_then(|n| fields::text(d, n, k));
     let experiment_name = text(d, "experiment_name");
     if experiment_name.is_none() && is_map {
-        d.error(root, "experiment_name", "the batch config has no `experiment_name`").expected("`experiment_name: \"My experiment\"`");
+        d.error(
+            root,
+            "experiment_name",
+            "the batch config has no `experiment_name`",
+        )
+        .expected("`experiment_name: \"My experiment\"`");
     }
     let base_scenario = match f.value("base_scenario") {
         Some(n) => fields::text(d, n, "base_scenario").map(|t| (t, n)),
         None => {
             if is_map {
-                d.error(root, "base_scenario", "the batch config has no `base_scenario`").expected("`base_scenario: \"scenarios/<name>\"`");
+                d.error(
+                    root,
+                    "base_scenario",
+                    "the batch config has no `base_scenario`",
+                )
+                .expected("`base_scenario: \"scenarios/<name>\"`");
             }
             None
         }
     };
-    let count = |d: &mut FileDiags, k: &str, default: u32| f.value(k).and_then(|n| fields::int_at_least(d, n, k, 1)).map_or(default, |n| n.min(u32::MAX as i64) as u32);
-    let limit = |d: &mut FileDiags, k: &str| f.get(k).and_then(|n| {
-        if n.is_null() {
-            d.error(n, k, format!("`{k}` is empty")).expected("a number greater than 0").help(format!("remove `{k}` to have no such limit"));
-            return None;
-        }
-        fields::positive_number(d, n, k)
-    });
+    let count = |d: &mut FileDiags, k: &str, default: u32| {
+        f.value(k)
+            .and_then(|n| fields::int_at_least(d, n, k, 1))
+            .map_or(default, |n| n.min(u32::MAX as i64) as u32)
+    };
+    let limit = |d: &mut FileDiags, k: &str| {
+        f.get(k).and_then(|n| {
+            if n.is_null() {
+                d.error(n, k, format!("`{k}` is empty"))
+                    .expected("a number greater than 0")
+                    .help(format!("remove `{k}` to have no such limit"));
+                return None;
+            }
+            fields::positive_number(d, n, k)
+        })
+    };
     let runs_per_variation = count(d, "runs_per_variation", 1);
     let max_parallel = count(d, "max_parallel", 1);
-    let timeout_per_run = f.value("timeout_per_run").and_then(|n| fields::positive_number(d, n, "timeout_per_run")).unwrap_or(1800.0);
+    let timeout_per_run = f
+        .value("timeout_per_run")
+        .and_then(|n| fields::positive_number(d, n, "timeout_per_run"))
+        .unwrap_or(1800.0);
     let budget_limit = limit(d, "budget_limit");
     let cost_per_run_limit = limit(d, "cost_per_run_limit");
-    if let (Some(b), Some(r), Some(n)) = (budget_limit, cost_per_run_limit, f.value("cost_per_run_limit")) {
+    if let (Some(b), Some(r), Some(n)) = (
+        budget_limit,
+        cost_per_run_limit,
+        f.value("cost_per_run_limit"),
+    ) {
         if r > b {
             d.warn(n, "cost_per_run_limit", format!("`cost_per_run_limit` ({r}) is above `budget_limit` ({b}); the budget binds first"));
         }
     }
-    let flag = |d: &mut FileDiags, k: &str| f.value(k).and_then(|n| fields::boolean(d, n, k)).unwrap_or(true);
+    let flag = |d: &mut FileDiags, k: &str| {
+        f.value(k)
+            .and_then(|n| fields::boolean(d, n, k))
+            .unwrap_or(true)
+    };
     let save_individual_runs = flag(d, "save_individual_runs");
     let aggregate_metrics = flag(d, "aggregate_metrics");
     if let Some(n) = f.value("resume_from") {
-        d.warn(n, "resume_from", "`resume_from` is not used; resume a batch with `scenario-lab run <config> --resume`");
+        d.warn(
+            n,
+            "resume_from",
+            "`resume_from` is not used; resume a batch with `scenario-lab run <config> --resume`",
+        );
     }
     Head {
         experiment_name,
@@ -289,23 +421,41 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
         timeout_per_run,
         budget_limit,
         cost_per_run_limit,
-        dims: f.value("variations").map(|v| read_variations(d, v)).unwrap_or_default(),
+        dims: f
+            .value("variations")
+            .map(|v| read_variations(d, v))
+            .unwrap_or_default(),
         output_dir: text(d, "output_dir"),
         save_individual_runs,
         aggregate_metrics,
-        prices: f.value("prices").map(|p| read_prices(d, p)).unwrap_or_default(),
+        prices: f
+            .value("prices")
+            .map(|p| read_prices(d, p))
+            .unwrap_or_default(),
     }
 }
 
 fn read_variations<'n>(d: &mut FileDiags, v: &'n Node) -> Vec<RawDimension<'n>> {
     if let Some(items) = v.as_seq() {
-        return items.iter().enumerate().filter_map(|(i, item)| read_variation(d, item, format!("variations[{i}]"))).collect();
+        return items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| read_variation(d, item, format!("variations[{i}]")))
+            .collect();
     }
     // The original's V2 shorthand: `variations: {actor_models: {actor: [models]}}`.
     if let Some(models) = v.get("actor_models") {
         for (k, _) in v.entries() {
             if k.as_str() != Some("actor_models") {
-                d.error(k, "variations", format!("unknown key `{}` in the variations shorthand", k.scalar_text().unwrap_or_default())).expected("`actor_models: {actor: [model, ...]}`, or a list of variations");
+                d.error(
+                    k,
+                    "variations",
+                    format!(
+                        "unknown key `{}` in the variations shorthand",
+                        k.scalar_text().unwrap_or_default()
+                    ),
+                )
+                .expected("`actor_models: {actor: [model, ...]}`, or a list of variations");
             }
         }
         return models
@@ -313,7 +463,10 @@ fn read_variations<'n>(d: &mut FileDiags, v: &'n Node) -> Vec<RawDimension<'n>> 
             .iter()
             .map(|(actor, values)| RawDimension {
                 node: actor,
-                prefix: format!("variations.actor_models.{}", actor.scalar_text().unwrap_or_default()),
+                prefix: format!(
+                    "variations.actor_models.{}",
+                    actor.scalar_text().unwrap_or_default()
+                ),
                 kind: "actor_model",
                 actor: actor.scalar_text().map(|a| (a, actor)),
                 parameter: None,
@@ -321,81 +474,175 @@ fn read_variations<'n>(d: &mut FileDiags, v: &'n Node) -> Vec<RawDimension<'n>> 
             })
             .collect();
     }
-    d.error(v, "variations", "`variations` must be a list").expected("a list of `{type, actor or parameter, values}` entries, or [] for none").found(describe(v));
+    d.error(v, "variations", "`variations` must be a list")
+        .expected("a list of `{type, actor or parameter, values}` entries, or [] for none")
+        .found(describe(v));
     Vec::new()
 }
 
 fn read_values<'n>(d: &mut FileDiags, v: &'n Node, key: &str) -> Vec<(Json, &'n Node)> {
     match v.as_seq() {
         Some([]) => {
-            d.error(v, key, "this variation has an empty `values` list, which would make zero runs").expected("at least one value");
+            d.error(
+                v,
+                key,
+                "this variation has an empty `values` list, which would make zero runs",
+            )
+            .expected("at least one value");
             Vec::new()
         }
         Some(items) => items.iter().map(|n| (n.to_json(), n)).collect(),
         None => {
-            d.error(v, key, "`values` must be a list").expected("a list such as [openai/gpt-4o-mini, openai/gpt-4o]").found(describe(v));
+            d.error(v, key, "`values` must be a list")
+                .expected("a list such as [openai/gpt-4o-mini, openai/gpt-4o]")
+                .found(describe(v));
             Vec::new()
         }
     }
 }
 
-fn read_variation<'n>(d: &mut FileDiags, item: &'n Node, prefix: String) -> Option<RawDimension<'n>> {
-    let f = fields::read(d, item, VARIATION_KEYS, true, &format!("`{prefix}`"), &prefix);
+fn read_variation<'n>(
+    d: &mut FileDiags,
+    item: &'n Node,
+    prefix: String,
+) -> Option<RawDimension<'n>> {
+    let f = fields::read(
+        d,
+        item,
+        VARIATION_KEYS,
+        true,
+        &format!("`{prefix}`"),
+        &prefix,
+    );
     let type_node = match f.value("type") {
         Some(n) => n,
         None => {
-            d.error(item, &prefix, "this variation has no `type`").expected("type: actor_model, scenario_parameter or actor_parameter");
+            d.error(item, &prefix, "this variation has no `type`")
+                .expected("type: actor_model, scenario_parameter or actor_parameter");
             return None;
         }
     };
     let written = fields::text(d, type_node, &format!("{prefix}.type"))?;
     let Some(kind) = VARIATION_TYPES.iter().find(|t| **t == written) else {
-        let diag = d.error(type_node, &format!("{prefix}.type"), format!("unknown variation type `{written}`")).expected("actor_model, scenario_parameter or actor_parameter");
-        if let Some(h) = crate::suggest::closest(&written, VARIATION_TYPES.iter().copied()) {
+        let diag = d
+            .error(
+                type_node,
+                &format!("{prefix}.type"),
+                format!("unknown variation type `{written}`"),
+            )
+            .expected("actor_model, scenario_parameter or actor_parameter");
+        // `parameter` and `model` are the types the original's architecture notes used.
+        let named = match written.as_str() {
+            "parameter" => Some("scenario_parameter"),
+            "model" => Some("actor_model"),
+            _ => None,
+        };
+        if let Some(h) =
+            named.or_else(|| crate::suggest::closest(&written, VARIATION_TYPES.iter().copied()))
+        {
             diag.help(format!("did you mean `{h}`?"));
         }
         return None;
     };
-    let named = |d: &mut FileDiags, k: &str| f.value(k).and_then(|n| fields::text(d, n, &format!("{prefix}.{k}")).map(|t| (t, n)));
+    let named = |d: &mut FileDiags, k: &str| {
+        f.value(k)
+            .and_then(|n| fields::text(d, n, &format!("{prefix}.{k}")).map(|t| (t, n)))
+    };
     let actor = named(d, "actor");
     let parameter = named(d, "parameter");
     let needs_actor = *kind != "scenario_parameter";
     let needs_param = *kind != "actor_model";
     if needs_actor && actor.is_none() {
-        d.error(item, &format!("{prefix}.actor"), format!("a `{kind}` variation needs `actor`")).expected("actor: <the actor's short_name>");
+        d.error(
+            item,
+            &format!("{prefix}.actor"),
+            format!("a `{kind}` variation needs `actor`"),
+        )
+        .expected("actor: <the actor's short_name>");
     }
     if needs_param && parameter.is_none() {
-        d.error(item, &format!("{prefix}.parameter"), format!("a `{kind}` variation needs `parameter`")).expected(if *kind == "scenario_parameter" { "parameter: <a scenario.yaml key, such as turns>" } else { "parameter: <an actor field, such as temperature>" });
+        d.error(
+            item,
+            &format!("{prefix}.parameter"),
+            format!("a `{kind}` variation needs `parameter`"),
+        )
+        .expected(if *kind == "scenario_parameter" {
+            "parameter: <a scenario.yaml key, such as turns>"
+        } else {
+            "parameter: <an actor field, such as temperature>"
+        });
     }
     if !needs_actor {
         if let Some((_, n)) = &actor {
-            d.error(n, &format!("{prefix}.actor"), "a `scenario_parameter` variation has no `actor`").help("use `type: actor_parameter` to vary an actor's field");
+            d.error(
+                n,
+                &format!("{prefix}.actor"),
+                "a `scenario_parameter` variation has no `actor`",
+            )
+            .help("use `type: actor_parameter` to vary an actor's field");
         }
     }
     if !needs_param {
         if let Some((_, n)) = &parameter {
-            d.error(n, &format!("{prefix}.parameter"), "an `actor_model` variation has no `parameter`").help("use `type: actor_parameter` to vary another actor field");
+            d.error(
+                n,
+                &format!("{prefix}.parameter"),
+                "an `actor_model` variation has no `parameter`",
+            )
+            .help("use `type: actor_parameter` to vary another actor field");
         }
     }
     let values = match f.get("values") {
         Some(v) => read_values(d, v, &format!("{prefix}.values")),
         None => {
-            d.error(item, &format!("{prefix}.values"), "this variation has no `values`").expected("values: [first, second, ...]");
+            d.error(
+                item,
+                &format!("{prefix}.values"),
+                "this variation has no `values`",
+            )
+            .expected("values: [first, second, ...]");
             Vec::new()
         }
     };
-    Some(RawDimension { node: item, prefix, kind, actor, parameter, values })
+    Some(RawDimension {
+        node: item,
+        prefix,
+        kind,
+        actor,
+        parameter,
+        values,
+    })
 }
 
 /// Checks a dimension against the scenario: the actor exists, each value applies.
-fn check_dimension(d: &mut FileDiags, raw: &RawDimension, scenario: &Scenario) -> Option<Dimension> {
+fn check_dimension(
+    d: &mut FileDiags,
+    raw: &RawDimension,
+    scenario: &Scenario,
+) -> Option<Dimension> {
     let actor = match &raw.actor {
         Some((name, node)) => match scenario.find_actor(name) {
             Some(i) => Some(i),
             None => {
-                let known: Vec<&str> = scenario.actors.iter().map(|a| a.short_name.as_str()).collect();
-                let diag = d.error(node, &format!("{}.actor", raw.prefix), format!("the variation names actor `{name}`, who is not in the scenario"))
-                    .expected(format!("the short_name of an actor: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
+                let known: Vec<&str> = scenario
+                    .actors
+                    .iter()
+                    .map(|a| a.short_name.as_str())
+                    .collect();
+                let diag = d
+                    .error(
+                        node,
+                        &format!("{}.actor", raw.prefix),
+                        format!("the variation names actor `{name}`, who is not in the scenario"),
+                    )
+                    .expected(format!(
+                        "the short_name of an actor: {}",
+                        known
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 if let Some(h) = crate::suggest::closest(name, known.iter().copied()) {
                     diag.help(format!("did you mean `{h}`?"));
                 }
@@ -417,17 +664,30 @@ fn check_dimension(d: &mut FileDiags, raw: &RawDimension, scenario: &Scenario) -
             .map(|_| i)
             .map(|_| ()),
             ("scenario_parameter", _, Some((p, _))) => scenario.clone().set_parameter(p, value),
-            ("actor_parameter", Some(i), Some((p, _))) => scenario.actors[i].clone().set_parameter(p, value),
+            ("actor_parameter", Some(i), Some((p, _))) => {
+                scenario.actors[i].clone().set_parameter(p, value)
+            }
             _ => Ok(()),
         };
         if let Err(why) = result {
             ok = false;
-            let what = raw.parameter.as_ref().map_or("the model".to_string(), |(p, _)| format!("`{p}`"));
-            d.error(node, &format!("{}.values", raw.prefix), format!("this value cannot be used for {what}")).found(describe(node)).expected(why);
+            let what = raw
+                .parameter
+                .as_ref()
+                .map_or("the model".to_string(), |(p, _)| format!("`{p}`"));
+            d.error(
+                node,
+                &format!("{}.values", raw.prefix),
+                format!("this value cannot be used for {what}"),
+            )
+            .found(describe(node))
+            .expected(why);
         }
     }
     if let ("scenario_parameter", Some((p, pnode))) = (raw.kind, &raw.parameter) {
-        let known = super::SCENARIO_KEYS.iter().any(|k| k.name == p || k.aliases.contains(&p.as_str()));
+        let known = super::SCENARIO_KEYS
+            .iter()
+            .any(|k| k.name == p || k.aliases.contains(&p.as_str()));
         if !known && !scenario.extra.contains_key(p) {
             let names = super::SCENARIO_KEYS.iter().map(|k| k.name);
             let diag = d.error(pnode, &format!("{}.parameter", raw.prefix), format!("`{p}` is not a key of scenario.yaml"))
@@ -444,10 +704,18 @@ fn check_dimension(d: &mut FileDiags, raw: &RawDimension, scenario: &Scenario) -
     let actor_name = actor.map(|i| scenario.actors[i].short_name.clone());
     let kind = match raw.kind {
         "actor_model" => DimensionKind::ActorModel { actor: actor_name? },
-        "scenario_parameter" => DimensionKind::ScenarioParameter { parameter: raw.parameter.as_ref()?.0.clone() },
-        _ => DimensionKind::ActorParameter { actor: actor_name?, parameter: raw.parameter.as_ref()?.0.clone() },
+        "scenario_parameter" => DimensionKind::ScenarioParameter {
+            parameter: raw.parameter.as_ref()?.0.clone(),
+        },
+        _ => DimensionKind::ActorParameter {
+            actor: actor_name?,
+            parameter: raw.parameter.as_ref()?.0.clone(),
+        },
     };
-    Some(Dimension { kind, values: raw.values.iter().map(|(v, _)| v.clone()).collect() })
+    Some(Dimension {
+        kind,
+        values: raw.values.iter().map(|(v, _)| v.clone()).collect(),
+    })
 }
 
 fn check_duplicates(d: &mut FileDiags, dims: &[RawDimension]) {
@@ -466,7 +734,9 @@ fn check_duplicates(d: &mut FileDiags, dims: &[RawDimension]) {
 fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
     let mut out = BTreeMap::new();
     if p.entries().is_empty() && !p.is_null() {
-        d.error(p, "prices", "`prices` must map model ids to prices").expected("prices: {\"openai/gpt-4o\": {prompt: 2.5, completion: 10}}").found(describe(p));
+        d.error(p, "prices", "`prices` must map model ids to prices")
+            .expected("prices: {\"openai/gpt-4o\": {prompt: 2.5, completion: 10}}")
+            .found(describe(p));
     }
     for (k, v) in p.entries() {
         let model = k.scalar_text().unwrap_or_default();
@@ -474,7 +744,13 @@ fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
         for (pk, _) in v.entries() {
             let name = pk.scalar_text().unwrap_or_default();
             if name != "prompt" && name != "completion" {
-                let diag = d.error(pk, &key, format!("unknown key `{name}` in the price of `{model}`")).expected("`prompt` and `completion`, USD per million tokens");
+                let diag = d
+                    .error(
+                        pk,
+                        &key,
+                        format!("unknown key `{name}` in the price of `{model}`"),
+                    )
+                    .expected("`prompt` and `completion`, USD per million tokens");
                 if let Some(h) = crate::suggest::closest(&name, ["prompt", "completion"]) {
                     diag.help(format!("did you mean `{h}`?"));
                 }
@@ -484,7 +760,13 @@ fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
             Some(n) => match n.as_f64() {
                 Some(x) if x >= 0.0 && x.is_finite() => Some(x),
                 _ => {
-                    d.error(n, &format!("{key}.{name}"), format!("the {name} price of `{model}` must be a number of 0 or more")).expected("USD per million tokens, such as 0.15").found(describe(n));
+                    d.error(
+                        n,
+                        &format!("{key}.{name}"),
+                        format!("the {name} price of `{model}` must be a number of 0 or more"),
+                    )
+                    .expected("USD per million tokens, such as 0.15")
+                    .found(describe(n));
                     None
                 }
             },

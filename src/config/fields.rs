@@ -35,7 +35,6 @@ impl<'n> Fields<'n> {
     pub fn value(&self, name: &str) -> Option<&'n Node> {
         self.get(name).filter(|v| !v.is_null())
     }
-
 }
 
 /// Reads the entries of `node` (which must be a mapping) against `keys`. Unknown keys are
@@ -68,9 +67,13 @@ pub fn read_with_misnames<'n>(
         unknown: Vec::new(),
     };
     if !matches!(node.value, crate::yaml::Value::Map(_)) {
-        d.error(node, prefix, format!("{what} must be a mapping of keys to values"))
-            .expected("`key: value` lines")
-            .found(describe(node));
+        d.error(
+            node,
+            prefix,
+            format!("{what} must be a mapping of keys to values"),
+        )
+        .expected("`key: value` lines")
+        .found(describe(node));
         return fields;
     }
     for (k, v) in node.entries() {
@@ -105,7 +108,11 @@ pub fn read_with_misnames<'n>(
                 let diag = if strict {
                     d.error(k, &path, msg)
                 } else {
-                    d.warn(k, &path, format!("{msg} (kept, but Scenario Lab does not use it)"))
+                    d.warn(
+                        k,
+                        &path,
+                        format!("{msg} (kept, but Scenario Lab does not use it)"),
+                    )
                 };
                 diag.expected(format!("one of {list}"));
                 if let Some(h) = hint {
@@ -199,9 +206,13 @@ pub fn number_in(d: &mut FileDiags, node: &Node, key: &str, lo: f64, hi: f64) ->
     match node.as_f64() {
         Some(x) if (lo..=hi).contains(&x) => Some(x),
         other => {
-            d.error(node, key, format!("`{key}` must be a number from {lo} to {hi}"))
-                .expected(format!("a number from {lo} to {hi}"))
-                .found(other.map_or_else(|| describe(node), |x| x.to_string()));
+            d.error(
+                node,
+                key,
+                format!("`{key}` must be a number from {lo} to {hi}"),
+            )
+            .expected(format!("a number from {lo} to {hi}"))
+            .found(other.map_or_else(|| describe(node), |x| x.to_string()));
             None
         }
     }
@@ -229,10 +240,7 @@ pub fn text_list(d: &mut FileDiags, node: &Node, key: &str) -> Vec<String> {
     if let Some(items) = node.as_seq() {
         return items
             .iter()
-            .filter_map(|item| match item.scalar_text() {
-                Some(t) => Some(t),
-                None => Some(flatten(item)),
-            })
+            .map(|item| item.scalar_text().unwrap_or_else(|| flatten(item)))
             .collect();
     }
     match node.scalar_text() {

@@ -17,42 +17,162 @@ use crate::paths;
 use crate::yaml::{Node, Value};
 
 const FILE_KEYS: &[Key] = &[
-    Key { name: "metrics", aliases: &[], doc: "the metrics, as a list or a mapping" },
-    Key { name: "scenario_name", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "export_format", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "auto_export", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "export_path", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "extraction_model", aliases: &[], doc: "default model of `llm` extraction" },
-    Key { name: "thresholds", aliases: &[], doc: "accepted for compatibility" },
+    Key {
+        name: "metrics",
+        aliases: &[],
+        doc: "the metrics, as a list or a mapping",
+    },
+    Key {
+        name: "scenario_name",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "export_format",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "auto_export",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "export_path",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "extraction_model",
+        aliases: &[],
+        doc: "default model of `llm` extraction",
+    },
+    Key {
+        name: "thresholds",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
 ];
 
 const METRIC_KEYS: &[Key] = &[
-    Key { name: "name", aliases: &[], doc: "metric name (list format)" },
-    Key { name: "description", aliases: &[], doc: "what it measures" },
-    Key { name: "type", aliases: &["data_type"], doc: "continuous | categorical | boolean | integer | float | string" },
-    Key { name: "range", aliases: &[], doc: "[min, max] of a continuous metric" },
-    Key { name: "categories", aliases: &[], doc: "the values of a categorical metric" },
-    Key { name: "unit", aliases: &[], doc: "display unit" },
-    Key { name: "actor_specific", aliases: &[], doc: "measured from one actor's decision" },
-    Key { name: "actor", aliases: &[], doc: "which actor, for an actor-specific metric" },
-    Key { name: "extraction", aliases: &[], doc: "how to extract it (list format)" },
-    Key { name: "extraction_method", aliases: &["extraction_type"], doc: "regex | manual | pattern | keyword | llm (dict format)" },
-    Key { name: "pattern", aliases: &[], doc: "regular expression (dict format)" },
-    Key { name: "keywords", aliases: &[], doc: "keywords (dict format)" },
-    Key { name: "extraction_prompt", aliases: &[], doc: "LLM prompt (dict format)" },
-    Key { name: "aggregation", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "warning_threshold", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "critical_threshold", aliases: &[], doc: "accepted for compatibility" },
+    Key {
+        name: "name",
+        aliases: &[],
+        doc: "metric name (list format)",
+    },
+    Key {
+        name: "description",
+        aliases: &[],
+        doc: "what it measures",
+    },
+    Key {
+        name: "type",
+        aliases: &["data_type"],
+        doc: "continuous | categorical | boolean | integer | float | string",
+    },
+    Key {
+        name: "range",
+        aliases: &[],
+        doc: "[min, max] of a continuous metric",
+    },
+    Key {
+        name: "categories",
+        aliases: &[],
+        doc: "the values of a categorical metric",
+    },
+    Key {
+        name: "unit",
+        aliases: &[],
+        doc: "display unit",
+    },
+    Key {
+        name: "actor_specific",
+        aliases: &[],
+        doc: "measured from one actor's decision",
+    },
+    Key {
+        name: "actor",
+        aliases: &[],
+        doc: "which actor, for an actor-specific metric",
+    },
+    Key {
+        name: "extraction",
+        aliases: &[],
+        doc: "how to extract it (list format)",
+    },
+    Key {
+        name: "extraction_method",
+        aliases: &["extraction_type"],
+        doc: "regex | manual | pattern | keyword | llm (dict format)",
+    },
+    Key {
+        name: "pattern",
+        aliases: &[],
+        doc: "regular expression (dict format)",
+    },
+    Key {
+        name: "keywords",
+        aliases: &[],
+        doc: "keywords (dict format)",
+    },
+    Key {
+        name: "extraction_prompt",
+        aliases: &[],
+        doc: "LLM prompt (dict format)",
+    },
+    Key {
+        name: "aggregation",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "warning_threshold",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "critical_threshold",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
 ];
 
 const EXTRACTION_KEYS: &[Key] = &[
-    Key { name: "type", aliases: &[], doc: "pattern | keyword | llm | manual" },
-    Key { name: "pattern", aliases: &[], doc: "a regular expression" },
-    Key { name: "patterns", aliases: &[], doc: "several regular expressions" },
-    Key { name: "keywords", aliases: &[], doc: "words to count" },
-    Key { name: "scoring", aliases: &[], doc: "count | presence | density" },
-    Key { name: "prompt", aliases: &[], doc: "the question for `llm` extraction" },
-    Key { name: "model", aliases: &[], doc: "model for `llm` extraction" },
+    Key {
+        name: "type",
+        aliases: &[],
+        doc: "pattern | keyword | llm | manual",
+    },
+    Key {
+        name: "pattern",
+        aliases: &[],
+        doc: "a regular expression",
+    },
+    Key {
+        name: "patterns",
+        aliases: &[],
+        doc: "several regular expressions",
+    },
+    Key {
+        name: "keywords",
+        aliases: &[],
+        doc: "words to count",
+    },
+    Key {
+        name: "scoring",
+        aliases: &[],
+        doc: "count | presence | density",
+    },
+    Key {
+        name: "prompt",
+        aliases: &[],
+        doc: "the question for `llm` extraction",
+    },
+    Key {
+        name: "model",
+        aliases: &[],
+        doc: "model for `llm` extraction",
+    },
 ];
 
 /// What kind of value a metric holds.
@@ -164,7 +284,9 @@ fn read_file(d: &mut FileDiags, root: &Node, actors: &[Actor]) -> Vec<Metric> {
         return Vec::new();
     }
     let f = fields::read(d, root, FILE_KEYS, false, "metrics.yaml", "");
-    let default_model = f.value("extraction_model").and_then(|n| fields::text(d, n, "extraction_model"));
+    let default_model = f
+        .value("extraction_model")
+        .and_then(|n| fields::text(d, n, "extraction_model"));
     let Some(list) = f.value("metrics") else {
         return Vec::new();
     };
@@ -173,8 +295,12 @@ fn read_file(d: &mut FileDiags, root: &Node, actors: &[Actor]) -> Vec<Metric> {
         Value::Seq(items) => items.iter().map(|i| (None, i)).collect(),
         Value::Map(entries) => entries.iter().map(|(k, v)| (Some(k), v)).collect(),
         _ => {
-            d.error(list, "metrics", "`metrics` must be a list (or a mapping) of metrics")
-                .found(describe(list));
+            d.error(
+                list,
+                "metrics",
+                "`metrics` must be a list (or a mapping) of metrics",
+            )
+            .found(describe(list));
             return out;
         }
     };
@@ -185,8 +311,12 @@ fn read_file(d: &mut FileDiags, root: &Node, actors: &[Actor]) -> Vec<Metric> {
         };
         if let Some(m) = read_metric(d, key, node, &prefix, actors, default_model.as_deref()) {
             if out.iter().any(|o| o.name == m.name) {
-                d.error(key.unwrap_or(node), &prefix, format!("metric `{}` is defined twice", m.name))
-                    .expected("a different name for each metric");
+                d.error(
+                    key.unwrap_or(node),
+                    &prefix,
+                    format!("metric `{}` is defined twice", m.name),
+                )
+                .expected("a different name for each metric");
             } else {
                 out.push(m);
             }
@@ -203,18 +333,29 @@ fn read_metric(
     actors: &[Actor],
     default_model: Option<&str>,
 ) -> Option<Metric> {
-    let f = fields::read(d, node, METRIC_KEYS, false, &format!("metric `{prefix}`"), prefix);
+    let f = fields::read(
+        d,
+        node,
+        METRIC_KEYS,
+        false,
+        &format!("metric `{prefix}`"),
+        prefix,
+    );
     let name = match key {
         Some(k) => k.scalar_text(),
         None => match f.value("name") {
             Some(n) => fields::text(d, n, &format!("{prefix}.name")),
             None => {
-                d.error(node, prefix, "this metric has no `name`").expected("`name: some_metric`");
+                d.error(node, prefix, "this metric has no `name`")
+                    .expected("`name: some_metric`");
                 None
             }
         },
     }?;
-    let text = |d: &mut FileDiags, k: &str| f.value(k).and_then(|n| fields::text(d, n, &format!("{prefix}.{k}")));
+    let text = |d: &mut FileDiags, k: &str| {
+        f.value(k)
+            .and_then(|n| fields::text(d, n, &format!("{prefix}.{k}")))
+    };
     let description = text(d, "description").unwrap_or_default();
     let type_text = text(d, "type").unwrap_or_else(|| "continuous".to_string());
     let value_type = match type_text.as_str() {
@@ -226,8 +367,12 @@ fn read_metric(
         "string" | "text" => ValueType::Text,
         other => {
             let node = f.value("type").unwrap_or(node);
-            d.error(node, &format!("{prefix}.type"), format!("metric `{name}` has an unknown type `{other}`"))
-                .expected("continuous, categorical, boolean, integer, float or string");
+            d.error(
+                node,
+                &format!("{prefix}.type"),
+                format!("metric `{name}` has an unknown type `{other}`"),
+            )
+            .expected("continuous, categorical, boolean, integer, float or string");
             return None;
         }
     };
@@ -235,16 +380,29 @@ fn read_metric(
         Some(r) => read_range(d, r, &name, prefix),
         None => None,
     };
-    let categories = f.value("categories").map(|n| fields::text_list(d, n, &format!("{prefix}.categories"))).unwrap_or_default();
+    let categories = f
+        .value("categories")
+        .map(|n| fields::text_list(d, n, &format!("{prefix}.categories")))
+        .unwrap_or_default();
     if value_type == ValueType::Categorical && categories.is_empty() {
-        d.error(node, &format!("{prefix}.categories"), format!("categorical metric `{name}` lists no categories"))
-            .expected("`categories: [low, medium, high]`");
+        d.error(
+            node,
+            &format!("{prefix}.categories"),
+            format!("categorical metric `{name}` lists no categories"),
+        )
+        .expected("`categories: [low, medium, high]`");
     }
-    let actor_specific = f.value("actor_specific").and_then(|n| fields::boolean(d, n, "actor_specific")).unwrap_or(false);
+    let actor_specific = f
+        .value("actor_specific")
+        .and_then(|n| fields::boolean(d, n, "actor_specific"))
+        .unwrap_or(false);
     let actor = match f.value("actor") {
         Some(n) => {
             let written = fields::text(d, n, &format!("{prefix}.actor"))?;
-            match actors.iter().find(|a| a.short_name == written || a.name == written || a.file_stem == written) {
+            match actors
+                .iter()
+                .find(|a| a.short_name == written || a.name == written || a.file_stem == written)
+            {
                 Some(a) => Some(a.short_name.clone()),
                 None => {
                     let names = actors.iter().map(|a| a.short_name.as_str());
@@ -282,34 +440,57 @@ fn read_metric(
 }
 
 fn read_range(d: &mut FileDiags, r: &Node, name: &str, prefix: &str) -> Option<(f64, f64)> {
-    let nums: Option<Vec<f64>> = r.as_seq().map(|items| items.iter().filter_map(Node::as_f64).collect());
+    let nums: Option<Vec<f64>> = r
+        .as_seq()
+        .map(|items| items.iter().filter_map(Node::as_f64).collect());
     match nums.as_deref() {
         Some([lo, hi]) if lo < hi => Some((*lo, *hi)),
         Some([lo, hi]) => {
-            d.error(r, &format!("{prefix}.range"), format!("metric `{name}` has a range whose minimum is not below its maximum"))
-                .expected("[min, max] with min < max")
-                .found(format!("[{lo}, {hi}]"));
+            d.error(
+                r,
+                &format!("{prefix}.range"),
+                format!("metric `{name}` has a range whose minimum is not below its maximum"),
+            )
+            .expected("[min, max] with min < max")
+            .found(format!("[{lo}, {hi}]"));
             None
         }
         _ => {
-            d.error(r, &format!("{prefix}.range"), format!("metric `{name}` has a malformed range"))
-                .expected("[min, max], two numbers")
-                .found(describe(r));
+            d.error(
+                r,
+                &format!("{prefix}.range"),
+                format!("metric `{name}` has a malformed range"),
+            )
+            .expected("[min, max], two numbers")
+            .found(describe(r));
             None
         }
     }
 }
 
-fn patterns_of(d: &mut FileDiags, node: Option<&Node>, list: Option<&Node>, name: &str, prefix: &str) -> Vec<String> {
+fn patterns_of(
+    d: &mut FileDiags,
+    node: Option<&Node>,
+    list: Option<&Node>,
+    name: &str,
+    prefix: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
-    for n in node.into_iter().chain(list.and_then(Node::as_seq).unwrap_or_default()) {
+    for n in node
+        .into_iter()
+        .chain(list.and_then(Node::as_seq).unwrap_or_default())
+    {
         if let Some(p) = fields::text(d, n, &format!("{prefix}.pattern")) {
             match compile_pattern(&p) {
                 Ok(_) => out.push(p),
                 Err(e) => {
-                    d.error(n, &format!("{prefix}.pattern"), format!("the pattern of metric `{name}` is not a valid regular expression"))
-                        .expected("a regular expression (no look-around or back-references)")
-                        .found(first_line(&e.to_string()));
+                    d.error(
+                        n,
+                        &format!("{prefix}.pattern"),
+                        format!("the pattern of metric `{name}` is not a valid regular expression"),
+                    )
+                    .expected("a regular expression (no look-around or back-references)")
+                    .found(first_line(&e.to_string()));
                 }
             }
         }
@@ -318,47 +499,101 @@ fn patterns_of(d: &mut FileDiags, node: Option<&Node>, list: Option<&Node>, name
 }
 
 fn first_line(text: &str) -> String {
-    text.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(text).trim().to_string()
+    text.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .to_string()
 }
 
-fn read_extraction(d: &mut FileDiags, e: &Node, name: &str, prefix: &str, default_model: Option<&str>) -> Option<Extraction> {
+fn read_extraction(
+    d: &mut FileDiags,
+    e: &Node,
+    name: &str,
+    prefix: &str,
+    default_model: Option<&str>,
+) -> Option<Extraction> {
     let p = format!("{prefix}.extraction");
-    let f = fields::read(d, e, EXTRACTION_KEYS, false, &format!("the extraction of metric `{name}`"), &p);
-    let kind = f.value("type").and_then(|n| fields::text(d, n, &format!("{p}.type"))).unwrap_or_else(|| "manual".into());
+    let f = fields::read(
+        d,
+        e,
+        EXTRACTION_KEYS,
+        false,
+        &format!("the extraction of metric `{name}`"),
+        &p,
+    );
+    let kind = f
+        .value("type")
+        .and_then(|n| fields::text(d, n, &format!("{p}.type")))
+        .unwrap_or_else(|| "manual".into());
     let had_patterns = f.value("pattern").is_some() || f.value("patterns").is_some();
     let patterns = patterns_of(d, f.value("pattern"), f.value("patterns"), name, &p);
-    let keywords = f.value("keywords").map(|n| fields::text_list(d, n, &format!("{p}.keywords"))).unwrap_or_default();
-    let prompt = f.value("prompt").and_then(|n| fields::text(d, n, &format!("{p}.prompt")));
-    let model = f.value("model").and_then(|n| fields::text(d, n, &format!("{p}.model"))).or(default_model.map(String::from));
-    build(d, e, &kind, name, &p, Parts {
-        patterns,
-        had_patterns,
-        keywords,
-        scoring: f.value("scoring"),
-        prompt,
-        model,
-        kind_node: f.value("type"),
-    })
+    let keywords = f
+        .value("keywords")
+        .map(|n| fields::text_list(d, n, &format!("{p}.keywords")))
+        .unwrap_or_default();
+    let prompt = f
+        .value("prompt")
+        .and_then(|n| fields::text(d, n, &format!("{p}.prompt")));
+    let model = f
+        .value("model")
+        .and_then(|n| fields::text(d, n, &format!("{p}.model")))
+        .or(default_model.map(String::from));
+    build(
+        d,
+        e,
+        &kind,
+        name,
+        &p,
+        Parts {
+            patterns,
+            had_patterns,
+            keywords,
+            scoring: f.value("scoring"),
+            prompt,
+            model,
+            kind_node: f.value("type"),
+        },
+    )
 }
 
-fn read_dict_extraction(d: &mut FileDiags, f: &fields::Fields, node: &Node, name: &str, prefix: &str, default_model: Option<&str>) -> Option<Extraction> {
+fn read_dict_extraction(
+    d: &mut FileDiags,
+    f: &fields::Fields,
+    node: &Node,
+    name: &str,
+    prefix: &str,
+    default_model: Option<&str>,
+) -> Option<Extraction> {
     let kind = f
         .value("extraction_method")
         .and_then(|n| fields::text(d, n, &format!("{prefix}.extraction_method")))
         .unwrap_or_else(|| "regex".into());
     let had_patterns = f.value("pattern").is_some();
     let patterns = patterns_of(d, f.value("pattern"), None, name, prefix);
-    let keywords = f.value("keywords").map(|n| fields::text_list(d, n, "keywords")).unwrap_or_default();
-    let prompt = f.value("extraction_prompt").and_then(|n| fields::text(d, n, "extraction_prompt"));
-    build(d, node, &kind, name, prefix, Parts {
-        patterns,
-        had_patterns,
-        keywords,
-        scoring: None,
-        prompt,
-        model: default_model.map(String::from),
-        kind_node: f.value("extraction_method"),
-    })
+    let keywords = f
+        .value("keywords")
+        .map(|n| fields::text_list(d, n, "keywords"))
+        .unwrap_or_default();
+    let prompt = f
+        .value("extraction_prompt")
+        .and_then(|n| fields::text(d, n, "extraction_prompt"));
+    build(
+        d,
+        node,
+        &kind,
+        name,
+        prefix,
+        Parts {
+            patterns,
+            had_patterns,
+            keywords,
+            scoring: None,
+            prompt,
+            model: default_model.map(String::from),
+            kind_node: f.value("extraction_method"),
+        },
+    )
 }
 
 struct Parts<'n> {
@@ -371,22 +606,39 @@ struct Parts<'n> {
     kind_node: Option<&'n Node>,
 }
 
-fn build(d: &mut FileDiags, at: &Node, kind: &str, name: &str, prefix: &str, parts: Parts) -> Option<Extraction> {
+fn build(
+    d: &mut FileDiags,
+    at: &Node,
+    kind: &str,
+    name: &str,
+    prefix: &str,
+    parts: Parts,
+) -> Option<Extraction> {
     match kind {
         "pattern" | "regex" => {
             if parts.patterns.is_empty() {
                 if !parts.had_patterns {
-                    d.error(at, prefix, format!("metric `{name}` is extracted by pattern but has no `pattern`"))
-                        .expected("`pattern: '<regular expression>'`");
+                    d.error(
+                        at,
+                        prefix,
+                        format!("metric `{name}` is extracted by pattern but has no `pattern`"),
+                    )
+                    .expected("`pattern: '<regular expression>'`");
                 }
                 return None;
             }
-            Some(Extraction::Pattern { patterns: parts.patterns })
+            Some(Extraction::Pattern {
+                patterns: parts.patterns,
+            })
         }
         "keyword" => {
             if parts.keywords.is_empty() && parts.patterns.is_empty() {
-                d.error(at, prefix, format!("metric `{name}` is extracted by keyword but lists no `keywords`"))
-                    .expected("`keywords: [word, another phrase]`");
+                d.error(
+                    at,
+                    prefix,
+                    format!("metric `{name}` is extracted by keyword but lists no `keywords`"),
+                )
+                .expected("`keywords: [word, another phrase]`");
                 return None;
             }
             let scoring = match parts.scoring.map(|n| (n, n.as_str())) {
@@ -394,27 +646,47 @@ fn build(d: &mut FileDiags, at: &Node, kind: &str, name: &str, prefix: &str, par
                 Some((_, Some("presence"))) => Scoring::Presence,
                 Some((_, Some("density"))) => Scoring::Density,
                 Some((n, _)) => {
-                    d.error(n, &format!("{prefix}.scoring"), format!("metric `{name}` has an unknown scoring"))
-                        .expected("count, presence or density")
-                        .found(describe(n));
+                    d.error(
+                        n,
+                        &format!("{prefix}.scoring"),
+                        format!("metric `{name}` has an unknown scoring"),
+                    )
+                    .expected("count, presence or density")
+                    .found(describe(n));
                     return None;
                 }
             };
-            Some(Extraction::Keyword { keywords: parts.keywords, patterns: parts.patterns, scoring })
+            Some(Extraction::Keyword {
+                keywords: parts.keywords,
+                patterns: parts.patterns,
+                scoring,
+            })
         }
         "llm" => match parts.prompt {
-            Some(prompt) if !prompt.trim().is_empty() => Some(Extraction::Llm { prompt, model: parts.model }),
+            Some(prompt) if !prompt.trim().is_empty() => Some(Extraction::Llm {
+                prompt,
+                model: parts.model,
+            }),
             _ => {
-                d.error(at, prefix, format!("metric `{name}` is extracted by an LLM but has no `prompt`"))
-                    .expected("`prompt: <the question whose answer is a number>`");
+                d.error(
+                    at,
+                    prefix,
+                    format!("metric `{name}` is extracted by an LLM but has no `prompt`"),
+                )
+                .expected("`prompt: <the question whose answer is a number>`");
                 None
             }
         },
         "manual" => Some(Extraction::Manual),
         other => {
-            let hint = crate::suggest::closest(other, ["pattern", "regex", "keyword", "llm", "manual"]);
+            let hint =
+                crate::suggest::closest(other, ["pattern", "regex", "keyword", "llm", "manual"]);
             let diag = d
-                .error(parts.kind_node.unwrap_or(at), prefix, format!("metric `{name}` has an unknown extraction type `{other}`"))
+                .error(
+                    parts.kind_node.unwrap_or(at),
+                    prefix,
+                    format!("metric `{name}` has an unknown extraction type `{other}`"),
+                )
                 .expected("pattern (or regex), keyword, llm or manual");
             if let Some(h) = hint {
                 diag.help(format!("did you mean `{h}`?"));

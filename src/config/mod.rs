@@ -19,7 +19,7 @@ mod scenario;
 
 pub use batch::{BatchConfig, Dimension, DimensionKind, ModelPrice, BATCH_KEYS};
 pub use checks::{QualityCheck, QualityChecks};
-pub use events::{Condition, CompareOp, EventKind, ExogenousEvent};
+pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
 pub use metrics::{Extraction, Metric, Scoring, ValueType};
 pub use scenario::{Actor, Communication, Scenario, ACTOR_KEYS, SCENARIO_KEYS};
@@ -63,8 +63,27 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+/// Errors before warnings; within each, files in the order first met, then by position.
+fn sort(diags: &mut [Diagnostic]) {
+    let mut files: Vec<String> = Vec::new();
+    for d in diags.iter() {
+        if !files.contains(&d.file) {
+            files.push(d.file.clone());
+        }
+    }
+    let rank = |f: &str| files.iter().position(|x| x == f).unwrap_or(0);
+    diags.sort_by_key(|d| {
+        (
+            !d.is_error(),
+            rank(&d.file),
+            d.line.unwrap_or(0),
+            d.column.unwrap_or(0),
+        )
+    });
+}
+
 fn finish<T>(value: Option<T>, mut diags: Vec<Diagnostic>) -> Result<Loaded<T>, ConfigErrors> {
-    diags.sort_by_key(|d| !d.is_error());
+    sort(&mut diags);
     match value {
         Some(value) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
             value,
@@ -183,9 +202,19 @@ pub struct ValidationReport {
 pub async fn validate<S: Storage>(storage: &S, path: &str) -> ValidationReport {
     let diagnostics = match detect_kind(storage, path).await {
         None => {
-            let d = Diagnostic::file_level(Severity::Error, path, format!("nothing to validate at `{path}`"))
-                .expected("a scenario folder (holding scenario.yaml) or a batch config file");
-            return ValidationReport { ok: false, kind: None, path: path.to_string(), errors: vec![d], warnings: vec![] };
+            let d = Diagnostic::file_level(
+                Severity::Error,
+                path,
+                format!("nothing to validate at `{path}`"),
+            )
+            .expected("a scenario folder (holding scenario.yaml) or a batch config file");
+            return ValidationReport {
+                ok: false,
+                kind: None,
+                path: path.to_string(),
+                errors: vec![d],
+                warnings: vec![],
+            };
         }
         Some((kind, at)) => {
             let diags = match kind {
@@ -197,5 +226,11 @@ pub async fn validate<S: Storage>(storage: &S, path: &str) -> ValidationReport {
     };
     let (kind, all) = diagnostics;
     let (errors, warnings): (Vec<_>, Vec<_>) = all.into_iter().partition(Diagnostic::is_error);
-    ValidationReport { ok: errors.is_empty(), kind: Some(kind), path: path.to_string(), errors, warnings }
+    ValidationReport {
+        ok: errors.is_empty(),
+        kind: Some(kind),
+        path: path.to_string(),
+        errors,
+        warnings,
+    }
 }

@@ -16,57 +16,245 @@ use crate::yaml::Node;
 /// The keys of `scenario.yaml`. Keys marked "accepted for compatibility" come from the
 /// original tool's schema and have no effect here.
 pub const SCENARIO_KEYS: &[Key] = &[
-    Key { name: "name", aliases: &[], doc: "display name (required)" },
-    Key { name: "description", aliases: &[], doc: "what the scenario is about" },
-    Key { name: "system_prompt", aliases: &[], doc: "given to every actor before its own prompt" },
-    Key { name: "initial_world_state", aliases: &[], doc: "the world at turn 0, markdown (required)" },
-    Key { name: "turns", aliases: &["num_turns"], doc: "number of turns (required; or scenario_length.turns)" },
-    Key { name: "scenario_length", aliases: &[], doc: "{type: fixed, turns: N}, the original's long form of `turns`" },
-    Key { name: "turn_duration", aliases: &[], doc: "what one turn stands for, e.g. \"1 month\"" },
-    Key { name: "world_state_model", aliases: &[], doc: "model that narrates the world (default openai/gpt-4o-mini)" },
-    Key { name: "actors", aliases: &[], doc: "the actors, by file stem or short_name" },
-    Key { name: "context_window_size", aliases: &["context_window"], doc: "turns kept in full in prompts (default 3)" },
-    Key { name: "enable_bilateral_communication", aliases: &[], doc: "actors may open private exchanges (default false)" },
-    Key { name: "enable_coalition_formation", aliases: &[], doc: "actors may propose coalitions (default false)" },
-    Key { name: "max_communications_per_turn", aliases: &[], doc: "cap on exchanges per turn (default 2)" },
-    Key { name: "features", aliases: &[], doc: "the V2 feature block; `communications` is read" },
-    Key { name: "background_information", aliases: &[], doc: "reference text given to actors" },
-    Key { name: "enable_public_statements", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "enable_black_swans", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "allow_actor_reflection", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "parallel_action_resolution", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "communication_types", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "black_swans", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "success_criteria", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "schema_version", aliases: &[], doc: "metadata" },
-    Key { name: "created_date", aliases: &[], doc: "metadata" },
-    Key { name: "author", aliases: &[], doc: "metadata" },
-    Key { name: "tags", aliases: &[], doc: "metadata" },
+    Key {
+        name: "name",
+        aliases: &[],
+        doc: "display name (required)",
+    },
+    Key {
+        name: "description",
+        aliases: &[],
+        doc: "what the scenario is about",
+    },
+    Key {
+        name: "system_prompt",
+        aliases: &[],
+        doc: "given to every actor before its own prompt",
+    },
+    Key {
+        name: "initial_world_state",
+        aliases: &[],
+        doc: "the world at turn 0, markdown (required)",
+    },
+    Key {
+        name: "turns",
+        aliases: &["num_turns"],
+        doc: "number of turns (required; or scenario_length.turns)",
+    },
+    Key {
+        name: "scenario_length",
+        aliases: &[],
+        doc: "{type: fixed, turns: N}, the original's long form of `turns`",
+    },
+    Key {
+        name: "turn_duration",
+        aliases: &[],
+        doc: "what one turn stands for, e.g. \"1 month\"",
+    },
+    Key {
+        name: "world_state_model",
+        aliases: &[],
+        doc: "model that narrates the world (default openai/gpt-4o-mini)",
+    },
+    Key {
+        name: "actors",
+        aliases: &[],
+        doc: "the actors, by file stem or short_name",
+    },
+    Key {
+        name: "context_window_size",
+        aliases: &["context_window"],
+        doc: "turns kept in full in prompts (default 3)",
+    },
+    Key {
+        name: "enable_bilateral_communication",
+        aliases: &[],
+        doc: "actors may open private exchanges (default false)",
+    },
+    Key {
+        name: "enable_coalition_formation",
+        aliases: &[],
+        doc: "actors may propose coalitions (default false)",
+    },
+    Key {
+        name: "max_communications_per_turn",
+        aliases: &[],
+        doc: "cap on exchanges per turn (default 2)",
+    },
+    Key {
+        name: "features",
+        aliases: &[],
+        doc: "the V2 feature block; `communications` is read",
+    },
+    Key {
+        name: "background_information",
+        aliases: &[],
+        doc: "reference text given to actors",
+    },
+    Key {
+        name: "enable_public_statements",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "enable_black_swans",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "allow_actor_reflection",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "parallel_action_resolution",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "communication_types",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "black_swans",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "success_criteria",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "schema_version",
+        aliases: &[],
+        doc: "metadata",
+    },
+    Key {
+        name: "created_date",
+        aliases: &[],
+        doc: "metadata",
+    },
+    Key {
+        name: "author",
+        aliases: &[],
+        doc: "metadata",
+    },
+    Key {
+        name: "tags",
+        aliases: &[],
+        doc: "metadata",
+    },
 ];
 
 /// The keys of an actor file.
 pub const ACTOR_KEYS: &[Key] = &[
-    Key { name: "name", aliases: &[], doc: "full display name (required)" },
-    Key { name: "short_name", aliases: &[], doc: "identifier used by variations and file names" },
-    Key { name: "llm_model", aliases: &["model"], doc: "model id (required)" },
-    Key { name: "system_prompt", aliases: &[], doc: "the actor's own instructions" },
-    Key { name: "description", aliases: &[], doc: "who the actor is" },
-    Key { name: "role", aliases: &[], doc: "the actor's role" },
-    Key { name: "goals", aliases: &["long_term_goals"], doc: "list or text" },
-    Key { name: "constraints", aliases: &[], doc: "list or text" },
-    Key { name: "expertise", aliases: &[], doc: "text, list or mapping" },
-    Key { name: "decision_style", aliases: &["decision_making_style"], doc: "how the actor decides" },
-    Key { name: "private_information", aliases: &[], doc: "what only this actor knows" },
-    Key { name: "information_access", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "response_format", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "control", aliases: &[], doc: "`ai` (the only kind supported)" },
-    Key { name: "temperature", aliases: &[], doc: "sampling temperature for this actor's calls" },
-    Key { name: "max_tokens", aliases: &[], doc: "completion cap for this actor's calls" },
-    Key { name: "top_p", aliases: &[], doc: "nucleus sampling for this actor's calls" },
-    Key { name: "personality_traits", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "expertise_level", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "communication_style", aliases: &[], doc: "accepted for compatibility" },
-    Key { name: "preferred_coalitions", aliases: &[], doc: "accepted for compatibility" },
+    Key {
+        name: "name",
+        aliases: &[],
+        doc: "full display name (required)",
+    },
+    Key {
+        name: "short_name",
+        aliases: &[],
+        doc: "identifier used by variations and file names",
+    },
+    Key {
+        name: "llm_model",
+        aliases: &["model"],
+        doc: "model id (required)",
+    },
+    Key {
+        name: "system_prompt",
+        aliases: &[],
+        doc: "the actor's own instructions",
+    },
+    Key {
+        name: "description",
+        aliases: &[],
+        doc: "who the actor is",
+    },
+    Key {
+        name: "role",
+        aliases: &[],
+        doc: "the actor's role",
+    },
+    Key {
+        name: "goals",
+        aliases: &["long_term_goals"],
+        doc: "list or text",
+    },
+    Key {
+        name: "constraints",
+        aliases: &[],
+        doc: "list or text",
+    },
+    Key {
+        name: "expertise",
+        aliases: &[],
+        doc: "text, list or mapping",
+    },
+    Key {
+        name: "decision_style",
+        aliases: &["decision_making_style"],
+        doc: "how the actor decides",
+    },
+    Key {
+        name: "private_information",
+        aliases: &[],
+        doc: "what only this actor knows",
+    },
+    Key {
+        name: "information_access",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "response_format",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "control",
+        aliases: &[],
+        doc: "`ai` (the only kind supported)",
+    },
+    Key {
+        name: "temperature",
+        aliases: &[],
+        doc: "sampling temperature for this actor's calls",
+    },
+    Key {
+        name: "max_tokens",
+        aliases: &[],
+        doc: "completion cap for this actor's calls",
+    },
+    Key {
+        name: "top_p",
+        aliases: &[],
+        doc: "nucleus sampling for this actor's calls",
+    },
+    Key {
+        name: "personality_traits",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "expertise_level",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "communication_style",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
+    Key {
+        name: "preferred_coalitions",
+        aliases: &[],
+        doc: "accepted for compatibility",
+    },
 ];
 
 /// The default world model, as in the original's schema.
@@ -180,7 +368,10 @@ impl Scenario {
         let mut out: Vec<String> = self.actors.iter().map(|a| a.model.clone()).collect();
         out.push(self.world_state_model.clone());
         for m in &self.metrics {
-            if let super::Extraction::Llm { model: Some(model), .. } = &m.extraction {
+            if let super::Extraction::Llm {
+                model: Some(model), ..
+            } = &m.extraction
+            {
                 out.push(model.clone());
             }
         }
@@ -272,7 +463,9 @@ fn json_text(v: &Json) -> Result<String, String> {
 fn json_count(v: &Json, min: u64) -> Result<u32, String> {
     match v.as_u64() {
         Some(n) if n >= min && n <= u32::MAX as u64 => Ok(n as u32),
-        _ => Err(format!("expected a whole number of at least {min}, found {v}")),
+        _ => Err(format!(
+            "expected a whole number of at least {min}, found {v}"
+        )),
     }
 }
 
@@ -291,7 +484,11 @@ fn json_number(v: &Json, lo: f64, hi: f64) -> Result<f64, String> {
 fn json_list(v: &Json) -> Result<Vec<String>, String> {
     match v {
         Json::Array(items) => items.iter().map(json_text).collect(),
-        Json::String(s) => Ok(s.lines().map(|l| l.trim().trim_start_matches("- ").to_string()).filter(|l| !l.is_empty()).collect()),
+        Json::String(s) => Ok(s
+            .lines()
+            .map(|l| l.trim().trim_start_matches("- ").to_string())
+            .filter(|l| !l.is_empty())
+            .collect()),
         _ => Err("expected a list of text items".to_string()),
     }
 }
@@ -336,7 +533,13 @@ fn read_scenario(d: &mut FileDiags, root: &Node, dir: &str) -> Option<Scenario> 
         return None;
     }
     let name = required_text(d, root, &f, "name", "the scenario's display name");
-    let initial = required_text(d, root, &f, "initial_world_state", "the world at turn 0, as markdown");
+    let initial = required_text(
+        d,
+        root,
+        &f,
+        "initial_world_state",
+        "the world at turn 0, as markdown",
+    );
     let turns = match (f.value("turns"), f.value("scenario_length")) {
         (Some(t), _) => fields::int_at_least(d, t, "turns", 1),
         (None, Some(len)) => match len.get("turns") {
@@ -348,8 +551,12 @@ fn read_scenario(d: &mut FileDiags, root: &Node, dir: &str) -> Option<Scenario> 
             }
         },
         (None, None) => {
-            d.error(root, "turns", "scenario.yaml does not say how many turns to run")
-                .expected("`turns: N` (or `num_turns: N`)");
+            d.error(
+                root,
+                "turns",
+                "scenario.yaml does not say how many turns to run",
+            )
+            .expected("`turns: N` (or `num_turns: N`)");
             None
         }
     };
@@ -358,11 +565,13 @@ fn read_scenario(d: &mut FileDiags, root: &Node, dir: &str) -> Option<Scenario> 
         .and_then(|n| fields::int_at_least(d, n, "context_window_size", 1))
         .unwrap_or(3);
     let communication = read_communication(d, &f);
-    let opt_text = |d: &mut FileDiags, key: &str| f.value(key).and_then(|n| fields::text(d, n, key));
+    let opt_text =
+        |d: &mut FileDiags, key: &str| f.value(key).and_then(|n| fields::text(d, n, key));
     let description = opt_text(d, "description");
     let system_prompt = opt_text(d, "system_prompt");
     let turn_duration = opt_text(d, "turn_duration");
-    let world_state_model = opt_text(d, "world_state_model").unwrap_or_else(|| DEFAULT_WORLD_MODEL.to_string());
+    let world_state_model =
+        opt_text(d, "world_state_model").unwrap_or_else(|| DEFAULT_WORLD_MODEL.to_string());
     let background_information = opt_text(d, "background_information");
     let extra = f
         .unknown
@@ -390,12 +599,21 @@ fn read_scenario(d: &mut FileDiags, root: &Node, dir: &str) -> Option<Scenario> 
     })
 }
 
-fn required_text(d: &mut FileDiags, root: &Node, f: &fields::Fields, key: &str, what: &str) -> Option<String> {
+fn required_text(
+    d: &mut FileDiags,
+    root: &Node,
+    f: &fields::Fields,
+    key: &str,
+    what: &str,
+) -> Option<String> {
     match f.value(key) {
-        Some(n) => fields::text(d, n, key).filter(|t| !t.trim().is_empty()).or_else(|| {
-            d.error(n, key, format!("`{key}` is empty")).expected(what.to_string());
-            None
-        }),
+        Some(n) => fields::text(d, n, key)
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| {
+                d.error(n, key, format!("`{key}` is empty"))
+                    .expected(what.to_string());
+                None
+            }),
         None => {
             d.error(root, key, format!("scenario.yaml has no `{key}`"))
                 .expected(format!("`{key}:` with {what}"));
@@ -412,12 +630,18 @@ fn read_communication(d: &mut FileDiags, f: &fields::Fields) -> Communication {
         .value("max_communications_per_turn")
         .and_then(|n| fields::int_at_least(d, n, "max_communications_per_turn", 0))
         .map(|n| n as u32);
-    if let Some(comms) = f.value("features").and_then(|feat| feat.get("communications")) {
+    if let Some(comms) = f
+        .value("features")
+        .and_then(|feat| feat.get("communications"))
+    {
         if let Some(enabled) = comms.get("enabled").and_then(Node::as_bool) {
             bilateral = bilateral.or(Some(enabled));
         }
         if let Some(n) = comms.get("max_per_turn") {
-            max = max.or_else(|| fields::int_at_least(d, n, "features.communications.max_per_turn", 0).map(|n| n as u32));
+            max = max.or_else(|| {
+                fields::int_at_least(d, n, "features.communications.max_per_turn", 0)
+                    .map(|n| n as u32)
+            });
         }
     }
     Communication {
@@ -428,7 +652,12 @@ fn read_communication(d: &mut FileDiags, f: &fields::Fields) -> Communication {
 }
 
 /// The `actors:` entries, with their nodes.
-fn actor_refs(diags: &mut Vec<Diagnostic>, path: &str, text: &str, root: &Node) -> Option<Vec<(String, Node)>> {
+fn actor_refs(
+    diags: &mut Vec<Diagnostic>,
+    path: &str,
+    text: &str,
+    root: &Node,
+) -> Option<Vec<(String, Node)>> {
     let mut d = FileDiags::new(path, text, diags);
     let node = root.get("actors")?;
     match node.as_seq() {
@@ -474,7 +703,12 @@ async fn load_actors<S: Storage>(
             }
         }
     }
-    let scenario_text = storage.read(scenario_path).await.ok().flatten().unwrap_or_default();
+    let scenario_text = storage
+        .read(scenario_path)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let mut d = FileDiags::new(scenario_path, &scenario_text, diags);
     let mut chosen: Vec<Actor> = Vec::new();
     match refs {
@@ -525,7 +759,10 @@ async fn load_actors<S: Storage>(
                 Diagnostic::file_level(
                     Severity::Error,
                     &paths::join(&actors_dir, &format!("{}.yaml", a.file_stem)),
-                    format!("two actors have the short_name `{}` ({other}.yaml and {}.yaml)", a.short_name, a.file_stem),
+                    format!(
+                        "two actors have the short_name `{}` ({other}.yaml and {}.yaml)",
+                        a.short_name, a.file_stem
+                    ),
                 )
                 .expected("a different short_name for each actor"),
             );
@@ -534,7 +771,9 @@ async fn load_actors<S: Storage>(
     if chosen.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(
             Diagnostic::file_level(Severity::Error, scenario_path, "the scenario has no actors")
-                .expected(format!("actor files in {actors_dir}/ listed under `actors:`")),
+                .expected(format!(
+                    "actor files in {actors_dir}/ listed under `actors:`"
+                )),
         );
     }
     chosen
@@ -549,32 +788,61 @@ fn read_actor(d: &mut FileDiags, root: &Node, stem: &str) -> Option<Actor> {
     let text = |d: &mut FileDiags, key: &str| f.value(key).and_then(|n| fields::text(d, n, key));
     let name = text(d, "name");
     if name.is_none() {
-        d.error(root, "name", format!("actor file {stem}.yaml has no `name`"))
-            .expected("`name:` with the actor's full display name");
+        d.error(
+            root,
+            "name",
+            format!("actor file {stem}.yaml has no `name`"),
+        )
+        .expected("`name:` with the actor's full display name");
     }
     let short_name = match text(d, "short_name") {
         Some(s) => s,
         None => {
-            d.warn(root, "short_name", format!("actor file {stem}.yaml has no `short_name`; using `{stem}`"));
+            d.warn(
+                root,
+                "short_name",
+                format!("actor file {stem}.yaml has no `short_name`; using `{stem}`"),
+            );
             stem.to_string()
         }
     };
     let model = text(d, "llm_model");
     if model.is_none() {
-        d.error(root, "llm_model", format!("actor `{short_name}` has no model"))
-            .expected("`llm_model:` with a model id such as openai/gpt-4o-mini");
+        d.error(
+            root,
+            "llm_model",
+            format!("actor `{short_name}` has no model"),
+        )
+        .expected("`llm_model:` with a model id such as openai/gpt-4o-mini");
     }
     if let Some(c) = f.value("control") {
         if c.as_str() == Some("human") {
-            d.warn(c, "control", "`control: human` is not supported; the actor's model plays it");
+            d.warn(
+                c,
+                "control",
+                "`control: human` is not supported; the actor's model plays it",
+            );
         }
     }
-    let goals = f.value("goals").map(|n| fields::text_list(d, n, "goals")).unwrap_or_default();
-    let constraints = f.value("constraints").map(|n| fields::text_list(d, n, "constraints")).unwrap_or_default();
+    let goals = f
+        .value("goals")
+        .map(|n| fields::text_list(d, n, "goals"))
+        .unwrap_or_default();
+    let constraints = f
+        .value("constraints")
+        .map(|n| fields::text_list(d, n, "constraints"))
+        .unwrap_or_default();
     let expertise = f.value("expertise").map(fields::flatten);
-    let temperature = f.value("temperature").and_then(|n| fields::number_in(d, n, "temperature", 0.0, 2.0));
-    let top_p = f.value("top_p").and_then(|n| fields::number_in(d, n, "top_p", 0.0, 1.0));
-    let max_tokens = f.value("max_tokens").and_then(|n| fields::int_at_least(d, n, "max_tokens", 1)).map(|n| n as u32);
+    let temperature = f
+        .value("temperature")
+        .and_then(|n| fields::number_in(d, n, "temperature", 0.0, 2.0));
+    let top_p = f
+        .value("top_p")
+        .and_then(|n| fields::number_in(d, n, "top_p", 0.0, 1.0));
+    let max_tokens = f
+        .value("max_tokens")
+        .and_then(|n| fields::int_at_least(d, n, "max_tokens", 1))
+        .map(|n| n as u32);
     Some(Actor {
         name: name?,
         short_name,

@@ -40,7 +40,14 @@ pub enum Role {
 }
 
 /// Every role, in report order.
-pub const ROLES: [Role; 6] = [Role::Actor, Role::World, Role::Communication, Role::Metric, Role::Check, Role::Summary];
+pub const ROLES: [Role; 6] = [
+    Role::Actor,
+    Role::World,
+    Role::Communication,
+    Role::Metric,
+    Role::Check,
+    Role::Summary,
+];
 
 /// Completion tokens (low, expected, high) and the fixed prompt overhead (instructions) of
 /// each role.
@@ -54,7 +61,11 @@ pub const COMPLETION: [(Role, f64, f64, f64, f64); 6] = [
 ];
 
 fn role_model(role: Role) -> (f64, f64, f64, f64) {
-    let (_, l, e, h, o) = COMPLETION.iter().find(|r| r.0 == role).copied().unwrap_or((role, 0.0, 0.0, 0.0, 0.0));
+    let (_, l, e, h, o) = COMPLETION
+        .iter()
+        .find(|r| r.0 == role)
+        .copied()
+        .unwrap_or((role, 0.0, 0.0, 0.0, 0.0));
     (l, e, h, o)
 }
 
@@ -83,7 +94,11 @@ impl Range {
 
     /// Every figure times `k`.
     pub fn scale(self, k: f64) -> Range {
-        Range { low: self.low * k, expected: self.expected * k, high: self.high * k }
+        Range {
+            low: self.low * k,
+            expected: self.expected * k,
+            high: self.high * k,
+        }
     }
 }
 
@@ -182,59 +197,134 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
     let mut cost = Range::default();
     let n = scenario.actors.len() as f64;
     let sys = scenario.system_prompt.as_deref().map_or(0.0, tokens);
-    let reference = scenario.background_information.as_deref().map_or(0.0, tokens)
-        + scenario.background_docs.iter().map(|(_, t)| tokens(t)).sum::<f64>();
+    let reference = scenario
+        .background_information
+        .as_deref()
+        .map_or(0.0, tokens)
+        + scenario
+            .background_docs
+            .iter()
+            .map(|(_, t)| tokens(t))
+            .sum::<f64>();
     let w0 = tokens(&scenario.initial_world_state);
     let (_, world_expected, _, _) = role_model(Role::World);
     let (_, action_expected, _, _) = role_model(Role::Actor);
     let (_, summary_expected, _, _) = role_model(Role::Summary);
     let comm = &scenario.communication;
     let comm_on = comm.enabled() && comm.max_per_turn > 0;
-    let checks_on = scenario.checks.as_ref().is_some_and(|c| c.run_after_each_turn);
+    let checks_on = scenario
+        .checks
+        .as_ref()
+        .is_some_and(|c| c.run_after_each_turn);
     let window = scenario.context_window_size as f64;
     for turn in 1..=scenario.turns {
         let past = (turn - 1) as f64;
-        let world_now = if turn == 1 { w0 } else { world_expected.max(w0) };
+        let world_now = if turn == 1 {
+            w0
+        } else {
+            world_expected.max(w0)
+        };
         let summarised = past > window;
-        let context = past.min(window) * n * 150.0 + if summarised { summary_expected } else { 0.0 };
+        let context =
+            past.min(window) * n * 150.0 + if summarised { summary_expected } else { 0.0 };
         let mut kinds: Vec<CallKind> = Vec::new();
         for a in &scenario.actors {
             let persona = persona_tokens(a);
-            let prompt = sys + persona + reference + world_now + context + if comm_on { 150.0 } else { 0.0 };
-            kinds.push(CallKind { role: Role::Actor, model: &a.model, count: Range { low: 1.0, expected: 1.0, high: 1.0 }, prompt, max_tokens: a.max_tokens });
+            let prompt =
+                sys + persona + reference + world_now + context + if comm_on { 150.0 } else { 0.0 };
+            kinds.push(CallKind {
+                role: Role::Actor,
+                model: &a.model,
+                count: Range {
+                    low: 1.0,
+                    expected: 1.0,
+                    high: 1.0,
+                },
+                prompt,
+                max_tokens: a.max_tokens,
+            });
             if comm_on {
                 let replies = (comm.max_per_turn as f64).min(n) / n;
                 let bilateral = if comm.bilateral { replies } else { 0.0 };
-                let (coal_exp, coal_high) = if comm.coalitions { (1.0 / n, (2.0 * n - 1.0) / n) } else { (0.0, 0.0) };
-                let count = Range { low: 1.0, expected: 1.0 + bilateral + coal_exp, high: 1.0 + bilateral + coal_high };
-                kinds.push(CallKind { role: Role::Communication, model: &a.model, count, prompt: sys + persona + world_now, max_tokens: a.max_tokens });
+                let (coal_exp, coal_high) = if comm.coalitions {
+                    (1.0 / n, (2.0 * n - 1.0) / n)
+                } else {
+                    (0.0, 0.0)
+                };
+                let count = Range {
+                    low: 1.0,
+                    expected: 1.0 + bilateral + coal_exp,
+                    high: 1.0 + bilateral + coal_high,
+                };
+                kinds.push(CallKind {
+                    role: Role::Communication,
+                    model: &a.model,
+                    count,
+                    prompt: sys + persona + world_now,
+                    max_tokens: a.max_tokens,
+                });
             }
         }
-        kinds.push(CallKind { role: Role::World, model: &scenario.world_state_model, count: one(), prompt: sys + world_now + n * action_expected + 50.0, max_tokens: None });
+        kinds.push(CallKind {
+            role: Role::World,
+            model: &scenario.world_state_model,
+            count: one(),
+            prompt: sys + world_now + n * action_expected + 50.0,
+            max_tokens: None,
+        });
         for m in &scenario.metrics {
             if let Extraction::Llm { prompt, model } = &m.extraction {
-                let times = if m.actor_specific && m.actor.is_none() { n } else { 1.0 };
+                let times = if m.actor_specific && m.actor.is_none() {
+                    n
+                } else {
+                    1.0
+                };
                 let model = model.as_deref().unwrap_or(&scenario.world_state_model);
-                kinds.push(CallKind { role: Role::Metric, model, count: one().scale(times), prompt: tokens(prompt) + world_expected, max_tokens: None });
+                kinds.push(CallKind {
+                    role: Role::Metric,
+                    model,
+                    count: one().scale(times),
+                    prompt: tokens(prompt) + world_expected,
+                    max_tokens: None,
+                });
             }
         }
         if checks_on {
             let checks = scenario.checks.as_ref().expect("checks_on");
-            let model = checks.model.as_deref().unwrap_or(&scenario.world_state_model);
+            let model = checks
+                .model
+                .as_deref()
+                .unwrap_or(&scenario.world_state_model);
             for c in checks.enabled() {
                 let times = if c.per_actor() { n } else { 1.0 };
                 let template = c.prompt_template.as_deref().map_or(200.0, tokens);
-                kinds.push(CallKind { role: Role::Check, model, count: one().scale(times), prompt: template + world_expected + action_expected, max_tokens: None });
+                kinds.push(CallKind {
+                    role: Role::Check,
+                    model,
+                    count: one().scale(times),
+                    prompt: template + world_expected + action_expected,
+                    max_tokens: None,
+                });
             }
         }
         if summarised {
-            kinds.push(CallKind { role: Role::Summary, model: &scenario.world_state_model, count: one(), prompt: summary_expected + world_expected + n * 150.0, max_tokens: None });
+            kinds.push(CallKind {
+                role: Role::Summary,
+                model: &scenario.world_state_model,
+                count: one(),
+                prompt: summary_expected + world_expected + n * 150.0,
+                max_tokens: None,
+            });
         }
         let mut turn_seconds: Vec<(Role, f64)> = Vec::new();
         for k in &kinds {
             let (cl, ce, ch, overhead) = role_model(k.role);
             let cap = k.max_tokens.map_or(f64::INFINITY, f64::from);
-            let completion = Range { low: cl.min(cap), expected: ce.min(cap), high: if k.max_tokens.is_some() { cap } else { ch } };
+            let completion = Range {
+                low: cl.min(cap),
+                expected: ce.min(cap),
+                high: if k.max_tokens.is_some() { cap } else { ch },
+            };
             let prompt = k.prompt + overhead;
             est.calls.slot(k.role).add(k.count);
             let secs = call_seconds(k.model, completion.expected);
@@ -264,7 +354,13 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
         // Communication takes two rounds (planning, then replies); everything else one.
         est.seconds += turn_seconds
             .iter()
-            .map(|(r, s)| if *r == Role::Communication { 2.0 * s } else { *s })
+            .map(|(r, s)| {
+                if *r == Role::Communication {
+                    2.0 * s
+                } else {
+                    *s
+                }
+            })
             .sum::<f64>();
     }
     est.unknown_price_models.sort();
@@ -274,7 +370,11 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
 }
 
 fn one() -> Range {
-    Range { low: 1.0, expected: 1.0, high: 1.0 }
+    Range {
+        low: 1.0,
+        expected: 1.0,
+        high: 1.0,
+    }
 }
 
 /// Tokens of the persona an actor's prompt carries: its own system prompt, or else the
@@ -283,9 +383,22 @@ pub fn persona_tokens(a: &crate::config::Actor) -> f64 {
     match &a.system_prompt {
         Some(p) => tokens(p),
         None => {
-            let parts = [&a.description, &a.role, &a.expertise, &a.decision_style, &a.private_information];
+            let parts = [
+                &a.description,
+                &a.role,
+                &a.expertise,
+                &a.decision_style,
+                &a.private_information,
+            ];
             let text: f64 = parts.iter().filter_map(|p| p.as_deref()).map(tokens).sum();
-            text + a.goals.iter().chain(&a.constraints).map(|g| tokens(g)).sum::<f64>() + tokens(&a.name) + 20.0
+            text + a
+                .goals
+                .iter()
+                .chain(&a.constraints)
+                .map(|g| tokens(g))
+                .sum::<f64>()
+                + tokens(&a.name)
+                + 20.0
         }
     }
 }
@@ -298,26 +411,60 @@ mod tests {
 
     fn actor(name: &str, model: &str) -> Actor {
         Actor {
-            name: name.into(), short_name: name.into(), file_stem: name.into(), model: model.into(),
-            system_prompt: Some("x".repeat(400)), description: None, role: None, goals: vec![], constraints: vec![],
-            expertise: None, decision_style: None, private_information: None, temperature: None, max_tokens: None, top_p: None,
+            name: name.into(),
+            short_name: name.into(),
+            file_stem: name.into(),
+            model: model.into(),
+            system_prompt: Some("x".repeat(400)),
+            description: None,
+            role: None,
+            goals: vec![],
+            constraints: vec![],
+            expertise: None,
+            decision_style: None,
+            private_information: None,
+            temperature: None,
+            max_tokens: None,
+            top_p: None,
         }
     }
 
     fn scenario(turns: u32) -> Scenario {
         Scenario {
-            dir: "s".into(), name: "s".into(), description: None, system_prompt: Some("y".repeat(200)),
-            initial_world_state: "w".repeat(800), turns, turn_duration: None, world_state_model: "w/model".into(),
-            actors: vec![actor("a", "a/model"), actor("b", "b/model")], context_window_size: 3,
-            communication: Communication { bilateral: false, coalitions: false, max_per_turn: 2 },
-            background_information: None, background_docs: vec![], metrics: vec![], events: vec![], checks: None, extra: BTreeMap::new(),
+            dir: "s".into(),
+            name: "s".into(),
+            description: None,
+            system_prompt: Some("y".repeat(200)),
+            initial_world_state: "w".repeat(800),
+            turns,
+            turn_duration: None,
+            world_state_model: "w/model".into(),
+            actors: vec![actor("a", "a/model"), actor("b", "b/model")],
+            context_window_size: 3,
+            communication: Communication {
+                bilateral: false,
+                coalitions: false,
+                max_per_turn: 2,
+            },
+            background_information: None,
+            background_docs: vec![],
+            metrics: vec![],
+            events: vec![],
+            checks: None,
+            extra: BTreeMap::new(),
         }
     }
 
     fn book() -> PriceBook {
         let mut prices = BTreeMap::new();
         for m in ["a/model", "b/model", "w/model"] {
-            prices.insert(m.to_string(), crate::config::ModelPrice { prompt: 1.0, completion: 2.0 });
+            prices.insert(
+                m.to_string(),
+                crate::config::ModelPrice {
+                    prompt: 1.0,
+                    completion: 2.0,
+                },
+            );
         }
         PriceBook::new(&prices)
     }
@@ -345,7 +492,11 @@ mod tests {
     fn calls_grow_with_turns_window_and_communication() {
         let mut s = scenario(6);
         s.context_window_size = 2;
-        s.communication = Communication { bilateral: true, coalitions: true, max_per_turn: 1 };
+        s.communication = Communication {
+            bilateral: true,
+            coalitions: true,
+            max_per_turn: 1,
+        };
         let e = estimate_run(&s, &book());
         assert_eq!(e.calls.actor.expected, 12.0);
         assert_eq!(e.calls.world.expected, 6.0);

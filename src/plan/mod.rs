@@ -143,7 +143,10 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         let scenario = match variations::apply(&config.scenario, &v.modifications) {
             Ok(s) => s,
             Err(e) => {
-                notes.push(format!("variation {} cannot be applied: {e}", v.variation_id));
+                notes.push(format!(
+                    "variation {} cannot be applied: {e}",
+                    v.variation_id
+                ));
                 continue;
             }
         };
@@ -196,7 +199,9 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let seconds_per_run = sum_seconds * k;
     let waves = total_runs.div_ceil(config.max_parallel.max(1) as u64) as f64;
     if estimated < count {
-        notes.push(format!("the estimate averages {estimated} variations sampled evenly from {count}"));
+        notes.push(format!(
+            "the estimate averages {estimated} variations sampled evenly from {count}"
+        ));
     }
     let budget = verdict(config, cost_per_run, cost_total, total_runs, &unknown);
     if let (Some(limit), Some(c)) = (config.cost_per_run_limit, cost_per_run) {
@@ -207,7 +212,10 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         }
     }
     if seconds_per_run > config.timeout_per_run {
-        notes.push(format!("a run is expected to take {:.0} s, longer than timeout_per_run ({:.0} s)", seconds_per_run, config.timeout_per_run));
+        notes.push(format!(
+            "a run is expected to take {:.0} s, longer than timeout_per_run ({:.0} s)",
+            seconds_per_run, config.timeout_per_run
+        ));
     }
     Plan {
         experiment_name: config.experiment_name.clone(),
@@ -215,7 +223,12 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         config_path: config.path.clone(),
         scenario_dir: config.scenario_dir.clone(),
         scenario_name: config.scenario.name.clone(),
-        actors: config.scenario.actors.iter().map(|a| (a.short_name.clone(), a.model.clone())).collect(),
+        actors: config
+            .scenario
+            .actors
+            .iter()
+            .map(|a| (a.short_name.clone(), a.model.clone()))
+            .collect(),
         turns: config.scenario.turns,
         output_dir: config.output_dir.clone(),
         dimensions: config.variations.clone(),
@@ -232,8 +245,17 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         calls_per_run: avg_calls,
         cost_per_run,
         cost_total,
-        cost_by_role: sum_by_role.into_iter().map(|(r, c)| (r, c.scale(k))).collect(),
-        models: models.into_iter().map(|m| ModelUse { price: book.price(&m), model: m }).collect(),
+        cost_by_role: sum_by_role
+            .into_iter()
+            .map(|(r, c)| (r, c.scale(k)))
+            .collect(),
+        models: models
+            .into_iter()
+            .map(|m| ModelUse {
+                price: book.price(&m),
+                model: m,
+            })
+            .collect(),
         unknown_price_models: unknown,
         seconds_per_run,
         seconds_total: waves * seconds_per_run,
@@ -271,13 +293,26 @@ fn scale_calls(c: &estimate::Calls, k: f64) -> estimate::Calls {
     }
 }
 
-fn verdict(config: &BatchConfig, per_run: Option<Range>, total: Option<Range>, runs: u64, unknown: &[String]) -> BudgetVerdict {
+fn verdict(
+    config: &BatchConfig,
+    per_run: Option<Range>,
+    total: Option<Range>,
+    runs: u64,
+    unknown: &[String],
+) -> BudgetVerdict {
     let Some(budget) = config.budget_limit else {
         let message = match total {
-            Some(t) => format!("no budget_limit is set: nothing caps the spend (expected ${:.2})", t.expected),
+            Some(t) => format!(
+                "no budget_limit is set: nothing caps the spend (expected ${:.2})",
+                t.expected
+            ),
             None => "no budget_limit is set: nothing caps the spend".to_string(),
         };
-        return BudgetVerdict { status: "no_budget".into(), message, runs_affordable: None };
+        return BudgetVerdict {
+            status: "no_budget".into(),
+            message,
+            runs_affordable: None,
+        };
     };
     let (Some(per_run), Some(total)) = (per_run, total) else {
         return BudgetVerdict {
@@ -289,7 +324,13 @@ fn verdict(config: &BatchConfig, per_run: Option<Range>, total: Option<Range>, r
             runs_affordable: None,
         };
     };
-    let affordable = |per: f64| if per <= 0.0 { runs } else { ((budget / per).floor() as u64).min(runs) };
+    let affordable = |per: f64| {
+        if per <= 0.0 {
+            runs
+        } else {
+            ((budget / per).floor() as u64).min(runs)
+        }
+    };
     if total.high <= budget {
         BudgetVerdict { status: "fits".into(), message: format!("the budget (${budget:.2}) covers all {runs} runs even at the high estimate (${:.2})", total.high), runs_affordable: Some(runs) }
     } else if total.expected <= budget {

@@ -39,7 +39,12 @@ pub fn usd(x: f64) -> String {
 }
 
 fn range(r: &Range) -> String {
-    format!("{} low / {} expected / {} high", usd(r.low), usd(r.expected), usd(r.high))
+    format!(
+        "{} low / {} expected / {} high",
+        usd(r.low),
+        usd(r.expected),
+        usd(r.high)
+    )
 }
 
 /// A duration in words (`45 s`, `12 min`, `3.5 h`).
@@ -76,8 +81,23 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "  Scenario     {} ({}), {} turns, {} actors", plan.scenario_name, plan.scenario_dir, plan.turns, plan.actors.len());
-    let _ = writeln!(o, "  Actors       {}", plan.actors.iter().map(|(a, m)| format!("{a} ({m})")).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        o,
+        "  Scenario     {} ({}), {} turns, {} actors",
+        plan.scenario_name,
+        plan.scenario_dir,
+        plan.turns,
+        plan.actors.len()
+    );
+    let _ = writeln!(
+        o,
+        "  Actors       {}",
+        plan.actors
+            .iter()
+            .map(|(a, m)| format!("{a} ({m})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let _ = writeln!(o, "  Output       {}", plan.output_dir);
     let _ = writeln!(o, "  Runs         {} variation{} x {} run{} = {} runs, at most {} at once, {} s allowed per run",
         plan.variation_count, if plan.variation_count == 1 { "" } else { "s" },
@@ -91,28 +111,73 @@ pub fn render(plan: &Plan, color: bool) -> String {
     for d in &plan.dimensions {
         let what = match &d.kind {
             crate::config::DimensionKind::ActorModel { actor } => format!("model of {actor}"),
-            crate::config::DimensionKind::ScenarioParameter { parameter } => format!("scenario `{parameter}`"),
-            crate::config::DimensionKind::ActorParameter { actor, parameter } => format!("`{parameter}` of {actor}"),
+            crate::config::DimensionKind::ScenarioParameter { parameter } => {
+                format!("scenario `{parameter}`")
+            }
+            crate::config::DimensionKind::ActorParameter { actor, parameter } => {
+                format!("`{parameter}` of {actor}")
+            }
         };
-        let values: Vec<String> = d.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).map(|v| v.lines().next().unwrap_or("").chars().take(40).collect()).collect();
+        let values: Vec<String> = d
+            .values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .map(|v| v.lines().next().unwrap_or("").chars().take(40).collect())
+            .collect();
         let _ = writeln!(o, "  {what}: {}", values.join(" | "));
     }
     let _ = writeln!(o);
     for v in &plan.variations {
-        let cost = v.cost_per_run.map_or("price unknown".to_string(), |c| format!("{} a run", usd(c.expected)));
-        let _ = writeln!(o, "  var-{:03}  {:<48} {}..{}  {}", v.variation.variation_id, v.variation.description, v.run_ids.0, &v.run_ids.1[8..], st.dim(&cost));
+        let cost = v.cost_per_run.map_or("price unknown".to_string(), |c| {
+            format!("{} a run", usd(c.expected))
+        });
+        let _ = writeln!(
+            o,
+            "  var-{:03}  {:<48} {}..{}  {}",
+            v.variation.variation_id,
+            v.variation.description,
+            v.run_ids.0,
+            &v.run_ids.1[8..],
+            st.dim(&cost)
+        );
     }
     if !plan.variations_listed_all {
-        let _ = writeln!(o, "  ... and {} more variations", plan.variation_count - plan.variations.len() as u64);
+        let _ = writeln!(
+            o,
+            "  ... and {} more variations",
+            plan.variation_count - plan.variations.len() as u64
+        );
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("Calls per run (expected)"));
     let c = &plan.calls_per_run;
-    let parts = [("actor", c.actor), ("world", c.world), ("communication", c.communication), ("metric", c.metric), ("check", c.check), ("summary", c.summary)];
-    let shown: Vec<String> = parts.iter().filter(|(_, r)| r.expected > 0.0).map(|(n, r)| format!("{} {n}", calls(r.expected))).collect();
-    let _ = writeln!(o, "  {} = {} calls ({} to {})", shown.join(" + "), calls(c.total().expected), calls(c.total().low), calls(c.total().high));
+    let parts = [
+        ("actor", c.actor),
+        ("world", c.world),
+        ("communication", c.communication),
+        ("metric", c.metric),
+        ("check", c.check),
+        ("summary", c.summary),
+    ];
+    let shown: Vec<String> = parts
+        .iter()
+        .filter(|(_, r)| r.expected > 0.0)
+        .map(|(n, r)| format!("{} {n}", calls(r.expected)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "  {} = {} calls ({} to {})",
+        shown.join(" + "),
+        calls(c.total().expected),
+        calls(c.total().low),
+        calls(c.total().high)
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", st.bold("Models and prices (USD per million prompt / completion tokens)"));
+    let _ = writeln!(
+        o,
+        "{}",
+        st.bold("Models and prices (USD per million prompt / completion tokens)")
+    );
     for m in &plan.models {
         let price = match &m.price {
             None => st.paint("33", "price unknown"),
@@ -123,7 +188,12 @@ pub fn render(plan: &Plan, color: bool) -> String {
                     PriceSource::Openrouter => "from OpenRouter's model list",
                     _ => "built-in table",
                 };
-                format!("${} / ${}  {}", p.prompt, p.completion, st.dim(&format!("({source})")))
+                format!(
+                    "${} / ${}  {}",
+                    p.prompt,
+                    p.completion,
+                    st.dim(&format!("({source})"))
+                )
             }
         };
         let _ = writeln!(o, "  {:<44} {price}", m.model);
@@ -136,10 +206,20 @@ pub fn render(plan: &Plan, color: bool) -> String {
             let _ = writeln!(o, "  Cost of batch  {}", range(t));
         }
         _ => {
-            let _ = writeln!(o, "  Cost           unknown: no price for {}", plan.unknown_price_models.join(", "));
+            let _ = writeln!(
+                o,
+                "  Cost           unknown: no price for {}",
+                plan.unknown_price_models.join(", ")
+            );
         }
     }
-    let _ = writeln!(o, "  Time           about {} a run; about {} for the batch at max_parallel {}", duration(plan.seconds_per_run), duration(plan.seconds_total), plan.max_parallel);
+    let _ = writeln!(
+        o,
+        "  Time           about {} a run; about {} for the batch at max_parallel {}",
+        duration(plan.seconds_per_run),
+        duration(plan.seconds_total),
+        plan.max_parallel
+    );
     let _ = writeln!(o);
     let verdict_color = match plan.budget.status.as_str() {
         "fits" => "32",
@@ -158,7 +238,11 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let _ = writeln!(o, "  note: {n}");
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", st.dim("This was a dry run: nothing was written and no request was sent. To run it:"));
+    let _ = writeln!(
+        o,
+        "{}",
+        st.dim("This was a dry run: nothing was written and no request was sent. To run it:")
+    );
     let _ = writeln!(o, "  {}", plan.command);
     o
 }

@@ -126,8 +126,10 @@ pub fn modifications(dims: &[Dimension], choices: &[usize]) -> Modifications {
         let value = d.values[c].clone();
         match &d.kind {
             DimensionKind::ActorModel { actor } => {
-                m.actor_models
-                    .insert(actor.clone(), value.as_str().unwrap_or_default().to_string());
+                m.actor_models.insert(
+                    actor.clone(),
+                    value.as_str().unwrap_or_default().to_string(),
+                );
             }
             DimensionKind::ScenarioParameter { parameter } => {
                 m.scenario_overrides.insert(parameter.clone(), value);
@@ -148,14 +150,19 @@ pub fn modifications(dims: &[Dimension], choices: &[usize]) -> Modifications {
 pub fn apply(base: &Scenario, m: &Modifications) -> Result<Scenario, String> {
     let mut s = base.clone();
     for (key, value) in &m.scenario_overrides {
-        s.set_parameter(key, value).map_err(|e| format!("{key}: {e}"))?;
+        s.set_parameter(key, value)
+            .map_err(|e| format!("{key}: {e}"))?;
     }
     for (actor, model) in &m.actor_models {
-        let i = s.find_actor(actor).ok_or_else(|| format!("no actor `{actor}`"))?;
+        let i = s
+            .find_actor(actor)
+            .ok_or_else(|| format!("no actor `{actor}`"))?;
         s.actors[i].model = model.clone();
     }
     for (actor, fields) in &m.actor_overrides {
-        let i = s.find_actor(actor).ok_or_else(|| format!("no actor `{actor}`"))?;
+        let i = s
+            .find_actor(actor)
+            .ok_or_else(|| format!("no actor `{actor}`"))?;
         for (field, value) in fields {
             s.actors[i]
                 .set_parameter(field, value)
@@ -173,11 +180,18 @@ mod tests {
     fn dims() -> Vec<Dimension> {
         vec![
             Dimension {
-                kind: DimensionKind::ActorModel { actor: "regulator".into() },
-                values: vec![json!("openai/gpt-4o-mini"), json!("anthropic/claude-3-haiku")],
+                kind: DimensionKind::ActorModel {
+                    actor: "regulator".into(),
+                },
+                values: vec![
+                    json!("openai/gpt-4o-mini"),
+                    json!("anthropic/claude-3-haiku"),
+                ],
             },
             Dimension {
-                kind: DimensionKind::ScenarioParameter { parameter: "turns".into() },
+                kind: DimensionKind::ScenarioParameter {
+                    parameter: "turns".into(),
+                },
                 values: vec![json!(3), json!(5), json!(8)],
             },
         ]
@@ -189,11 +203,24 @@ mod tests {
         let space = VariationSpace::new(&d);
         assert_eq!(space.count(), 6);
         let all: Vec<Vec<usize>> = (0..6).map(|i| space.choices(i)).collect();
-        assert_eq!(all, vec![vec![0, 0], vec![0, 1], vec![0, 2], vec![1, 0], vec![1, 1], vec![1, 2]]);
+        assert_eq!(
+            all,
+            vec![
+                vec![0, 0],
+                vec![0, 1],
+                vec![0, 2],
+                vec![1, 0],
+                vec![1, 1],
+                vec![1, 2]
+            ]
+        );
         let v = space.get(4);
         assert_eq!(v.variation_id, 5);
         assert_eq!(v.description, "regulator=claude-3-haiku, turns=5");
-        assert_eq!(v.modifications.actor_models["regulator"], "anthropic/claude-3-haiku");
+        assert_eq!(
+            v.modifications.actor_models["regulator"],
+            "anthropic/claude-3-haiku"
+        );
         assert_eq!(v.modifications.scenario_overrides["turns"], json!(5));
     }
 
@@ -216,7 +243,9 @@ mod tests {
         let values: Vec<Json> = (0..10).map(|i| json!(format!("m/{i}"))).collect();
         let d: Vec<Dimension> = (0..6)
             .map(|i| Dimension {
-                kind: DimensionKind::ActorModel { actor: format!("a{i}") },
+                kind: DimensionKind::ActorModel {
+                    actor: format!("a{i}"),
+                },
                 values: values.clone(),
             })
             .collect();

@@ -25,7 +25,10 @@ impl DiskStorage {
 }
 
 fn err(path: &str, e: std::io::Error) -> StorageError {
-    StorageError { path: path.to_string(), message: e.to_string() }
+    StorageError {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
 }
 
 impl Storage for DiskStorage {
@@ -33,7 +36,10 @@ impl Storage for DiskStorage {
         match std::fs::read_to_string(self.at(path)) {
             Ok(t) => Ok(Some(t)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) if self.at(path).is_dir() => { let _ = e; Ok(None) }
+            Err(e) if self.at(path).is_dir() => {
+                let _ = e;
+                Ok(None)
+            }
             Err(e) => Err(err(path, e)),
         }
     }
@@ -42,13 +48,20 @@ impl Storage for DiskStorage {
     }
     async fn append(&self, path: &str, text: &str) -> Result<(), StorageError> {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(self.at(path)).map_err(|e| err(path, e))?;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.at(path))
+            .map_err(|e| err(path, e))?;
         f.write_all(text.as_bytes()).map_err(|e| err(path, e))
     }
     async fn list(&self, dir: &str) -> Result<Option<Vec<String>>, StorageError> {
         match std::fs::read_dir(self.at(dir)) {
             Ok(rd) => {
-                let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                let mut names: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
                 names.sort();
                 Ok(Some(names))
             }

@@ -1,0 +1,147 @@
+//! The JavaScript API: each export converts its arguments, makes one call into the core, and
+//! converts the result. No decision is made here that a native test could not reach.
+//!
+//! Panic policy: the release build aborts on panic (`panic = "abort"`), which wasm turns into a
+//! `RuntimeError: unreachable`. The start function installs a hook that first prints the panic
+//! message with `console.error`, so the cause is not lost. After a panic the instance is dead:
+//! the host must load the module again. Exports never unwrap: every one returns `Result`, and
+//! errors cross as `Error` objects with a stable `kind` (see `error.rs`).
+
+mod convert;
+mod error;
+mod host_js;
+
+use wasm_bindgen::prelude::*;
+
+use crate::config;
+use crate::plan;
+use crate::pricing::PriceBook;
+use convert::{export, import};
+use error::{config_invalid, internal};
+use host_js::JsStorage;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Files by path; relative paths are relative to the host's root. */
+export interface Storage {
+  read(path: string): Promise<string | null>;
+  write(path: string, text: string): Promise<void>;
+  append(path: string, text: string): Promise<void>;
+  list(dir: string): Promise<string[] | null>;
+  exists(path: string): Promise<boolean>;
+}
+/** One problem in one file; `text` is its printable form. */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  file: string;
+  line: number | null;
+  column: number | null;
+  key: string | null;
+  message: string;
+  expected: string | null;
+  found: string | null;
+  suggestion: string | null;
+  text: string;
+}
+export interface ValidationReport {
+  ok: boolean;
+  kind: "scenario" | "batch" | null;
+  path: string;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}
+export interface PlanOptions {
+  /** The JSON text of OpenRouter's `GET /api/v1/models`, for current prices. */
+  openrouterModels?: string;
+}
+export interface RenderOptions {
+  color?: boolean;
+}
+"#;
+
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_log(&format!(
+            "scenario-lab: internal error (this instance must be reloaded): {info}"
+        ));
+    }));
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn web_log(s: &str);
+}
+
+/// The package version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_string()
+}
+
+/// Checks a scenario folder or a batch config; never throws for a bad input.
+#[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+pub async fn validate(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let report = config::validate(&storage, &path).await;
+    storage.take_error()?;
+    export(&report)
+}
+
+/// Loads a batch config and its scenario; throws `config_invalid` with every diagnostic.
+#[wasm_bindgen(js_name = loadBatchConfig)]
+pub async fn load_batch_config(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let loaded = config::load_batch(&storage, &path).await;
+    storage.take_error()?;
+    export(&loaded.map_err(|e| config_invalid(&e))?.value)
+}
+
+/// Loads a scenario folder; throws `config_invalid` with every diagnostic.
+#[wasm_bindgen(js_name = loadScenario)]
+pub async fn load_scenario(
+    dir: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let loaded = config::load_scenario(&storage, &dir).await;
+    storage.take_error()?;
+    export(&loaded.map_err(|e| config_invalid(&e))?.value)
+}
+
+/// Plans a batch (the dry run): variations, runs, cost and time estimates, budget verdict.
+#[wasm_bindgen(js_name = planBatch)]
+pub async fn plan_batch(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PlanOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let loaded = config::load_batch(&storage, &path).await;
+    storage.take_error()?;
+    let config = loaded.map_err(|e| config_invalid(&e))?.value;
+    let mut book = PriceBook::new(&config.prices);
+    if let Some(models) = convert::string_field(&options, "openrouterModels") {
+        book.add_openrouter_models(&models)
+            .map_err(|e| internal(&format!("OpenRouter's model list could not be read: {e}")))?;
+    }
+    export(&plan::plan(&config, &book))
+}
+
+/// The dry-run text of a plan returned by `planBatch`.
+#[wasm_bindgen(js_name = renderPlan)]
+pub fn render_plan(
+    plan: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RenderOptions | undefined")] options: JsValue,
+) -> Result<String, JsValue> {
+    let plan: plan::Plan = import(plan)?;
+    let color = convert::bool_field(&options, "color").unwrap_or(false);
+    Ok(plan::render(&plan, color))
+}

@@ -1,0 +1,143 @@
+//! Planning our example experiments: counts, ids, verdicts, and a space too large to list.
+mod common;
+
+use common::{block_on, project_root, DiskStorage};
+use scenario_lab::config::load_batch;
+use scenario_lab::host::MemoryStorage;
+use scenario_lab::plan::{plan, EXACT_LIMIT};
+use scenario_lab::pricing::PriceBook;
+
+fn planned(path: &str) -> scenario_lab::plan::Plan {
+    let s = DiskStorage::new(project_root());
+    let cfg = block_on(load_batch(&s, path))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    plan(&cfg, &PriceBook::new(&cfg.prices))
+}
+
+#[test]
+fn quick_start_is_three_free_runs() {
+    let p = planned("experiments/quick-start/batch-config.yaml");
+    assert_eq!((p.variation_count, p.total_runs), (1, 3));
+    assert_eq!(p.cost_total.unwrap().high, 0.0);
+    assert_eq!(p.budget.status, "no_budget");
+    assert_eq!(p.variations[0].variation.description, "Base configuration");
+    assert_eq!(
+        p.variations[0].run_ids,
+        ("var-001-run-001".to_string(), "var-001-run-003".to_string())
+    );
+}
+
+#[test]
+fn sensitivity_is_a_2x2_in_declaration_order() {
+    let p = planned("experiments/sensitivity-2x2/batch-config.yaml");
+    assert_eq!((p.variation_count, p.total_runs), (4, 40));
+    let d: Vec<&str> = p
+        .variations
+        .iter()
+        .map(|v| v.variation.description.as_str())
+        .collect();
+    assert!(
+        d[0].ends_with("=gpt-4o-mini") && d[1].ends_with("=gpt-4o"),
+        "{d:?}"
+    );
+    assert!(p.cost_total.is_some(), "every model has a price");
+    assert!(["fits", "tight", "short"].contains(&p.budget.status.as_str()));
+    // Variation 4 uses the dearer model twice, so it costs more than variation 1.
+    assert!(
+        p.variations[3].cost_per_run.unwrap().expected
+            > p.variations[0].cost_per_run.unwrap().expected
+    );
+}
+
+#[test]
+fn the_verdict_counts_affordable_runs() {
+    let base = "experiment_name: t\nbase_scenario: s\nruns_per_variation: 40\nprices:\n  m/x: {prompt: 1000, completion: 1000}\nvariations:\n  - type: actor_model\n    actor: council\n    values: [m/x]\n";
+    let s = MemoryStorage::with_files([
+        (
+            "s/scenario.yaml",
+            include_str!("../scenarios/quick-negotiation/scenario.yaml"),
+        ),
+        (
+            "s/actors/council.yaml",
+            include_str!("../scenarios/quick-negotiation/actors/council.yaml"),
+        ),
+        (
+            "s/actors/swiftride.yaml",
+            include_str!("../scenarios/quick-negotiation/actors/swiftride.yaml"),
+        ),
+    ]);
+    s.insert("b.yaml", base);
+    let cfg = block_on(load_batch(&s, "b.yaml")).unwrap().value;
+    let p0 = plan(&cfg, &PriceBook::new(&cfg.prices));
+    let per_run = p0.cost_per_run.unwrap().expected;
+    // A budget of 37 runs' expected cost allows about 37 of 40.
+    s.insert(
+        "b.yaml",
+        &format!("{base}budget_limit: {}\n", per_run * 37.5),
+    );
+    let cfg = block_on(load_batch(&s, "b.yaml")).unwrap().value;
+    let p = plan(&cfg, &PriceBook::new(&cfg.prices));
+    assert_eq!(p.budget.status, "short");
+    assert_eq!(p.budget.runs_affordable, Some(37));
+    assert!(
+        p.budget.message.contains("allows about 37 of 40 runs"),
+        "{}",
+        p.budget.message
+    );
+}
+
+#[test]
+fn a_million_variations_are_planned_from_a_sample() {
+    let mut cfg_text = String::from(
+        "experiment_name: big\nbase_scenario: scenarios/quick-negotiation\nvariations:\n",
+    );
+    for (actor, param) in [
+        ("council", "temperature"),
+        ("swiftride", "temperature"),
+        ("council", "top_p"),
+        ("swiftride", "top_p"),
+        ("council", "max_tokens"),
+        ("swiftride", "max_tokens"),
+    ] {
+        let values: Vec<String> = (1..=10)
+            .map(|i| {
+                if param == "max_tokens" {
+                    format!("{}", i * 50)
+                } else {
+                    format!("0.{i}").replace("0.10", "1.0")
+                }
+            })
+            .collect();
+        cfg_text.push_str(&format!("  - type: actor_parameter\n    actor: {actor}\n    parameter: {param}\n    values: [{}]\n", values.join(", ")));
+    }
+    let disk = DiskStorage::new(project_root());
+    let s = MemoryStorage::new();
+    for f in [
+        "scenario.yaml",
+        "metrics.yaml",
+        "actors/council.yaml",
+        "actors/swiftride.yaml",
+    ] {
+        let text = block_on(scenario_lab::host::Storage::read(
+            &disk,
+            &format!("scenarios/quick-negotiation/{f}"),
+        ))
+        .unwrap()
+        .unwrap();
+        s.insert(&format!("scenarios/quick-negotiation/{f}"), &text);
+    }
+    s.insert("big.yaml", &cfg_text);
+    let cfg = block_on(load_batch(&s, "big.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    let p = plan(&cfg, &PriceBook::new(&cfg.prices));
+    assert_eq!(p.variation_count, 1_000_000);
+    assert_eq!(p.total_runs, 1_000_000);
+    assert_eq!(p.variations_estimated, EXACT_LIMIT);
+    assert_eq!(p.variations.len(), 200);
+    assert!(!p.variations_listed_all);
+    assert!(p.notes.iter().any(|n| n.contains("sampled evenly")));
+    let text = scenario_lab::plan::render(&p, false);
+    assert!(text.contains("... and 999800 more variations"), "{text}");
+}

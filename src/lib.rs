@@ -25,10 +25,13 @@
 
 pub mod config;
 pub mod diag;
+pub mod engine;
 pub mod host;
+pub mod llm;
 pub mod paths;
 pub mod plan;
 pub mod pricing;
+pub mod rng;
 pub mod suggest;
 pub mod yaml;
 

@@ -21,7 +21,7 @@ pub use batch::{BatchConfig, Dimension, DimensionKind, ModelPrice, BATCH_KEYS};
 pub use checks::{QualityCheck, QualityChecks};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
-pub use metrics::{Extraction, Metric, Scoring, ValueType};
+pub use metrics::{compile_pattern, Extraction, Metric, Scoring, ValueType};
 pub use scenario::{Actor, Communication, Scenario, ACTOR_KEYS, SCENARIO_KEYS};
 
 use crate::diag::{Diagnostic, FileDiags, Severity};

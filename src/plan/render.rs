@@ -47,18 +47,18 @@ fn range(r: &Range) -> String {
     )
 }
 
-/// A duration in words (`45 s`, `12 min`, `3.5 h`).
+/// An estimated duration in words (`about 45 s`, `about 12 min`, `under a second`).
 pub fn duration(seconds: f64) -> String {
     if seconds < 1.0 {
         "under a second".to_string()
     } else if seconds < 90.0 {
-        format!("{seconds:.0} s")
+        format!("about {seconds:.0} s")
     } else if seconds < 5400.0 {
-        format!("{:.0} min", seconds / 60.0)
+        format!("about {:.0} min", seconds / 60.0)
     } else if seconds < 172_800.0 {
-        format!("{:.1} h", seconds / 3600.0)
+        format!("about {:.1} h", seconds / 3600.0)
     } else {
-        format!("{:.1} days", seconds / 86_400.0)
+        format!("about {:.1} days", seconds / 86_400.0)
     }
 }
 
@@ -215,7 +215,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(
         o,
-        "  Time           about {} a run; about {} for the batch at max_parallel {}",
+        "  Time           {} a run; {} for the batch at max_parallel {}",
         duration(plan.seconds_per_run),
         duration(plan.seconds_total),
         plan.max_parallel
@@ -230,7 +230,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         (Some(b), Some(r)) => format!("${b:.2} for the batch, ${r:.2} per run"),
         (Some(b), None) => format!("${b:.2} for the batch"),
         (None, Some(r)) => format!("${r:.2} per run"),
-        (None, None) => "none".to_string(),
+        (None, None) => "no limits set".to_string(),
     };
     let _ = writeln!(o, "{} {limits}", st.bold("Budget"));
     let _ = writeln!(o, "  {}", st.paint(verdict_color, &plan.budget.message));
@@ -258,8 +258,8 @@ mod tests {
         assert_eq!(usd(12.345), "$12.35");
         assert_eq!(usd(1234.5), "$1234");
         assert_eq!(duration(0.2), "under a second");
-        assert_eq!(duration(45.0), "45 s");
-        assert_eq!(duration(600.0), "10 min");
-        assert_eq!(duration(7200.0), "2.0 h");
+        assert_eq!(duration(45.0), "about 45 s");
+        assert_eq!(duration(600.0), "about 10 min");
+        assert_eq!(duration(7200.0), "about 2.0 h");
     }
 }

@@ -82,3 +82,5 @@ pub fn project_root() -> PathBuf {
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
 }
+
+pub mod sim;

@@ -1,0 +1,611 @@
+//! The built-in simulator model, `builtin/simulator`: answering every engine prompt with no
+//! network, no API key and no cost.
+//!
+//! **This is a simulator for trying the tool and testing scenarios, not a language model.** It
+//! does not understand the prompt. It recognises which answer format the engine asked for (the
+//! bold tags named in the prompt's "## Your Task" section, or the metric-extraction system
+//! message) and fills that format with sentences composed from small phrase tables, the actor's
+//! name and phrases lifted from the prompt. The quick-start experiment runs on it so that a new
+//! user sees a real batch run, with parseable answers and varied outcomes, before getting a key.
+//! Its results say nothing about how a real model would behave.
+//!
+//! Deterministic: the answer is a function of the messages and the seed only (an FNV-1a hash of
+//! both seeds the SplitMix64 of [`crate::rng`]). No I/O, no clock, no entropy.
+
+use crate::host::{ChatMessage, ChatRequest, ChatResponse, Usage};
+use crate::rng::{fnv1a, Rng};
+use std::cell::{Cell, RefCell};
+
+/// The model id prefix routed to the simulator.
+pub const PREFIX: &str = "builtin/";
+
+/// Answers one request. Deterministic: the same request (including `seed`) always gets the same
+/// answer; a different seed gets a different answer.
+pub fn respond(request: &ChatRequest) -> ChatResponse {
+    let seed = request.seed.map_or("-".to_string(), |s| s.to_string());
+    let texts = request
+        .messages
+        .iter()
+        .flat_map(|m| [m.role.as_str(), &m.content]);
+    let hash = fnv1a(&texts.chain([seed.as_str()]).collect::<Vec<_>>());
+    let mut reply = Context::read(&request.messages, Rng::new(hash)).compose();
+    if let Some(max) = request.max_tokens {
+        reply = cut(&reply, max as usize * 4);
+    }
+    // Roughly four characters a token, the usual rule of thumb; only the usage report reads it.
+    let tokens = |chars: usize| chars.div_ceil(4) as u64;
+    let prompt_chars = request
+        .messages
+        .iter()
+        .map(|m| m.content.chars().count())
+        .sum();
+    let usage = Usage {
+        prompt_tokens: tokens(prompt_chars),
+        completion_tokens: tokens(reply.chars().count()),
+        cost: Some(0.0),
+    };
+    let generation_id = Some(format!("builtin-{hash:016x}"));
+    ChatResponse {
+        content: reply,
+        usage: Some(usage),
+        generation_id,
+    }
+}
+
+// Phrase tables, `|`-separated. In templates `{a}` is the actor, `{n}` a phrase from the prompt,
+// `{o}` an object, `{v}` a third-person move, `{w}` a first-person move, `{f}` a public framing.
+const VERBS: &str = "proposes|demands|concedes|offers|pushes for|floats|tables|insists on|\
+    signals support for";
+const WE: &str = "propose|are ready to discuss|would support|want to explore|are willing to offer";
+const OBJECTS: &str = "a phased agreement on {n}|stricter oversight of {n}|joint funding for {n}|\
+    a temporary moratorium on {n}|shared standards for {n}|an independent review of {n}|\
+    firm guarantees on {n}|binding limits on {n}|a working group on {n}|\
+    transparency rules for {n}|a trial period for {n}";
+const FRAMES: &str = "a matter of shared interest|a first step, not a final offer|\
+    good-faith engagement|a response to recent pressure|a test of the other side's intentions";
+const GOALS: &str = "Secure lasting influence over {n}|Protect {a}'s position on {n}|\
+    Build a durable coalition around {n}|Reduce exposure to risks from {n}|\
+    Keep options open on {n} while others commit|Turn {n} into a source of leverage";
+const PRIORITIES: &str = "Test whether others would accept {o}|\
+    Lock in support on {n} before the next turn|Avoid concessions on {n} without reciprocity|\
+    Gather allies ahead of any vote on {n}";
+const REASONS: &str = "{a} judges that {n} is where its leverage is greatest this turn.|\
+    Moving first on {n} costs little and signals seriousness.|\
+    Others are unlikely to accept {o} without something in return.|\
+    Waiting risks letting rivals set the terms on {n}.|\
+    Recent moves on {n} have narrowed the room for compromise.|\
+    A visible step now keeps pressure on {n} without closing doors.";
+const ACTIONS: &str = "{a} {v} {o}.|{a} {v} {o}, conditional on reciprocal steps on {n}.|\
+    {a} formally {v} {o} and sets a deadline for replies.";
+const ACTIONS_MORE: &str = "It pairs this with an offer of {o} if talks progress.|\
+    Officials brief partners privately before the next round.|\
+    The move is framed publicly as {f}.|It also asks for written terms on {n}.";
+const MOVES: &str = "{v} {o}, and other parties respond with cautious interest.|\
+    {v} {o}; observers read it as a hardening of positions.|\
+    {v} {o}, but partners ask for details first.|{v} {o}, which shifts attention toward {n}.|\
+    {v} {o}, though critics doubt it can be enforced.";
+const STATE_CLOSE: &str = "Overall, tension around {n} rises, while talks on {n} stay open.|\
+    The balance shifts slightly as {n} becomes the focus of negotiation.|\
+    Public attention turns to {n}, and pressure for a settlement grows.|\
+    No side has a decisive advantage, but positions on {n} are hardening.";
+const CHANGES: &str = "Attention on {n} increases sharply|Positions on {n} harden|\
+    First concrete commitments appear on {n}|New scrutiny falls on {n}|\
+    Proposals for {o} gain traction|Trust between the parties shifts";
+const CONSEQUENCES: &str = "Other actors must respond on {n} next turn|Pressure builds for {o}|\
+    Trust between the parties erodes slightly|Delays on {n} become more costly|\
+    A coalition around {n} becomes more likely";
+const ASKS: &str = "Would you be prepared to move on {n} in return?|\
+    Can we agree on a timeline before the next round?|We would value your support on {n}.|\
+    Let us settle the details privately before going public.";
+const REPLIES: &str = "We {w} {o}, but {n} needs firmer guarantees.|\
+    We welcome the approach and {w} {o}.|We cannot accept the terms on {n} as they stand.";
+const PURPOSES: &str = "Coordinate a common position on {n}.|Jointly press for {o}.|\
+    Pool resources to shape the outcome on {n}.";
+const PLAN_REASONS: &str = "A direct channel could unlock progress on {n}.|\
+    Talking now avoids misunderstandings about {n}.|\
+    {a} prefers to watch how others move on {n} first.";
+const SUMMARY: &str = "Early moves focused on {o}, while later turns turned to {n}.|\
+    Positions on {n} hardened before a partial compromise emerged.|\
+    No actor secured a decisive advantage, though pressure for {o} kept growing.|\
+    By the end, talks on {n} remained open.";
+const ACCEPT: &str = "accept\n**RESPONSE:** We accept and will align our position on {n}. \
+    Coordination should start before the next turn.";
+const REJECT: &str = "reject\n**RESPONSE:** We decline for now: the terms on {n} do not protect \
+    our interests. We remain open to talks.";
+/// Used when the prompt yields fewer than three topic phrases.
+const FALLBACK_NOUNS: [&str; 3] = ["the agreement", "public trust", "the timetable"];
+/// Words that end a noun phrase or cannot start one (the prompt's grammar, not its topic).
+const FUNCTION: &str = "|has|have|had|is|are|was|were|be|been|will|would|can|could|may|might|\
+    must|should|to|of|in|on|at|for|by|with|from|and|or|but|that|which|who|as|than|into|over|\
+    about|after|before|if|so|not|no|it|its|their|they|this|these|those|we|you|our|also|only|\
+    still|now|then|next|same|other|following|current|previous|first|last|new|";
+
+/// What the simulator reads from a request, and the generator its reply draws from.
+struct Context {
+    /// System messages, joined.
+    system: String,
+    /// What to answer: the last "## Your Task" section of the last user message, else the
+    /// whole prompt.
+    task: String,
+    /// The last user message.
+    user: String,
+    actor: String,
+    /// Topic phrases from the prompt, shuffled; dealt in turn so a reply does not repeat one.
+    nouns: Vec<String>,
+    dealt: Cell<usize>,
+    /// Ids on the "Other actors:" line.
+    others: Vec<String>,
+    /// The "### <actor>" headings under "## Actor Actions This Turn".
+    acting: Vec<String>,
+    /// Labels of `"<Words>: N"` patterns, so that pattern metrics find a value.
+    labels: Vec<String>,
+    rng: RefCell<Rng>,
+}
+
+impl Context {
+    fn read(messages: &[ChatMessage], rng: Rng) -> Context {
+        let of = |role: &'static str| {
+            messages
+                .iter()
+                .filter(move |m| m.role == role)
+                .map(|m| &m.content)
+        };
+        let system = of("system").cloned().collect::<Vec<_>>().join("\n");
+        let user = of("user").last().cloned().unwrap_or_default();
+        let (body, task) = match user.rfind("## Your Task") {
+            Some(i) => (&user[..i], user[i..].to_string()),
+            None => (user.as_str(), format!("{system}\n{user}")),
+        };
+        let mut nouns = nouns(body);
+        let missing = 3usize.saturating_sub(nouns.len());
+        nouns.extend(FALLBACK_NOUNS.iter().take(missing).map(|n| n.to_string()));
+        let mut labels: Vec<String> = Vec::new();
+        for label in messages.iter().flat_map(|m| metric_labels(&m.content)) {
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        let (actor, others, acting) = (actor_name(&system, &user), others(&user), acting(&user));
+        let (dealt, rng) = (Cell::new(0), RefCell::new(rng));
+        let c = Context {
+            system,
+            task,
+            user,
+            actor,
+            nouns,
+            dealt,
+            others,
+            acting,
+            labels,
+            rng,
+        };
+        let mut nouns = c.nouns.clone();
+        for i in (1..nouns.len()).rev() {
+            nouns.swap(i, c.below(i + 1));
+        }
+        Context { nouns, ..c }
+    }
+
+    fn below(&self, n: usize) -> usize {
+        (self.rng.borrow_mut().next_u64() % n.max(1) as u64) as usize
+    }
+
+    fn pick<'t>(&self, table: &'t str) -> &'t str {
+        let items: Vec<&str> = table.split('|').collect();
+        items[self.below(items.len())]
+    }
+
+    /// `k` distinct indices below `n` (all of them when `n <= k`), so bullets do not repeat.
+    fn distinct(&self, n: usize, k: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        while out.len() < k.min(n) {
+            let i = self.below(n);
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    fn noun(&self) -> &str {
+        self.dealt.set(self.dealt.get() + 1);
+        &self.nouns[self.dealt.get() % self.nouns.len()]
+    }
+
+    /// Fills a template (see the phrase tables) with fresh picks for every placeholder.
+    fn fill(&self, template: &str) -> String {
+        let mut parts = template.split('{');
+        let mut out = parts.next().unwrap_or("").to_string();
+        for part in parts {
+            match &part[..1] {
+                "a" => out.push_str(&self.actor),
+                "n" => out.push_str(self.noun()),
+                "o" => out.push_str(&self.say(OBJECTS)),
+                "v" => out.push_str(self.pick(VERBS)),
+                "w" => out.push_str(self.pick(WE)),
+                _ => out.push_str(self.pick(FRAMES)),
+            }
+            out.push_str(&part[2..]);
+        }
+        out
+    }
+
+    /// One filled entry of `table`.
+    fn say(&self, table: &str) -> String {
+        self.fill(self.pick(table))
+    }
+
+    /// `min` to `max` distinct entries of `table`, filled and capitalised, joined by `sep`.
+    fn some(&self, table: &str, min: usize, max: usize, sep: &str) -> String {
+        let items: Vec<&str> = table.split('|').collect();
+        let picked = self.distinct(items.len(), min + self.below(max - min + 1));
+        let filled: Vec<_> = picked
+            .into_iter()
+            .map(|i| cap(&self.fill(items[i])))
+            .collect();
+        filled.join(sep)
+    }
+
+    /// `- ` bullets.
+    fn bullets(&self, table: &str, min: usize, max: usize) -> String {
+        format!("- {}", self.some(table, min, max, "\n- "))
+    }
+
+    /// `Label: N` lines for pattern metrics, with N an integer 0-10.
+    fn metric_lines(&self) -> String {
+        self.labels
+            .iter()
+            .map(|l| format!("\n\n{l}: {}", self.below(11)))
+            .collect()
+    }
+
+    fn compose(&self) -> String {
+        let t = self.task.as_str();
+        let quality = ["PASSED", "CONSISTENT", "COHERENT", "VALID ACCESS"];
+        if self.system.to_lowercase().contains("metrics extraction") {
+            self.metric()
+        } else if let Some(label) = quality.into_iter().find(|l| t.contains(&format!("{l}:"))) {
+            self.quality(label)
+        } else if t.contains("**INITIATE_BILATERAL:**") {
+            self.plan()
+        } else if t.contains("**UPDATED STATE:**") {
+            self.world()
+        } else if t.contains("**DECISION:**") && t.to_lowercase().contains("accept") {
+            format!(
+                "**DECISION:** {}",
+                self.fill([ACCEPT, ACCEPT, ACCEPT, REJECT, REJECT][self.below(5)])
+            )
+        } else if t.contains("**RESPONSE:**") {
+            format!(
+                "**RESPONSE:** {} {}",
+                cap(&self.say(REPLIES)),
+                self.say(ASKS)
+            )
+        } else if t.contains("**MESSAGE:**") {
+            format!(
+                "**MESSAGE:** We {} {}. {}",
+                self.pick(WE),
+                self.say(OBJECTS),
+                self.say(ASKS)
+            )
+        } else if t.contains("**ACTION:**") {
+            self.decision()
+        } else if format!("{}\n{}", self.system, self.user)
+            .to_lowercase()
+            .contains("summar")
+        {
+            let who = if self.acting.is_empty() {
+                "the actors".into()
+            } else {
+                self.acting.join(" and ")
+            };
+            let (a, b) = (self.noun(), self.noun());
+            let rest = self.some(SUMMARY, 2, 3, " ");
+            format!("Over the scenario, {who} contested {a} and {b}. {rest}")
+        } else {
+            format!(
+                "The situation around {} remains fluid. {}",
+                self.noun(),
+                cap(&self.say(ACTIONS))
+            )
+        }
+    }
+
+    fn decision(&self) -> String {
+        let goals = self.bullets(GOALS, 2, 3);
+        let priorities = self.bullets(PRIORITIES, 1, 2);
+        let reasoning = self.some(REASONS, 2, 3, " ");
+        let action = format!(
+            "{} {}",
+            cap(&self.say(ACTIONS)),
+            self.some(ACTIONS_MORE, 1, 3, " ")
+        );
+        format!(
+            "**LONG-TERM GOALS:**\n{goals}\n\n**SHORT-TERM PRIORITIES:**\n{priorities}\n\n\
+             **REASONING:**\n{reasoning}\n\n**ACTION:**\n{action}{}",
+            self.metric_lines()
+        )
+    }
+
+    fn world(&self) -> String {
+        let mut actors = self.acting.clone();
+        if actors.is_empty() {
+            actors.push("The main actors".into());
+        }
+        let mut paragraphs: Vec<String> = (actors.chunks(actors.len().div_ceil(2)))
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|a| format!("{a} {}", self.say(MOVES)))
+                    .collect()
+            })
+            .map(|moves: Vec<String>| moves.join(" "))
+            .collect();
+        paragraphs.push(cap(&self.say(STATE_CLOSE)));
+        format!(
+            "**UPDATED STATE:**\n{}{}\n\n**KEY CHANGES:**\n{}\n\n**CONSEQUENCES:**\n{}",
+            paragraphs.join("\n\n"),
+            self.metric_lines(),
+            self.bullets(CHANGES, 3, 3),
+            self.bullets(CONSEQUENCES, 2, 2)
+        )
+    }
+
+    fn plan(&self) -> String {
+        let ids = &self.others;
+        let yes = |ok: bool| {
+            if ok && self.below(2) == 0 {
+                "yes"
+            } else {
+                "no"
+            }
+        };
+        let target = if ids.is_empty() {
+            "none"
+        } else {
+            &ids[self.below(ids.len())]
+        };
+        let message = format!(
+            "We {} {}. {}",
+            self.pick(WE),
+            self.say(OBJECTS),
+            self.say(ASKS)
+        );
+        let mut out = format!(
+            "**INITIATE_BILATERAL:** {}\n**TARGET_ACTOR:** {target}\n**PROPOSED_MESSAGE:** {message}\n",
+            yes(!ids.is_empty())
+        );
+        if self.task.contains("**PROPOSE_COALITION:**") {
+            let members = self.distinct(ids.len(), 2 + self.below(2));
+            let members: Vec<&str> = members.into_iter().map(|i| ids[i].as_str()).collect();
+            out +=
+                &format!(
+                "**PROPOSE_COALITION:** {}\n**COALITION_MEMBERS:** {}\n**COALITION_PURPOSE:** {}\n",
+                yes(ids.len() >= 2),
+                if members.is_empty() { "none".into() } else { members.join(", ") },
+                cap(&self.say(PURPOSES))
+            );
+        }
+        out + &format!("**REASONING:** {}", cap(&self.say(PLAN_REASONS)))
+    }
+
+    /// The quality-check answer. Each label is bold only when the prompt writes it bold, and the
+    /// issues label follows the prompt ("ISSUES FOUND:" in the original tool's templates).
+    fn quality(&self, label: &str) -> String {
+        let t = &self.task;
+        let tag = |l: &str| {
+            if t.contains(&format!("**{l}:**")) {
+                format!("**{l}:**")
+            } else {
+                format!("{l}:")
+            }
+        };
+        let found = ["ISSUES FOUND", "VIOLATIONS FOUND"]
+            .into_iter()
+            .find(|l| t.contains(&format!("{l}:")));
+        let (label, issues) = (tag(label), tag(found.unwrap_or("ISSUES")));
+        let (severity, explanation) = (tag("SEVERITY"), tag("EXPLANATION"));
+        if self.below(10) < 8 {
+            return format!(
+                "{label} Yes\n{issues}\n- None\n{severity} low\n{explanation} The text follows \
+                 from the actions taken and stays consistent with earlier turns."
+            );
+        }
+        let (noun, level) = (self.noun(), self.pick("medium|high"));
+        format!(
+            "{label} No\n{issues}\n- The treatment of {noun} is not supported by earlier turns\n\
+             {severity} {level}\n{explanation} The account of {noun} does not follow from what \
+             the actors did."
+        )
+    }
+
+    /// A number for a metric question: 0/1 for yes-no questions, a category index for
+    /// categorical ones, else within the last range the question states ("A-B", "A to B",
+    /// "between A and B"), else 0-10; at most one decimal, whole numbers on wide scales.
+    fn metric(&self) -> String {
+        let q = self
+            .user
+            .split("Text to analyze:")
+            .next()
+            .unwrap_or("")
+            .to_lowercase();
+        let categories = q
+            .split("number of the category:")
+            .nth(1)
+            .map(|c| c.matches(" = ").count());
+        let (lo, hi, whole) = match categories {
+            _ if q.contains("1 for yes") => (0.0, 1.0, true),
+            Some(n) if n > 0 => (0.0, (n - 1) as f64, true),
+            _ => range(&q).map_or((0.0, 10.0, false), |(lo, hi)| (lo, hi, hi - lo > 10.0)),
+        };
+        let v = lo + (hi - lo) * self.rng.borrow_mut().next_f64();
+        let v = if whole {
+            v.round()
+        } else {
+            (v * 10.0).round() / 10.0
+        };
+        format!("{}", v.clamp(lo, hi))
+    }
+}
+
+/// The last "A-B", "A to B" or "between A and B" in `q`.
+fn range(q: &str) -> Option<(f64, f64)> {
+    let q = q.replace(['-', '–'], " - ");
+    let t: Vec<&str> = q.split_whitespace().collect();
+    let num = |w: &str| {
+        w.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse::<f64>()
+            .ok()
+    };
+    (2..t.len()).rev().find_map(|i| {
+        let (lo, hi) = (num(t[i - 2])?, num(t[i])?);
+        let between = t[i - 1] == "and" && i >= 3 && t[i - 3] == "between";
+        ((matches!(t[i - 1], "-" | "to") || between) && lo < hi).then_some((lo, hi))
+    })
+}
+
+fn cap(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// At most `limit` characters, cut back to the last word boundary.
+fn cut(text: &str, limit: usize) -> String {
+    let Some((end, _)) = text.char_indices().nth(limit) else {
+        return text.to_string();
+    };
+    let head = &text[..end];
+    head[..head.rfind(char::is_whitespace).unwrap_or(end)]
+        .trim_end()
+        .to_string()
+}
+
+/// The name in the first "You are X" (system first), else the first "# X" line.
+fn actor_name(system: &str, user: &str) -> String {
+    for text in [system, user] {
+        let name = text
+            .split("You are ")
+            .nth(1)
+            .and_then(|r| r.split(['.', ',', '\n', ';']).next());
+        if let Some(name) = name
+            .map(str::trim)
+            .filter(|n| (1..=6).contains(&n.split(' ').count()))
+        {
+            return name.to_string();
+        }
+    }
+    let heading = [system, user]
+        .into_iter()
+        .flat_map(str::lines)
+        .find_map(|l| l.strip_prefix("# "));
+    heading.map_or("The delegation".to_string(), |h| h.trim().to_string())
+}
+
+/// Topic phrases: runs of capitalised words (proper nouns; a single word at a sentence start
+/// does not count) and the one or two words after a determiner ("its operating permit" gives
+/// "the operating permit"). Headings are skipped: they are structure, not topic.
+fn nouns(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.starts_with("Other actors:"))
+    {
+        let raw: Vec<&str> = line.split_whitespace().collect();
+        let word = |i: usize| {
+            raw.get(i)
+                .map_or("", |w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        };
+        // The word does not end a clause, so a phrase may continue past it.
+        let open = |i: usize| {
+            raw.get(i)
+                .is_some_and(|w| w.ends_with(char::is_alphanumeric))
+        };
+        let plain =
+            |w: &str| w.len() > 2 && w.chars().all(|c| c.is_alphabetic() || "-'".contains(c));
+        let low = |w: &str| {
+            plain(w) && w.starts_with(char::is_lowercase) && !FUNCTION.contains(&format!("|{w}|"))
+        };
+        let up = |w: &str| {
+            plain(w) && w.starts_with(char::is_uppercase) && w.contains(char::is_lowercase)
+        };
+        let mut i = 0;
+        while i < raw.len() {
+            let mut phrase = Vec::new();
+            if "|the|its|their|our|a|an|any|every|"
+                .contains(&format!("|{}|", word(i).to_lowercase()))
+                && open(i)
+                && low(word(i + 1))
+            {
+                phrase.extend(["the", word(i + 1)]);
+                let (w1, w2) = (word(i + 1), word(i + 2));
+                if open(i + 1)
+                    && low(w2)
+                    && (!w2.ends_with('s') || w2.ends_with("ss") || w1.ends_with("'s"))
+                {
+                    phrase.push(w2);
+                }
+            } else {
+                while phrase.len() < 3
+                    && up(word(i + phrase.len()))
+                    && (phrase.is_empty() || open(i + phrase.len() - 1))
+                {
+                    phrase.push(word(i + phrase.len()));
+                }
+                if phrase.len() < 2
+                    && (i == 0 || raw[i - 1].ends_with(['.', ':', '!', '?', '-', '*']))
+                {
+                    phrase.clear();
+                }
+            }
+            i += phrase.len().max(1);
+            let p = phrase.join(" ");
+            let p = p.strip_suffix("'s").unwrap_or(&p).to_string();
+            if !p.is_empty() && !out.contains(&p) && out.len() < 40 {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The ids on the "Other actors:" line (first word of each comma-separated item).
+fn others(text: &str) -> Vec<String> {
+    let line = text.lines().find_map(|l| {
+        l.trim_start_matches(['-', '*', ' '])
+            .strip_prefix("Other actors:")
+    });
+    let items = line.unwrap_or("").trim_start_matches(['*', ' ']).split(',');
+    let ids = items.filter_map(|p| p.split_whitespace().next());
+    let ids = ids.map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'));
+    ids.filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// The "### <name>" headings of "## Actor Actions This Turn", else of the whole text.
+fn acting(text: &str) -> Vec<String> {
+    let section = text
+        .find("## Actor Actions This Turn")
+        .map_or(text, |i| &text[i + 5..]);
+    let lines = section
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("## ") && !l.starts_with("# "));
+    lines
+        .filter_map(|l| l.strip_prefix("### "))
+        .map(|n| n.trim().to_string())
+        .collect()
+}
+
+/// `Words` of every `"Words: N"` in `text`.
+fn metric_labels(text: &str) -> Vec<String> {
+    let labels = text
+        .match_indices(": N\"")
+        .filter_map(|(end, _)| text[..end].rfind('"').map(|q| &text[q + 1..end]));
+    labels
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.len() <= 60 && !l.contains('\n'))
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,383 @@
+//! One LLM call, done properly: routed, retried with backoff and jitter on 429, 5xx, time-outs
+//! and network errors (honouring `Retry-After`), never retried on 400/401/402/403/404, and
+//! costed (the provider's `usage.cost` first, then prices, else zero and flagged unknown).
+//!
+//! The client returns a [`CallRecord`]: everything the run's call log keeps about the call.
+//! Logging and replay are the engine's; rate limits shared across a batch are the batch's.
+
+use std::fmt;
+
+use futures_util::future::{select, Either};
+use serde::{Deserialize, Serialize};
+
+use super::route::{route, Endpoints, Provider};
+use crate::host::{ChatMessage, ChatRequest, ChatResponse, Clock, Llm, LlmError};
+use crate::plan::Role;
+use crate::pricing::{usd_to_nanos, Nanos, PriceBook};
+use crate::rng::{fnv1a, Rng};
+
+/// One call to make.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    /// The call's identity in its run (`t3/actor/council`): replay matches on it.
+    pub key: String,
+    /// Why the call is made.
+    pub role: Role,
+    /// The actor it is for, when any.
+    pub actor: Option<String>,
+    /// The turn.
+    pub turn: u32,
+    /// The model id as configured.
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<ChatMessage>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Completion cap.
+    pub max_tokens: Option<u32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// The per-call seed (derived from the run's seed and the key).
+    pub seed: u64,
+}
+
+impl CallSpec {
+    /// A stable hash of what is asked (model, messages, parameters), in hex.
+    pub fn request_hash(&self) -> String {
+        let params = format!(
+            "{:?}|{:?}|{:?}|{}",
+            self.temperature, self.max_tokens, self.top_p, self.seed
+        );
+        let mut parts: Vec<&str> = vec![&self.model, &params];
+        for m in &self.messages {
+            parts.push(&m.role);
+            parts.push(&m.content);
+        }
+        format!("{:016x}", fnv1a(&parts))
+    }
+}
+
+/// How a call's cost was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostSource {
+    /// The provider's `usage.cost`.
+    Provider,
+    /// Tokens times the model's price.
+    Price,
+    /// A model that costs nothing.
+    Free,
+    /// No price known: counted as 0 and flagged.
+    Unknown,
+}
+
+/// What the call log keeps of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// The call's identity in its run.
+    pub key: String,
+    /// The turn.
+    pub turn: u32,
+    /// Why it was made.
+    pub role: Role,
+    /// The actor, when any.
+    pub actor: Option<String>,
+    /// The model id as configured.
+    pub model: String,
+    /// The server kind.
+    pub provider: Provider,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Cost in nano-dollars.
+    pub cost_nanos: Nanos,
+    /// How the cost was found.
+    pub cost_source: CostSource,
+    /// Milliseconds from first send to answer, retries included.
+    pub latency_ms: f64,
+    /// The provider's generation id.
+    pub generation_id: Option<String>,
+    /// Hash of the request.
+    pub request_hash: String,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+    /// The reply text.
+    pub reply: String,
+}
+
+/// Retry and time-out settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff, ms (doubled each retry, with jitter).
+    pub base_delay_ms: f64,
+    /// Longest wait between attempts, ms (a longer `Retry-After` is still honoured).
+    pub max_delay_ms: f64,
+    /// Per-attempt time limit, ms.
+    pub timeout_ms: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            base_delay_ms: 1000.0,
+            max_delay_ms: 60_000.0,
+            timeout_ms: 120_000.0,
+        }
+    }
+}
+
+/// Why a call failed for good.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// A status that retrying cannot fix (400, 401, 402, 403, 404): says what is wrong.
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// What to do about it.
+        message: String,
+    },
+    /// Retries exhausted on a retryable failure.
+    Exhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Refused { status, message } => write!(f, "HTTP {status}: {message}"),
+            CallError::Exhausted { attempts, last } => {
+                write!(f, "gave up after {attempts} attempts: {last}")
+            }
+        }
+    }
+}
+
+/// Says what a non-retryable status means, without echoing any credential.
+fn refusal(status: u16, body: &str, provider: Provider, model: &str) -> String {
+    let detail = provider_message(body);
+    match status {
+        401 => match provider {
+            Provider::Openrouter => {
+                "the API key is missing or wrong: set OPENROUTER_API_KEY to a valid OpenRouter key"
+                    .to_string()
+            }
+            _ => "the server refused the credentials: check the API key for this base URL"
+                .to_string(),
+        },
+        402 => format!("the account has no credit left for `{model}`{detail}"),
+        403 => format!(
+            "the provider refused the request for `{model}` (moderation or permissions){detail}"
+        ),
+        404 => format!("the model `{model}` was not found on this server{detail}"),
+        _ => format!("the server rejected the request for `{model}`{detail}"),
+    }
+}
+
+fn provider_message(body: &str) -> String {
+    let msg = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    if msg.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", msg.trim())
+    }
+}
+
+/// Parses an OpenAI-compatible chat-completions body.
+pub fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
+    let v: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| LlmError::InvalidResponse(format!("not JSON: {e}")))?;
+    let content = v
+        .pointer("/choices/0/message/content")
+        .and_then(|c| c.as_str())
+        .ok_or_else(|| LlmError::InvalidResponse("no choices[0].message.content".into()))?;
+    let usage = v.get("usage").map(|u| crate::host::Usage {
+        prompt_tokens: u.get("prompt_tokens").and_then(|x| x.as_u64()).unwrap_or(0),
+        completion_tokens: u
+            .get("completion_tokens")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(0),
+        cost: u.get("cost").and_then(|x| x.as_f64()),
+    });
+    Ok(ChatResponse {
+        content: content.to_string(),
+        usage,
+        generation_id: v.get("id").and_then(|i| i.as_str()).map(str::to_string),
+    })
+}
+
+/// Makes calls.
+pub struct Client<'a, L: Llm, C: Clock> {
+    llm: &'a L,
+    clock: &'a C,
+    endpoints: Endpoints,
+    prices: PriceBook,
+    retry: RetryPolicy,
+}
+
+impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
+    /// A client over a transport and a clock.
+    pub fn new(
+        llm: &'a L,
+        clock: &'a C,
+        endpoints: Endpoints,
+        prices: PriceBook,
+        retry: RetryPolicy,
+    ) -> Self {
+        Client {
+            llm,
+            clock,
+            endpoints,
+            prices,
+            retry,
+        }
+    }
+
+    /// The prices in use.
+    pub fn prices(&self) -> &PriceBook {
+        &self.prices
+    }
+
+    /// Sends one call, retrying what can be retried.
+    pub async fn call(&self, spec: &CallSpec) -> Result<CallRecord, CallError> {
+        let r = route(&spec.model, &self.endpoints);
+        let request = ChatRequest {
+            model: r.model.clone(),
+            messages: spec.messages.clone(),
+            temperature: spec.temperature,
+            max_tokens: spec.max_tokens,
+            seed: Some(spec.seed),
+            top_p: spec.top_p,
+        };
+        let start = self.clock.now_ms();
+        let mut jitter = Rng::new(spec.seed ^ 0x5eed);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let outcome = if r.provider == Provider::Builtin {
+                Ok(super::builtin::respond(&request))
+            } else {
+                self.with_timeout(self.llm.complete(&r.base_url, &request))
+                    .await
+            };
+            let retry_after = match outcome {
+                Ok(resp) => {
+                    return Ok(self.record(spec, &r, resp, attempts, self.clock.now_ms() - start))
+                }
+                Err(LlmError::Status {
+                    status,
+                    body,
+                    retry_after,
+                }) => {
+                    if matches!(status, 400..=499) && status != 408 && status != 429 {
+                        return Err(CallError::Refused {
+                            status,
+                            message: refusal(status, &body, r.provider, &spec.model),
+                        });
+                    }
+                    (
+                        format!("HTTP {status}{}", provider_message(&body)),
+                        retry_after,
+                    )
+                }
+                Err(LlmError::Timeout) => (
+                    format!("no answer within {} s", self.retry.timeout_ms / 1000.0),
+                    None,
+                ),
+                Err(LlmError::Network(e)) => (format!("network error: {e}"), None),
+                Err(LlmError::InvalidResponse(e)) => (format!("invalid response: {e}"), None),
+            };
+            let (last, retry_after) = retry_after;
+            if attempts > self.retry.max_retries {
+                return Err(CallError::Exhausted { attempts, last });
+            }
+            let backoff = (self.retry.base_delay_ms * 2f64.powi(attempts as i32 - 1))
+                .min(self.retry.max_delay_ms);
+            let wait = match retry_after {
+                Some(s) => s * 1000.0 + jitter.next_f64() * 250.0,
+                None => backoff * (0.5 + jitter.next_f64() * 0.5),
+            };
+            self.clock.sleep(wait).await;
+        }
+    }
+
+    async fn with_timeout<F: std::future::Future<Output = Result<ChatResponse, LlmError>>>(
+        &self,
+        f: F,
+    ) -> Result<ChatResponse, LlmError> {
+        let f = std::pin::pin!(f);
+        let t = std::pin::pin!(self.clock.sleep(self.retry.timeout_ms));
+        match select(f, t).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => Err(LlmError::Timeout),
+        }
+    }
+
+    fn record(
+        &self,
+        spec: &CallSpec,
+        r: &super::route::Route,
+        resp: ChatResponse,
+        attempts: u32,
+        latency_ms: f64,
+    ) -> CallRecord {
+        let usage = resp.usage.clone().unwrap_or_default();
+        let (prompt_tokens, completion_tokens) = if resp.usage.is_some() {
+            (usage.prompt_tokens, usage.completion_tokens)
+        } else {
+            // No usage reported: estimate at 4 characters a token so prices still apply.
+            let chars: usize = spec
+                .messages
+                .iter()
+                .map(|m| m.content.chars().count())
+                .sum();
+            (
+                (chars as u64).div_ceil(4),
+                (resp.content.chars().count() as u64).div_ceil(4),
+            )
+        };
+        let (cost_nanos, cost_source) = match (usage.cost, self.prices.price(&spec.model)) {
+            (Some(c), _) => (usd_to_nanos(c), CostSource::Provider),
+            (None, Some(p)) if p.prompt == 0.0 && p.completion == 0.0 => (0, CostSource::Free),
+            (None, Some(p)) => (
+                usd_to_nanos(p.cost_usd(prompt_tokens as f64, completion_tokens as f64)),
+                CostSource::Price,
+            ),
+            (None, None) if matches!(r.provider, Provider::Local | Provider::Builtin) => {
+                (0, CostSource::Free)
+            }
+            (None, None) => (0, CostSource::Unknown),
+        };
+        CallRecord {
+            key: spec.key.clone(),
+            turn: spec.turn,
+            role: spec.role,
+            actor: spec.actor.clone(),
+            model: spec.model.clone(),
+            provider: r.provider,
+            prompt_tokens,
+            completion_tokens,
+            cost_nanos,
+            cost_source,
+            latency_ms,
+            generation_id: resp.generation_id,
+            request_hash: spec.request_hash(),
+            attempts,
+            reply: resp.content,
+        }
+    }
+}

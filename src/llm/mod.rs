@@ -1,0 +1,13 @@
+//! The LLM boundary: routing a model id to a server, the built-in simulator, retries and
+//! costs of one call.
+//!
+//! Untrusted input: replies are text. They are parsed as text (see `engine::parse`), written
+//! into markdown files by the engine, and never become paths or HTML.
+pub mod builtin;
+pub mod client;
+pub mod route;
+
+pub use client::{
+    parse_completion, CallError, CallRecord, CallSpec, Client, CostSource, RetryPolicy,
+};
+pub use route::{route, Endpoints, Provider, Route};

@@ -1,0 +1,138 @@
+//! Which server a model id goes to.
+//!
+//! - `builtin/...`: the simulator, in process;
+//! - `ollama/...` and `local/...`: the server at `OLLAMA_BASE_URL` (its root, default
+//!   `http://localhost:11434`, requests to `{root}/v1/chat/completions`; a value already ending
+//!   in `/v1` is accepted), with the prefix stripped;
+//! - anything else: the base URL given by `--base-url` / `SCENARIO_LAB_BASE_URL` when set,
+//!   else OpenRouter.
+//!
+//! The core never holds an API key: the host's transport adds it, and only for the endpoint it
+//! belongs to.
+
+use serde::{Deserialize, Serialize};
+
+/// OpenRouter's API base.
+pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
+
+/// Ollama's default root.
+pub const OLLAMA_DEFAULT: &str = "http://localhost:11434";
+
+/// Where requests go, as configured by the host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Endpoints {
+    /// `--base-url` / `SCENARIO_LAB_BASE_URL`: every non-local model goes there.
+    pub base_url: Option<String>,
+    /// `OLLAMA_BASE_URL`.
+    pub ollama_base_url: Option<String>,
+}
+
+/// The kind of server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// The built-in simulator.
+    Builtin,
+    /// OpenRouter.
+    Openrouter,
+    /// An Ollama (or other local) server.
+    Local,
+    /// A server named by `--base-url`.
+    Custom,
+}
+
+impl Provider {
+    /// Its name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Builtin => "builtin",
+            Provider::Openrouter => "openrouter",
+            Provider::Local => "local",
+            Provider::Custom => "custom",
+        }
+    }
+}
+
+/// A model id resolved to a server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// The server kind.
+    pub provider: Provider,
+    /// `{base}` of `{base}/chat/completions` (empty for the simulator).
+    pub base_url: String,
+    /// The model name sent.
+    pub model: String,
+}
+
+/// Resolves a model id.
+pub fn route(model: &str, endpoints: &Endpoints) -> Route {
+    if model.starts_with(super::builtin::PREFIX) {
+        return Route {
+            provider: Provider::Builtin,
+            base_url: String::new(),
+            model: model.to_string(),
+        };
+    }
+    for prefix in ["ollama/", "local/"] {
+        if let Some(name) = model.strip_prefix(prefix) {
+            let root = endpoints
+                .ollama_base_url
+                .as_deref()
+                .unwrap_or(OLLAMA_DEFAULT)
+                .trim_end_matches('/');
+            let base = if root.ends_with("/v1") {
+                root.to_string()
+            } else {
+                format!("{root}/v1")
+            };
+            return Route {
+                provider: Provider::Local,
+                base_url: base,
+                model: name.to_string(),
+            };
+        }
+    }
+    match &endpoints.base_url {
+        Some(base) => Route {
+            provider: Provider::Custom,
+            base_url: base.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+        },
+        None => Route {
+            provider: Provider::Openrouter,
+            base_url: OPENROUTER_BASE.to_string(),
+            model: model.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let none = Endpoints::default();
+        assert_eq!(route("openai/gpt-4o", &none).base_url, OPENROUTER_BASE);
+        let local = route("ollama/llama3.2", &none);
+        assert_eq!(
+            (
+                local.provider,
+                local.base_url.as_str(),
+                local.model.as_str()
+            ),
+            (Provider::Local, "http://localhost:11434/v1", "llama3.2")
+        );
+        let e = Endpoints {
+            base_url: Some("http://127.0.0.1:9/v1/".into()),
+            ollama_base_url: Some("http://h:1/v1".into()),
+        };
+        assert_eq!(route("local/x", &e).base_url, "http://h:1/v1");
+        let c = route("openai/gpt-4o", &e);
+        assert_eq!(
+            (c.provider, c.base_url.as_str()),
+            (Provider::Custom, "http://127.0.0.1:9/v1")
+        );
+        assert_eq!(route("builtin/simulator", &e).provider, Provider::Builtin);
+    }
+}

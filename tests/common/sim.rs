@@ -1,0 +1,250 @@
+//! Simulated time and a scripted LLM, for driving the core deterministically: thousands of
+//! calls in milliseconds, no ports, no sleeps.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use scenario_lab::host::{ChatRequest, ChatResponse, Clock, Llm, LlmError, Usage};
+
+/// A clock that only moves when every task waits on it.
+#[derive(Default, Clone)]
+pub struct VirtualClock {
+    inner: Rc<ClockInner>,
+}
+
+#[derive(Default)]
+struct ClockInner {
+    now: Cell<f64>,
+    timers: RefCell<Vec<(f64, Waker)>>,
+}
+
+impl VirtualClock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves to the earliest timer and wakes everything due; false when nothing waits.
+    fn advance(&self) -> bool {
+        let mut timers = self.inner.timers.borrow_mut();
+        let Some(next) = timers.iter().map(|(t, _)| *t).reduce(f64::min) else {
+            return false;
+        };
+        if next > self.inner.now.get() {
+            self.inner.now.set(next);
+        }
+        let now = self.inner.now.get();
+        let (due, rest): (Vec<_>, Vec<_>) = timers.drain(..).partition(|(t, _)| *t <= now);
+        *timers = rest;
+        drop(timers);
+        for (_, w) in due {
+            w.wake();
+        }
+        true
+    }
+}
+
+struct Sleep {
+    clock: VirtualClock,
+    until: f64,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.clock.inner.now.get() >= self.until {
+            Poll::Ready(())
+        } else {
+            self.clock
+                .inner
+                .timers
+                .borrow_mut()
+                .push((self.until, cx.waker().clone()));
+            Poll::Pending
+        }
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now_ms(&self) -> f64 {
+        self.inner.now.get()
+    }
+    async fn sleep(&self, ms: f64) {
+        Sleep {
+            clock: self.clone(),
+            until: self.inner.now.get() + ms.max(0.0),
+        }
+        .await
+    }
+}
+
+/// Runs a future to completion in simulated time; panics on a livelock (a future that waits
+/// for nothing) instead of hanging.
+pub fn drive<F: Future>(clock: &VirtualClock, f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let waker = Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    for _ in 0..10_000_000 {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        assert!(
+            clock.advance(),
+            "stalled: the future waits, but no timer is set"
+        );
+    }
+    panic!("did not finish in 10,000,000 steps");
+}
+
+/// What the scripted LLM does with one request.
+pub type Responder = dyn Fn(usize, &ChatRequest) -> Result<String, LlmError>;
+
+/// An LLM that answers by a closure, after `latency_ms` of simulated time, reporting usage
+/// with `cost_per_call`. Records every request.
+pub struct ScriptedLlm {
+    pub clock: VirtualClock,
+    pub latency_ms: f64,
+    pub cost_per_call: Option<f64>,
+    pub respond: Box<Responder>,
+    pub requests: RefCell<Vec<ChatRequest>>,
+    pub in_flight: Cell<usize>,
+    pub peak: Cell<usize>,
+    pub billed: Cell<f64>,
+}
+
+impl ScriptedLlm {
+    pub fn new(
+        clock: &VirtualClock,
+        respond: impl Fn(usize, &ChatRequest) -> Result<String, LlmError> + 'static,
+    ) -> Self {
+        ScriptedLlm {
+            clock: clock.clone(),
+            latency_ms: 100.0,
+            cost_per_call: Some(0.001),
+            respond: Box::new(respond),
+            requests: RefCell::new(Vec::new()),
+            in_flight: Cell::new(0),
+            peak: Cell::new(0),
+            billed: Cell::new(0.0),
+        }
+    }
+
+    /// The last user message of every request, in order.
+    pub fn prompts(&self) -> Vec<String> {
+        self.requests
+            .borrow()
+            .iter()
+            .map(|r| {
+                r.messages
+                    .last()
+                    .map(|m| m.content.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+impl Llm for ScriptedLlm {
+    async fn complete(&self, _base: &str, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        let n = {
+            let mut r = self.requests.borrow_mut();
+            r.push(request.clone());
+            r.len() - 1
+        };
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.peak.set(self.peak.get().max(self.in_flight.get()));
+        self.clock.sleep(self.latency_ms).await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        let content = (self.respond)(n, request)?;
+        if let Some(c) = self.cost_per_call {
+            self.billed.set(self.billed.get() + c);
+        }
+        let chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
+        Ok(ChatResponse {
+            usage: Some(Usage {
+                prompt_tokens: (chars / 4) as u64,
+                completion_tokens: (content.len() / 4) as u64,
+                cost: self.cost_per_call,
+            }),
+            content,
+            generation_id: Some(format!("gen-{n}")),
+        })
+    }
+}
+
+/// A deterministic, shape-aware reply: a function of the request alone (never of call
+/// order), so that a resumed run sees the same answers as an uninterrupted one.
+pub fn shaped(request: &ChatRequest) -> String {
+    let all: String = request
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let user = request
+        .messages
+        .last()
+        .map(|m| m.content.as_str())
+        .unwrap_or("");
+    let tag =
+        scenario_lab::rng::fnv1a(&[&all, &request.seed.unwrap_or(0).to_string()]) % 1_000_000_007;
+    if request.messages[0].content.contains("metrics extraction") {
+        return format!("{}", tag % 11);
+    }
+    if user.contains("**PASSED:**") {
+        return format!(
+            "**PASSED:** Yes\n**ISSUES:**\n- None\n**SEVERITY:** low\n**EXPLANATION:** fine {tag}"
+        );
+    }
+    if user.contains("**UPDATED STATE:**") {
+        return format!("**UPDATED STATE:**\nThe world moves on (w{tag}). Data sharing level: {}\n\n**KEY CHANGES:**\n- one\n- two\n- three\n\n**CONSEQUENCES:**\n- a\n- b", tag % 11);
+    }
+    if user.contains("**INITIATE_BILATERAL:**") {
+        let others = user
+            .lines()
+            .find_map(|l| l.strip_prefix("Other actors: "))
+            .unwrap_or("");
+        let first = others.split(',').next().unwrap_or("").trim();
+        return format!("**INITIATE_BILATERAL:** yes\n**TARGET_ACTOR:** {first}\n**PROPOSED_MESSAGE:** private note m{tag}\n**REASONING:** because");
+    }
+    if user.contains("**DECISION:**") {
+        return format!("**DECISION:** accept\n**RESPONSE:** ok {tag}");
+    }
+    if user.contains("**ACTION:**") {
+        return format!("**LONG-TERM GOALS:**\n- goal g{tag}\n\n**SHORT-TERM PRIORITIES:**\n- p{tag}\n\n**REASONING:**\nreason r{tag}\n\n**ACTION:**\naction a{tag}");
+    }
+    if user.contains("**RESPONSE:**") {
+        return format!("**RESPONSE:** reply r{tag}");
+    }
+    if user.contains("**MESSAGE:**") {
+        return format!("**MESSAGE:** coalition note c{tag}");
+    }
+    format!("A summary s{tag}.")
+}
+
+/// Every file of a store under `dir`, by name, except the ones named.
+pub fn files_under(
+    store: &scenario_lab::host::MemoryStorage,
+    dir: &str,
+    except: &[&str],
+) -> BTreeMap<String, String> {
+    let prefix = format!("{dir}/");
+    store
+        .paths()
+        .into_iter()
+        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+        .filter(|name| !except.contains(&name.as_str()))
+        .map(|name| {
+            let text = super::block_on(scenario_lab::host::Storage::read(
+                store,
+                &format!("{prefix}{name}"),
+            ))
+            .unwrap()
+            .unwrap();
+            (name, text)
+        })
+        .collect()
+}

@@ -10,6 +10,7 @@
 
 import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { nodeStorage, readOnlyStorage } from './storage.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 2 };
@@ -36,6 +37,7 @@ USAGE:
 
 COMMANDS:
     validate <scenario-dir | batch-config>   check a scenario folder or a batch config
+    scenario <scenario-dir>                  run one scenario, end to end
     run <batch-config> --dry-run             plan a batch: variations, runs, cost, time
     help [command]                           show this help, or a command's help
 
@@ -45,13 +47,73 @@ OPTIONS:
 
 ENVIRONMENT:
     NO_COLOR               disable colour (colour is on only when writing to a terminal)
-    OPENROUTER_API_KEY     used by 'run' to fetch current model prices from OpenRouter
+    OPENROUTER_API_KEY     the OpenRouter key for runs, and for current model prices
 
 ${EXIT_TABLE}
 
 EXAMPLES:
     scenario-lab validate scenarios/quick-negotiation
+    scenario-lab scenario scenarios/quick-negotiation
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+`,
+
+  scenario: `scenario-lab scenario
+Run one scenario from turn 1 to its last turn and write every file of the run: world states,
+decisions, exchanges, quality checks, metrics.json, costs.json, scenario-state.json,
+scenario.log and llm-calls.jsonl (every LLM call). A run that stops (killed, failed, at its cost
+limit) resumes with --resume: calls already answered are replayed from llm-calls.jsonl, only
+the missing ones are sent, so no call is paid twice.
+
+USAGE:
+    scenario-lab scenario <scenario-dir> [options]
+    scenario-lab scenario --resume <run-dir>
+    scenario-lab scenario --branch-from <run-dir> --at-turn K [--output DIR]
+
+RUN:
+    --output DIR           the run folder (output/<scenario>/run-NNN, the next free number)
+    --turns N              run N turns instead of the scenario's
+    --model-override A=M   actor A (its short_name) is played by model M; 'world=M' sets the
+                           world model, which metrics and checks use unless they name their
+                           own. Repeat for several actors.
+    --seed N               the run's seed (random); recorded, so a run can be reproduced
+    --max-tokens N         completion cap for calls whose actor sets none (none)
+    --cost-limit USD       stop the run (halted, cost_limit) before a call could pass this spend
+    --resume DIR           continue the run in DIR
+    --branch-from DIR      a new run that starts from DIR's state after turn K, reusing DIR's
+    --at-turn K            calls up to K, then diverges (a new seed)
+
+CONNECTION:
+    --base-url URL         any OpenAI-compatible server for every model that is not
+                           builtin/, ollama/ or local/ (SCENARIO_LAB_BASE_URL; else OpenRouter)
+
+OUTPUT:
+    --json                 print the outcome as one JSON document on stdout (off)
+    -h, --help             show this help
+
+MODELS:
+    builtin/simulator      the built-in simulator: no network, no key, no cost. It is a
+                           simulator for trying the tool and testing scenarios, not a
+                           language model.
+    ollama/M, local/M      model M on the server at OLLAMA_BASE_URL (http://localhost:11434)
+    anything else          OpenRouter (or --base-url)
+
+ENVIRONMENT:
+    OPENROUTER_API_KEY     the key sent to OpenRouter (and only there)
+    SCENARIO_LAB_BASE_URL  the default for --base-url
+    SCENARIO_LAB_API_KEY   the key sent to --base-url, when that server needs one
+    OLLAMA_BASE_URL        the root of the local server for ollama/ and local/ models
+    NO_COLOR               disable colour
+
+EXIT STATUS:
+    0   the run completed
+    1   the run stopped early (failed, or halted at its cost limit): resume it with --resume
+    2   bad usage, or an invalid scenario
+
+EXAMPLES:
+    scenario-lab scenario scenarios/quick-negotiation
+    scenario-lab scenario scenarios/city-ai-rollout --turns 2 --model-override vendor=openai/gpt-4o-mini
+    scenario-lab scenario --resume output/quick-negotiation/run-001
+    scenario-lab scenario --branch-from output/quick-negotiation/run-001 --at-turn 2
 `,
 
   validate: `scenario-lab validate
@@ -128,6 +190,20 @@ const COMMON = {
 const COMMANDS = {
   validate: { ...COMMON, json: { type: 'boolean' } },
   run: { ...COMMON, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'base-url': { type: 'string' } },
+  scenario: {
+    ...COMMON,
+    json: { type: 'boolean' },
+    output: { type: 'string' },
+    turns: { type: 'string' },
+    'model-override': { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    'cost-limit': { type: 'string' },
+    resume: { type: 'string' },
+    'branch-from': { type: 'string' },
+    'at-turn': { type: 'string' },
+    'base-url': { type: 'string' },
+  },
   help: { ...COMMON },
 };
 
@@ -253,7 +329,7 @@ async function main(argv) {
   if (command === null || command === 'help') {
     const topic = command === 'help' ? positionals[0] : undefined;
     if (topic !== undefined && !(topic in HELP && topic !== 'main')) {
-      usageError(new UsageError(`no help for '${topic}' (commands: validate, run)`));
+      usageError(new UsageError(`no help for '${topic}' (commands: validate, scenario, run)`));
       return;
     }
     if (command === null && !values.help) {
@@ -275,6 +351,7 @@ async function main(argv) {
   const api = () => loadApi();
   try {
     if (command === 'validate') await cmdValidate(api, values, positionals);
+    else if (command === 'scenario') await cmdScenario(api, values, positionals);
     else if (command === 'run') await cmdRun(api, values, positionals);
   } catch (e) {
     if (e instanceof UsageError) usageError(e);
@@ -311,7 +388,7 @@ async function cmdValidate(api, values, positionals) {
 
   printDiagnostics([...report.errors, ...report.warnings]);
   if (json) {
-    out(JSON.stringify(report, jsonReplacer, 2));
+    out(JSON.stringify(report, null, 2));
   } else {
     const color = colorFor(process.stdout, json);
     const what = report.kind === 'batch' ? 'batch config' : report.kind === 'scenario' ? 'scenario' : 'input';
@@ -353,11 +430,75 @@ async function cmdRun(api, values, positionals) {
   const { planBatch, renderPlan } = await api();
   const plan = await planBatch(path, storage, options);
   if (json) {
-    out(JSON.stringify(plan, jsonReplacer, 2));
+    out(JSON.stringify(plan, null, 2));
   } else {
     out(renderPlan(plan, { color: colorFor(process.stdout, json) }));
   }
   process.exitCode = EXIT.ok;
+}
+
+/** A whole number flag, or a usage error naming it. */
+function count(values, name, min) {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, not '${raw}'`, 'scenario');
+  return n;
+}
+
+/** Where requests go and which key goes with them. A key is sent only to its own server. */
+function connection(values) {
+  const base = (values['base-url'] ?? process.env.SCENARIO_LAB_BASE_URL ?? '').replace(/\/+$/, '');
+  const apiKey = !base || base === DEFAULT_BASE_URL ? process.env.OPENROUTER_API_KEY : process.env.SCENARIO_LAB_API_KEY;
+  return {
+    baseUrl: base || undefined,
+    apiKey: apiKey || undefined,
+    ollamaBaseUrl: process.env.OLLAMA_BASE_URL || undefined,
+    freshSeed: randomInt(0, 2 ** 47),
+  };
+}
+
+async function cmdScenario(api, values, positionals) {
+  const resuming = values.resume !== undefined || values['branch-from'] !== undefined;
+  if (positionals.length !== (resuming ? 0 : 1)) {
+    throw new UsageError(resuming ? 'with --resume or --branch-from, give no scenario folder' : 'scenario needs a scenario folder', 'scenario');
+  }
+  if (values['branch-from'] !== undefined && values['at-turn'] === undefined) throw new UsageError('--branch-from needs --at-turn K', 'scenario');
+  const costLimit = values['cost-limit'] === undefined ? undefined : Number(values['cost-limit']);
+  if (costLimit !== undefined && !(costLimit > 0)) throw new UsageError(`--cost-limit must be a number of USD above 0, not '${values['cost-limit']}'`, 'scenario');
+  const request = {
+    scenarioDir: positionals[0],
+    output: values.output,
+    turns: count(values, 'turns', 1),
+    modelOverrides: values['model-override'] ?? [],
+    seed: count(values, 'seed', 0),
+    maxTokens: count(values, 'max-tokens', 1),
+    costLimit,
+    resume: values.resume,
+    branchFrom: values['branch-from'],
+    atTurn: count(values, 'at-turn', 1),
+  };
+  const { runScenario } = await api();
+  const outcome = await runScenario(request, nodeStorage(), connection(values));
+  const json = Boolean(values.json);
+  if (json) {
+    out(JSON.stringify(outcome, null, 2));
+  } else {
+    const color = colorFor(process.stdout, false);
+    const cost = `$${outcome.total_cost.toFixed(6)}`;
+    const calls = `${plural(outcome.calls_sent, 'call')} sent, ${outcome.calls_replayed} replayed from the call log`;
+    if (outcome.status === 'completed') {
+      out(`${paint('green', 'completed', process.stdout, color)} ${plural(outcome.current_turn, 'turn')} in ${outcome.dir} (${cost}; ${calls})`);
+    } else {
+      out(`${paint('red', outcome.status, process.stdout, color)} after ${plural(outcome.current_turn, 'turn')} in ${outcome.dir} (${outcome.halt_reason ?? ''}${outcome.error ? `: ${outcome.error}` : ''}; ${cost}; ${calls})`);
+    }
+  }
+  if (outcome.status !== 'completed') {
+    err(`scenario-lab: the run stopped early; continue it with: scenario-lab scenario --resume ${outcome.dir}`);
+    process.exitCode = EXIT.failure;
+  } else {
+    process.exitCode = EXIT.ok;
+  }
 }
 
 /** GET {base}/models, or null after one warning line. The key is never printed. */
@@ -371,6 +512,15 @@ async function fetchModels(base, key) {
     });
     const body = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+    // A proxy's HTML error page or a truncated body is a failed fetch, not a reason to stop the
+    // plan (the core would reject it as unreadable).
+    let doc;
+    try {
+      doc = JSON.parse(body);
+    } catch {
+      throw new Error('the answer is not JSON');
+    }
+    if (!Array.isArray(doc?.data)) throw new Error('the answer has no `data` list');
     return body;
   } catch (e) {
     const why = e.name === 'TimeoutError' ? `no answer in ${MODELS_TIMEOUT_MS / 1000} s` : (e.cause?.message ?? e.message);
@@ -410,6 +560,10 @@ function reportError(e) {
       process.exitCode = EXIT.invalid;
       return;
     }
+    case 'usage':
+      err(`scenario-lab: ${label} ${e.message}`);
+      process.exitCode = EXIT.usage;
+      return;
     case 'storage':
       err(`scenario-lab: ${label} ${e.message}`);
       process.exitCode = EXIT.failure;
@@ -427,12 +581,6 @@ function reportError(e) {
 
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** JSON.stringify replacer for what serde-wasm-bindgen may produce: Maps become objects. */
-function jsonReplacer(_key, value) {
-  if (value instanceof Map) return Object.fromEntries(value);
-  return value;
 }
 
 // A closed pipe (`scenario-lab run ... | head`) ends the output quietly.

@@ -25,17 +25,19 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WASM_BINDGEN_VERSION = '0.2.130';
 const TARGET = 'wasm32-unknown-unknown';
 const CRATE = 'scenario_lab';
-const CARGO_OUT = join(ROOT, 'target', TARGET, 'release', `${CRATE}.wasm`);
+// Honour CARGO_TARGET_DIR as cargo does (relative to the project root).
+const TARGET_DIR = resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target');
+const CARGO_OUT = join(TARGET_DIR, TARGET, 'release', `${CRATE}.wasm`);
 const PKG = join(ROOT, 'pkg');
 const FINAL = join(PKG, `${CRATE}_bg.wasm`);
-const STAMP = join(ROOT, 'target', 'scenario-lab-build.stamp');
+const STAMP = join(TARGET_DIR, 'scenario-lab-build.stamp');
 const WASM_OPT = join(ROOT, 'node_modules', '.bin', 'wasm-opt');
 
 // The wasm features rustc 1.95 emits by default for wasm32-unknown-unknown that binaryen does not
@@ -54,7 +56,7 @@ const log = (msg) => process.stderr.write(`build: ${msg}\n`);
 
 /** Runs a command with inherited stdio; throws when it fails. */
 function run(cmd, args, opts = {}) {
-  log(`$ ${[cmd, ...args].join(' ')}`);
+  log(`$ ${[cmd, ...args].join(' ').replaceAll(`${ROOT}/`, '')}`);
   const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
   if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args[0] ?? ''} failed (exit ${r.status ?? r.signal})`);

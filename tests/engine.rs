@@ -55,6 +55,7 @@ fn spec(seed: u64) -> RunSpec {
         seed,
         branch: None,
         cost_limit: None,
+        max_tokens: None,
     }
 }
 

@@ -173,3 +173,60 @@ async fn uses_openrouter_prices_when_given() {
         Some("unknown")
     );
 }
+
+#[wasm_bindgen_test]
+async fn runs_the_quick_scenario_on_the_builtin_model() {
+    let files = storage(QUICK);
+    let request = Object::new();
+    Reflect::set(
+        &request,
+        &"scenarioDir".into(),
+        &"scenarios/quick-negotiation".into(),
+    )
+    .unwrap();
+    Reflect::set(&request, &"output".into(), &"runs/one".into()).unwrap();
+    Reflect::set(&request, &"seed".into(), &JsValue::from_f64(5.0)).unwrap();
+    let outcome = wasm::run_scenario(request.into(), files.clone(), Object::new().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&outcome, "status").as_string().as_deref(),
+        Some("completed")
+    );
+    assert_eq!(get(&outcome, "current_turn").as_f64(), Some(3.0));
+    assert_eq!(
+        get(&outcome, "dir").as_string().as_deref(),
+        Some("runs/one")
+    );
+    let read = Reflect::get(&files, &"read".into())
+        .unwrap()
+        .dyn_into::<Function>()
+        .unwrap();
+    let text = |path: &str| {
+        let p: js_sys::Promise = read
+            .call1(&files, &path.into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        wasm_bindgen_futures::JsFuture::from(p)
+    };
+    let costs = text("runs/one/costs.json")
+        .await
+        .unwrap()
+        .as_string()
+        .expect("costs.json written");
+    assert!(costs.contains("\"total_cost\": 0"), "{costs}");
+    assert!(text("runs/one/world-state-003.md")
+        .await
+        .unwrap()
+        .as_string()
+        .is_some());
+    // Resuming a completed run replays every call and sends none.
+    let resume = Object::new();
+    Reflect::set(&resume, &"resume".into(), &"runs/one".into()).unwrap();
+    let again = wasm::run_scenario(resume.into(), files, Object::new().into())
+        .await
+        .unwrap();
+    assert_eq!(get(&again, "calls_sent").as_f64(), Some(0.0));
+    assert_eq!(get(&again, "calls_replayed").as_f64(), Some(9.0));
+}

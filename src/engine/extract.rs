@@ -225,6 +225,7 @@ mod tests {
                 patterns: vec![r"(\d+\^\d+)".into()],
             },
         );
+        let m = Metric { range: None, ..m };
         assert_eq!(
             from_text(&m, "threshold 10^3", 1, None).unwrap().value,
             Some(1000.0)

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod files;
 pub mod parse;
 pub mod prompts;
+pub mod session;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -80,10 +81,14 @@ pub struct RunSpec {
     pub branch: Option<Branch>,
     /// The run's own cost limit, USD.
     pub cost_limit: Option<f64>,
+    /// A completion cap for every call whose actor sets none.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
 }
 
 impl RunSpec {
-    fn turn_seed(&self, turn: u32) -> u64 {
+    /// The seed used for `turn` (a branch uses its source's seed up to the branch point).
+    pub fn turn_seed(&self, turn: u32) -> u64 {
         match &self.branch {
             Some(b) if turn <= b.at_turn => b.source_seed,
             _ => self.seed,
@@ -312,7 +317,7 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             model: model.to_string(),
             messages,
             temperature: actor.and_then(|a| a.temperature),
-            max_tokens: actor.and_then(|a| a.max_tokens),
+            max_tokens: actor.and_then(|a| a.max_tokens).or(self.spec.max_tokens),
             top_p: actor.and_then(|a| a.top_p),
         }
     }

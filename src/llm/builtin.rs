@@ -137,8 +137,8 @@ struct Context {
     others: Vec<String>,
     /// The "### <actor>" headings under "## Actor Actions This Turn".
     acting: Vec<String>,
-    /// Labels of `"<Words>: N"` patterns, so that pattern metrics find a value.
-    labels: Vec<String>,
+    /// Metric labels with their last value (see [`metric_labels`]).
+    labels: Vec<(String, Option<u32>)>,
     rng: RefCell<Rng>,
 }
 
@@ -151,7 +151,7 @@ impl Context {
                 .map(|m| &m.content)
         };
         let system = of("system").cloned().collect::<Vec<_>>().join("\n");
-        let user = of("user").last().cloned().unwrap_or_default();
+        let user = of("user").next_back().cloned().unwrap_or_default();
         let (body, task) = match user.rfind("## Your Task") {
             Some(i) => (&user[..i], user[i..].to_string()),
             None => (user.as_str(), format!("{system}\n{user}")),
@@ -159,12 +159,7 @@ impl Context {
         let mut nouns = nouns(body);
         let missing = 3usize.saturating_sub(nouns.len());
         nouns.extend(FALLBACK_NOUNS.iter().take(missing).map(|n| n.to_string()));
-        let mut labels: Vec<String> = Vec::new();
-        for label in messages.iter().flat_map(|m| metric_labels(&m.content)) {
-            if !labels.contains(&label) {
-                labels.push(label);
-            }
-        }
+        let labels = metric_labels(messages);
         let (actor, others, acting) = (actor_name(&system, &user), others(&user), acting(&user));
         let (dealt, rng) = (Cell::new(0), RefCell::new(rng));
         let c = Context {
@@ -251,11 +246,17 @@ impl Context {
         format!("- {}", self.some(table, min, max, "\n- "))
     }
 
-    /// `Label: N` lines for pattern metrics, with N an integer 0-10.
+    /// `Label: N` lines for pattern metrics: a step of -1, 0 or +1 from the last value shown,
+    /// else any of 0-10.
     fn metric_lines(&self) -> String {
+        let next = |v: Option<u32>| {
+            v.map_or(self.below(11), |v| {
+                (v as usize + self.below(3)).clamp(1, 11) - 1
+            })
+        };
         self.labels
             .iter()
-            .map(|l| format!("\n\n{l}: {}", self.below(11)))
+            .map(|(l, v)| format!("\n\n{l}: {}", next(*v)))
             .collect()
     }
 
@@ -444,7 +445,7 @@ impl Context {
         } else {
             (v * 10.0).round() / 10.0
         };
-        format!("{}", v.clamp(lo, hi))
+        format!("{}", v.clamp(lo, hi) + 0.0)
     }
 }
 
@@ -598,14 +599,270 @@ fn acting(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `Words` of every `"Words: N"` in `text`.
-fn metric_labels(text: &str) -> Vec<String> {
-    let labels = text
-        .match_indices(": N\"")
-        .filter_map(|(end, _)| text[..end].rfind('"').map(|q| &text[q + 1..end]));
-    labels
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && l.len() <= 60 && !l.contains('\n'))
-        .map(str::to_string)
-        .collect()
+/// Every `"Label: N"` the prompt asks for and every `Label: <0-10>` rating it already shows,
+/// with the last value seen, so that pattern metrics find a value that moves by small steps.
+fn metric_labels(messages: &[ChatMessage]) -> Vec<(String, Option<u32>)> {
+    let re = regex_lite::Regex::new(r#"\b([A-Z][a-z]+(?: [a-z]+){0,4}): (N"|\d+\b)"#).unwrap();
+    let mut out: Vec<(String, Option<u32>)> = Vec::new();
+    for c in messages.iter().flat_map(|m| re.captures_iter(&m.content)) {
+        let value = c[2].parse::<u32>().ok();
+        if &c[2] != "N\"" && value.is_none_or(|v| v > 10) {
+            continue;
+        }
+        match out.iter_mut().find(|(label, _)| *label == c[1]) {
+            Some(seen) => seen.1 = value.or(seen.1),
+            None => out.push((c[1].to_string(), value)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYSTEM: &str = "Rate the deal and write it as \"Data sharing level: N\".\n\n\
+        You are Kestrel Bay Transport Committee, a municipal regulator.";
+    const STATE: &str = "## Current Situation (Turn 1 of 3)\n# Week 0\n\nSwiftride's operating \
+        permit in Kestrel Bay expires in five weeks. The transport committee has signalled that \
+        renewal depends on a data agreement.\n- The city wants the data to plan bus lanes\n";
+    const PLAN: &str = "Other actors: council, swiftride, harbour_board\n\n## Your Task\n\
+        **INITIATE_BILATERAL:** yes or no\n**TARGET_ACTOR:**\n**PROPOSED_MESSAGE:**\n\
+        **PROPOSE_COALITION:** yes or no\n**COALITION_MEMBERS:**\n**COALITION_PURPOSE:**\n\
+        **REASONING:**";
+    const METRIC: &str = "You are a metrics extraction assistant. Answer with a number only.";
+
+    fn ask(system: &str, task: &str, seed: u64) -> ChatRequest {
+        let msg = |role: &str, text: &str| ChatMessage {
+            role: role.into(),
+            content: text.into(),
+        };
+        let messages = vec![
+            msg("system", system),
+            msg("user", &format!("{STATE}\n{task}")),
+        ];
+        let (temperature, max_tokens, top_p) = (None, None, None);
+        ChatRequest {
+            model: "builtin/simulator".into(),
+            messages,
+            temperature,
+            max_tokens,
+            seed: Some(seed),
+            top_p,
+        }
+    }
+
+    fn answer(system: &str, task: &str, seed: u64) -> String {
+        let text = respond(&ask(system, task, seed)).content;
+        println!("{text}\n");
+        text
+    }
+
+    /// The text after `tag` on its line.
+    fn field(text: &str, tag: &str) -> String {
+        let after = text
+            .split(tag)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{tag} missing in:\n{text}"));
+        after.lines().next().unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn decision_has_its_sections_and_the_metric_line() {
+        let text = answer(
+            SYSTEM,
+            "## Your Task\n**LONG-TERM GOALS:** ... **ACTION:**",
+            1,
+        );
+        for tag in [
+            "**LONG-TERM GOALS:**\n- ",
+            "**SHORT-TERM PRIORITIES:**\n- ",
+            "**REASONING:**\n",
+            "**ACTION:**\n",
+        ] {
+            assert!(text.contains(tag), "{tag}");
+        }
+        assert!(field(&text, "Data sharing level: ").parse::<u32>().unwrap() <= 10);
+    }
+
+    #[test]
+    fn world_update_names_the_acting_actors() {
+        let task = "Data sharing level: 4\n## Actor Actions This Turn\n### Kestrel Bay Transport Committee\nDemands data.\n\
+            ### Swiftride\nRefuses.\n\n## Your Task\n**UPDATED STATE:** **KEY CHANGES:** **CONSEQUENCES:**";
+        let text = answer("You are the narrator.", task, 2);
+        let (state, rest) = text.split_once("**KEY CHANGES:**\n").unwrap();
+        let (changes, consequences) = rest.split_once("\n\n**CONSEQUENCES:**\n").unwrap();
+        assert!(
+            state.starts_with("**UPDATED STATE:**\nKestrel Bay Transport Committee ")
+                && state.contains("\nSwiftride ")
+        );
+        assert!((3..=5).contains(&field(state, "Data sharing level: ").parse::<u32>().unwrap()));
+        assert_eq!(
+            (changes.lines().count(), consequences.lines().count()),
+            (3, 2)
+        );
+        assert!(changes
+            .lines()
+            .chain(consequences.lines())
+            .all(|l| l.starts_with("- ")));
+    }
+
+    #[test]
+    fn communication_plan_names_listed_ids_and_says_yes_about_half_the_time() {
+        let ids = ["council", "swiftride", "harbour_board"];
+        let mut yes = 0;
+        for seed in 0..40 {
+            let text = answer(SYSTEM, PLAN, seed);
+            assert!(ids.contains(&field(&text, "**TARGET_ACTOR:**").as_str()));
+            let members = field(&text, "**COALITION_MEMBERS:**");
+            assert!(
+                members.split(", ").count() >= 2 && members.split(", ").all(|m| ids.contains(&m))
+            );
+            for tag in [
+                "**PROPOSED_MESSAGE:**",
+                "**COALITION_PURPOSE:**",
+                "**REASONING:**",
+            ] {
+                assert!(field(&text, tag).len() > 10);
+            }
+            assert!(["yes", "no"].contains(&field(&text, "**PROPOSE_COALITION:**").as_str()));
+            yes += usize::from(field(&text, "**INITIATE_BILATERAL:**") == "yes");
+        }
+        assert!((10..=30).contains(&yes), "{yes}");
+    }
+
+    #[test]
+    fn coalition_bilateral_and_message_replies() {
+        let text = answer(
+            SYSTEM,
+            "## Your Task\n**DECISION:** accept or reject\n**RESPONSE:**",
+            3,
+        );
+        assert!(["accept", "reject"].contains(&field(&text, "**DECISION:**").as_str()));
+        assert!(field(&text, "**RESPONSE:**").len() > 10);
+        let text = answer(
+            SYSTEM,
+            "## Your Task\nReply.\n**RESPONSE:** (your reply)",
+            3,
+        );
+        assert!(text.starts_with("**RESPONSE:** ") && !text.contains("DECISION"));
+        let text = answer(SYSTEM, "## Your Task\n**MESSAGE:** (your message)", 3);
+        assert!(text.starts_with("**MESSAGE:** ") && text.matches(['.', '?']).count() == 2);
+    }
+
+    #[test]
+    fn metric_replies_are_numbers_inside_the_stated_range() {
+        let cases = [
+            ("Rate tension between 0 and 100.", 0.0, 100.0),
+            ("Score 1-5.", 1.0, 5.0),
+            ("The answer is a number from 2 to 4.", 2.0, 4.0),
+            ("How cooperative?", 0.0, 10.0),
+            ("Tense?\n\nAnswer 1 for yes and 0 for no.", 0.0, 1.0),
+            (
+                "Mood?\n\nAnswer with the number of the category: 0 = calm, 1 = tense.",
+                0.0,
+                1.0,
+            ),
+        ];
+        for (question, lo, hi) in cases {
+            for seed in 0..30 {
+                let text = answer(
+                    METRIC,
+                    &format!("{question}\n\nText to analyze:\n\n12-40 trips"),
+                    seed,
+                );
+                let v: f64 = text
+                    .parse()
+                    .unwrap_or_else(|_| panic!("not a number: {text}"));
+                let decimals = text.split('.').nth(1).map_or(0, str::len);
+                assert!(
+                    (lo..=hi).contains(&v) && decimals <= 1,
+                    "{question} -> {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quality_checks_echo_the_requested_labels() {
+        let text = answer(
+            "",
+            "Answer with CONSISTENT: Yes/No\nISSUES FOUND:\nSEVERITY:\nEXPLANATION:",
+            4,
+        );
+        assert!(
+            ["Yes", "No"].contains(&field(&text, "CONSISTENT:").as_str()) && !text.contains("**")
+        );
+        assert!(text.contains("ISSUES FOUND:\n- ") && field(&text, "EXPLANATION:").len() > 10);
+        let task =
+            "## Your Task\n**PASSED:** Yes or No\n**ISSUES:**\n**SEVERITY:**\n**EXPLANATION:**";
+        let mut passes = 0;
+        for seed in 0..50 {
+            let text = answer("", task, seed);
+            assert!(text.contains("**ISSUES:**\n- "));
+            assert!(["low", "medium", "high"].contains(&field(&text, "**SEVERITY:**").as_str()));
+            passes += usize::from(field(&text, "**PASSED:**") == "Yes");
+        }
+        assert!((30..50).contains(&passes), "{passes}");
+    }
+
+    #[test]
+    fn summaries_and_other_prompts_get_a_paragraph() {
+        let text = answer(
+            "You are the historian.",
+            "## Your Task\nWrite the updated summary.",
+            5,
+        );
+        assert!(
+            !text.contains("**") && (2..=3).contains(&text.matches(". ").count()),
+            "{text}"
+        );
+        let text = answer(SYSTEM, "What now?", 5);
+        assert!(!text.contains('*') && !text.contains('\n') && text.ends_with('.'));
+    }
+
+    #[test]
+    fn deterministic_per_seed_and_different_across_seeds() {
+        let task = "## Your Task\n**ACTION:**";
+        assert_eq!(
+            respond(&ask(SYSTEM, task, 7)),
+            respond(&ask(SYSTEM, task, 7))
+        );
+        let texts: std::collections::BTreeSet<_> =
+            (0..10).map(|s| answer(SYSTEM, task, s)).collect();
+        assert_eq!(texts.len(), 10);
+    }
+
+    #[test]
+    fn max_tokens_cuts_at_a_word_boundary() {
+        let mut request = ask(SYSTEM, "## Your Task\n**ACTION:**", 8);
+        let full = respond(&request).content;
+        request.max_tokens = Some(10);
+        let short = respond(&request).content;
+        assert!(short.len() > 20 && short.chars().count() <= 40 && full.starts_with(&short));
+        assert!(full[short.len()..].starts_with(char::is_whitespace));
+    }
+
+    #[test]
+    fn usage_counts_characters_and_costs_nothing() {
+        let request = ask(SYSTEM, "", 9);
+        let response = respond(&request);
+        let usage = response.usage.unwrap();
+        let prompt_chars = SYSTEM.chars().count() + STATE.chars().count() + 1;
+        assert_eq!(usage.prompt_tokens as usize, prompt_chars.div_ceil(4));
+        assert_eq!(
+            usage.completion_tokens as usize,
+            response.content.chars().count().div_ceil(4)
+        );
+        assert_eq!(usage.cost, Some(0.0));
+        let id = response.generation_id.unwrap();
+        assert!(
+            id.len() == 24
+                && id
+                    .strip_prefix("builtin-")
+                    .unwrap()
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit())
+        );
+    }
 }

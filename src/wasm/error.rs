@@ -1,5 +1,5 @@
 //! The only place where Rust errors become JavaScript values: `Error` objects with a stable
-//! `kind` (`config_invalid`, `storage`, `internal`), so hosts map them to exit codes and UI
+//! `kind` (`config_invalid`, `usage`, `storage`, `internal`), so hosts map them to exit codes and UI
 //! states without parsing messages.
 
 use wasm_bindgen::JsValue;
@@ -19,6 +19,11 @@ pub fn config_invalid(errors: &ConfigErrors) -> JsValue {
         let _ = js_sys::Reflect::set(&e, &JsValue::from_str("diagnostics"), &list);
     }
     e.into()
+}
+
+/// A request that cannot be carried out as given (a bad flag value, a folder that is not a run).
+pub fn usage(message: &str) -> JsValue {
+    error("usage", message).into()
 }
 
 /// The host's storage failed.

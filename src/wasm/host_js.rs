@@ -112,3 +112,121 @@ impl Storage for JsStorage {
         Ok(self.call("exists", &[path]).await?.is_truthy())
     }
 }
+
+/// The network: `fetch` through gloo-net (the global `fetch`, so it works in Node 20 and in
+/// browsers). Holds the API key, and sends it only to the base URL it belongs to.
+pub struct FetchLlm {
+    /// (base URL, key) pairs.
+    keys: Vec<(String, String)>,
+}
+
+impl FetchLlm {
+    /// A transport that sends `key` (when given) to `base` only.
+    pub fn new(key: Option<String>, base: &str) -> Self {
+        FetchLlm {
+            keys: key
+                .filter(|k| !k.is_empty())
+                .map(|k| vec![(base.trim_end_matches('/').to_string(), k)])
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl crate::host::Llm for FetchLlm {
+    async fn complete(
+        &self,
+        base_url: &str,
+        request: &crate::host::ChatRequest,
+    ) -> Result<crate::host::ChatResponse, crate::host::LlmError> {
+        use crate::host::LlmError;
+        let body =
+            serde_json::to_string(request).map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
+        let mut req = gloo_net::http::Request::post(&format!("{base_url}/chat/completions"))
+            .header("Content-Type", "application/json");
+        if let Some((_, key)) = self.keys.iter().find(|(b, _)| b == base_url) {
+            req = req.header("Authorization", &format!("Bearer {key}"));
+        }
+        if base_url == crate::llm::route::OPENROUTER_BASE {
+            // OpenRouter's app attribution headers.
+            req = req
+                .header("HTTP-Referer", "https://www.npmjs.com/package/scenario-lab")
+                .header("X-Title", "Scenario Lab");
+        }
+        let resp = req
+            .body(body)
+            .map_err(|e| LlmError::Network(e.to_string()))?
+            .send()
+            .await
+            .map_err(|e| LlmError::Network(e.to_string()))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| LlmError::Network(e.to_string()))?;
+        if (200..300).contains(&status) {
+            crate::llm::parse_completion(&text)
+        } else {
+            Err(LlmError::Status {
+                status,
+                body: text.chars().take(2000).collect(),
+                retry_after,
+            })
+        }
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A `setTimeout` as a future; dropping it clears the timer. (A per-call time limit races a
+/// sleep against the request: the losing sleep must not keep Node's event loop alive.)
+struct Sleep {
+    promise: JsFuture,
+    id: JsValue,
+}
+
+impl std::future::Future for Sleep {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.promise).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
+
+/// Time: `Date.now()` and `setTimeout`, both globals in Node and browsers.
+pub struct JsClock;
+
+impl crate::host::Clock for JsClock {
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    async fn sleep(&self, ms: f64) {
+        let mut id = JsValue::UNDEFINED;
+        let p = Promise::new(&mut |resolve, _| {
+            id = set_timeout(&resolve, ms.max(0.0));
+        });
+        Sleep {
+            promise: JsFuture::from(p),
+            id,
+        }
+        .await
+    }
+}

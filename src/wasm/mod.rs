@@ -18,7 +18,7 @@ use crate::plan;
 use crate::pricing::PriceBook;
 use convert::{export, import};
 use error::{config_invalid, internal};
-use host_js::JsStorage;
+use host_js::{FetchLlm, JsClock, JsStorage};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -53,6 +53,37 @@ export interface ValidationReport {
 export interface PlanOptions {
   /** The JSON text of OpenRouter's `GET /api/v1/models`, for current prices. */
   openrouterModels?: string;
+}
+/** What to run: a new run (`scenarioDir`), a resume (`resume`) or a branch (`branchFrom` + `atTurn`). */
+export interface ScenarioRequest {
+  scenarioDir?: string;
+  output?: string;
+  turns?: number;
+  modelOverrides?: string[];
+  seed?: number;
+  resume?: string;
+  branchFrom?: string;
+  atTurn?: number;
+  costLimit?: number;
+  maxTokens?: number;
+}
+/** Where requests go. The key is sent only to `baseUrl` (or OpenRouter when unset). */
+export interface Connection {
+  apiKey?: string;
+  baseUrl?: string;
+  ollamaBaseUrl?: string;
+  /** A random seed from the host, used when the request names none. */
+  freshSeed?: number;
+}
+export interface RunOutcome {
+  dir: string;
+  status: "completed" | "halted" | "failed" | "running";
+  halt_reason: string | null;
+  error: string | null;
+  current_turn: number;
+  total_cost: number;
+  calls_sent: number;
+  calls_replayed: number;
 }
 export interface RenderOptions {
   color?: boolean;
@@ -144,4 +175,57 @@ pub fn render_plan(
     let plan: plan::Plan = import(plan)?;
     let color = convert::bool_field(&options, "color").unwrap_or(false);
     Ok(plan::render(&plan, color))
+}
+
+/// Runs one scenario (new, resumed or branched) to its end; resolves to its outcome.
+#[wasm_bindgen(js_name = runScenario, unchecked_return_type = "RunOutcome")]
+pub async fn run_scenario(
+    #[wasm_bindgen(unchecked_param_type = "ScenarioRequest")] request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Connection")] connection: JsValue,
+) -> Result<JsValue, JsValue> {
+    use crate::engine::session;
+    let storage = JsStorage::new(storage)?;
+    let req: session::Request = import(request)?;
+    let endpoints = crate::llm::Endpoints {
+        base_url: convert::string_field(&connection, "baseUrl").filter(|s| !s.is_empty()),
+        ollama_base_url: convert::string_field(&connection, "ollamaBaseUrl")
+            .filter(|s| !s.is_empty()),
+    };
+    let seed = js_sys::Reflect::get(&connection, &"freshSeed".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u64;
+    let prepared = session::prepare(&storage, &req, seed).await;
+    storage.take_error()?;
+    let prepared = prepared.map_err(|e| match e {
+        session::PrepareError::Config(c) => config_invalid(&c),
+        session::PrepareError::Invalid(m) => error::usage(&m),
+    })?;
+    let key_base = endpoints
+        .base_url
+        .clone()
+        .unwrap_or_else(|| crate::llm::route::OPENROUTER_BASE.to_string());
+    let llm = FetchLlm::new(convert::string_field(&connection, "apiKey"), &key_base);
+    let clock = JsClock;
+    let client = crate::llm::Client::new(
+        &llm,
+        &clock,
+        endpoints,
+        PriceBook::default(),
+        crate::llm::RetryPolicy::default(),
+    );
+    let outcome = crate::engine::run(
+        &storage,
+        &client,
+        &clock,
+        &prepared.scenario,
+        &prepared.spec,
+        &prepared.dir,
+    )
+    .await;
+    storage.take_error()?;
+    let mut value = serde_json::to_value(&outcome).map_err(|e| internal(&e.to_string()))?;
+    value["dir"] = serde_json::Value::String(prepared.dir);
+    export(&value)
 }

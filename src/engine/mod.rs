@@ -144,8 +144,30 @@ impl Ledger {
 #[derive(Debug, Clone, PartialEq)]
 enum Stop {
     CostLimit(String),
+    /// The batch refused the call: (halt reason, why).
+    Refused(String, String),
     Failed(String),
     Storage(String),
+}
+
+/// What a batch says about each call a run is about to send: its budget and its shutdown.
+/// A run alone has no guard ([`Unguarded`]).
+pub trait Guard {
+    /// Reserves `worst` nano-dollars for a call about to be sent, or refuses it with a halt
+    /// reason (`budget`, `interrupted`) and a sentence.
+    fn reserve(&self, worst: Nanos) -> Result<(), (String, String)>;
+    /// The call is over: its reservation is released and `actual` is what it cost.
+    fn settle(&self, worst: Nanos, actual: Nanos);
+}
+
+/// No batch around the run.
+pub struct Unguarded;
+
+impl Guard for Unguarded {
+    fn reserve(&self, _: Nanos) -> Result<(), (String, String)> {
+        Ok(())
+    }
+    fn settle(&self, _: Nanos, _: Nanos) {}
 }
 
 /// The outcome of a run.
@@ -183,6 +205,7 @@ pub struct Run<'a, S: Storage, L: Llm, C: Clock> {
     scenario: &'a Scenario,
     spec: &'a RunSpec,
     dir: String,
+    guard: &'a dyn Guard,
     replay: RefCell<HashMap<String, CallRecord>>,
     ledger: RefCell<Ledger>,
     reserved: RefCell<Nanos>,
@@ -263,9 +286,14 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                 )));
             }
         }
+        self.guard
+            .reserve(worst)
+            .map_err(|(reason, why)| Stop::Refused(reason, why))?;
+        // Released even when this future is dropped mid-call (a run past its time limit).
+        let held = Held { run: self, worst };
         *self.reserved.borrow_mut() += worst;
         let result = self.client.call(&spec).await;
-        *self.reserved.borrow_mut() -= worst;
+        held.settle(result.as_ref().map_or(0, |r: &CallRecord| r.cost_nanos));
         match result {
             Ok(record) => {
                 let line =
@@ -323,6 +351,27 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
     }
 }
 
+/// A reservation for one call in flight.
+struct Held<'r, 'a, S: Storage, L: Llm, C: Clock> {
+    run: &'r Run<'a, S, L, C>,
+    worst: Nanos,
+}
+
+impl<S: Storage, L: Llm, C: Clock> Held<'_, '_, S, L, C> {
+    fn settle(self, actual: Nanos) {
+        *self.run.reserved.borrow_mut() -= self.worst;
+        self.run.guard.settle(self.worst, actual);
+        std::mem::forget(self);
+    }
+}
+
+impl<S: Storage, L: Llm, C: Clock> Drop for Held<'_, '_, S, L, C> {
+    fn drop(&mut self) {
+        *self.run.reserved.borrow_mut() -= self.worst;
+        self.run.guard.settle(self.worst, 0);
+    }
+}
+
 /// The public context of turn `turn`: the summary of turns that left the window, the recent
 /// turns in full, and the current state.
 fn context(s: &Scenario, history: &[TurnRecord], summary: &str, turn: u32) -> String {
@@ -373,6 +422,20 @@ pub async fn run<S: Storage, L: Llm, C: Clock>(
     spec: &RunSpec,
     dir: &str,
 ) -> RunOutcome {
+    run_guarded(storage, client, clock, scenario, spec, dir, &Unguarded).await
+}
+
+/// [`run`], inside a batch whose `guard` approves every call before it is sent.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
+    storage: &S,
+    client: &Client<'_, L, C>,
+    clock: &C,
+    scenario: &Scenario,
+    spec: &RunSpec,
+    dir: &str,
+    guard: &dyn Guard,
+) -> RunOutcome {
     let mut replay = HashMap::new();
     if let Ok(Some(text)) = storage.read(&paths::join(dir, CALL_LOG)).await {
         // A line cut short by a kill is not a call that completed: it is skipped and re-sent.
@@ -389,6 +452,7 @@ pub async fn run<S: Storage, L: Llm, C: Clock>(
         scenario,
         spec,
         dir: dir.to_string(),
+        guard,
         replay: RefCell::new(replay),
         ledger: RefCell::new(Ledger::default()),
         reserved: RefCell::new(0),
@@ -407,6 +471,10 @@ pub async fn run<S: Storage, L: Llm, C: Clock>(
                 &format!("halted at the run's cost limit: {why}"),
             );
             (RunStatus::Halted, Some("cost_limit".to_string()), None)
+        }
+        Err(Stop::Refused(reason, why)) => {
+            run.note(state.turn + 1, &format!("halted ({reason}): {why}"));
+            (RunStatus::Halted, Some(reason.clone()), None)
         }
         Err(Stop::Failed(why)) | Err(Stop::Storage(why)) => {
             run.note(state.turn + 1, &format!("failed: {why}"));
@@ -749,7 +817,7 @@ async fn metrics<S: Storage, L: Llm, C: Clock>(
                     None => format!("t{turn}/metric/{}", m.name),
                 };
                 let model = model.as_deref().unwrap_or(&s.world_state_model);
-                let spec = run.spec_for(
+                let mut spec = run.spec_for(
                     key,
                     Role::Metric,
                     None,
@@ -757,6 +825,8 @@ async fn metrics<S: Storage, L: Llm, C: Clock>(
                     model,
                     prompts::metric(m, prompt, &text),
                 );
+                // Logged as about the actor, without the actor's sampling settings.
+                spec.actor = who.map(str::to_string);
                 run.call(spec)
                     .await
                     .map(|answer| Some(extract::from_answer(m, &answer, turn, who)))
@@ -823,7 +893,7 @@ async fn checks<S: Storage, L: Llm, C: Clock>(
             Some(a) => format!("t{turn}/check/{}/{}", c.name, a.short_name),
             None => format!("t{turn}/check/{}", c.name),
         };
-        let spec = run.spec_for(
+        let mut spec = run.spec_for(
             key,
             Role::Check,
             None,
@@ -832,6 +902,7 @@ async fn checks<S: Storage, L: Llm, C: Clock>(
             prompts::check(c, &input),
         );
         let who = a.map(|a| a.short_name.clone());
+        spec.actor = who.clone();
         async move {
             run.call(spec)
                 .await

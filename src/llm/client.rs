@@ -7,9 +7,14 @@
 
 use std::fmt;
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
 use futures_util::future::{select, Either};
 use serde::{Deserialize, Serialize};
 
+use super::limiter::Limiter;
 use super::route::{route, Endpoints, Provider};
 use crate::host::{ChatMessage, ChatRequest, ChatResponse, Clock, Llm, LlmError};
 use crate::plan::Role;
@@ -220,14 +225,21 @@ pub fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
     })
 }
 
-/// Makes calls.
+/// Makes calls. One client serves a whole batch, so that its rate limiters (one per endpoint)
+/// are shared by every run.
 pub struct Client<'a, L: Llm, C: Clock> {
     llm: &'a L,
     clock: &'a C,
     endpoints: Endpoints,
     prices: PriceBook,
     retry: RetryPolicy,
+    limiters: RefCell<BTreeMap<String, Rc<Limiter>>>,
+    max_in_flight: usize,
 }
+
+/// Retries after 429s are counted apart from other failures, and allowed far more often: being
+/// rate-limited is a reason to slow down, not to fail a run.
+const MAX_RATE_LIMIT_RETRIES: u32 = 60;
 
 impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
     /// A client over a transport and a clock.
@@ -244,7 +256,32 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             endpoints,
             prices,
             retry,
+            limiters: RefCell::new(BTreeMap::new()),
+            max_in_flight: 64,
         }
+    }
+
+    /// Sets the most requests in flight per endpoint (what the rate limiter grows back to).
+    pub fn with_max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max.max(1);
+        self
+    }
+
+    fn limiter(&self, base: &str) -> Rc<Limiter> {
+        self.limiters
+            .borrow_mut()
+            .entry(base.to_string())
+            .or_insert_with(|| Rc::new(Limiter::new(self.max_in_flight)))
+            .clone()
+    }
+
+    /// Each endpoint's limiter state: (base URL, current limit, in flight, 429s seen).
+    pub fn limiter_stats(&self) -> Vec<(String, usize, usize, u64)> {
+        self.limiters
+            .borrow()
+            .iter()
+            .map(|(b, l)| (b.clone(), l.limit(), l.in_flight(), l.rate_limited()))
+            .collect()
     }
 
     /// The prices in use.
@@ -266,13 +303,27 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         let start = self.clock.now_ms();
         let mut jitter = Rng::new(spec.seed ^ 0x5eed);
         let mut attempts = 0;
+        let mut rate_limited = 0;
         loop {
             attempts += 1;
             let outcome = if r.provider == Provider::Builtin {
                 Ok(super::builtin::respond(&request))
             } else {
-                self.with_timeout(self.llm.complete(&r.base_url, &request))
-                    .await
+                let limiter = self.limiter(&r.base_url);
+                let permit = limiter.acquire(self.clock).await;
+                let outcome = self
+                    .with_timeout(self.llm.complete(&r.base_url, &request))
+                    .await;
+                let pause = match &outcome {
+                    Err(LlmError::Status {
+                        status: 429,
+                        retry_after,
+                        ..
+                    }) => Some(retry_after.map_or(self.retry.base_delay_ms, |s| s * 1000.0)),
+                    _ => None,
+                };
+                limiter.release(permit, self.clock, pause);
+                outcome
             };
             let retry_after = match outcome {
                 Ok(resp) => {
@@ -302,7 +353,10 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                 Err(LlmError::InvalidResponse(e)) => (format!("invalid response: {e}"), None),
             };
             let (last, retry_after) = retry_after;
-            if attempts > self.retry.max_retries {
+            let is_429 = last.starts_with("HTTP 429");
+            rate_limited += u32::from(is_429);
+            let other_failures = attempts - rate_limited;
+            if other_failures > self.retry.max_retries || rate_limited > MAX_RATE_LIMIT_RETRIES {
                 return Err(CallError::Exhausted { attempts, last });
             }
             let backoff = (self.retry.base_delay_ms * 2f64.powi(attempts as i32 - 1))

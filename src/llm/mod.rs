@@ -5,9 +5,11 @@
 //! into markdown files by the engine, and never become paths or HTML.
 pub mod builtin;
 pub mod client;
+pub mod limiter;
 pub mod route;
 
 pub use client::{
     parse_completion, CallError, CallRecord, CallSpec, Client, CostSource, RetryPolicy,
 };
+pub use limiter::Limiter;
 pub use route::{route, Endpoints, Provider, Route};

@@ -159,11 +159,18 @@ pub async fn plan_batch(
     storage.take_error()?;
     let config = loaded.map_err(|e| config_invalid(&e))?.value;
     let mut book = PriceBook::new(&config.prices);
+    let mut note = None;
     if let Some(models) = convert::string_field(&options, "openrouterModels") {
-        book.add_openrouter_models(&models)
-            .map_err(|e| internal(&format!("OpenRouter's model list could not be read: {e}")))?;
+        if let Err(e) = book.add_openrouter_models(&models) {
+            // The list comes from the network: a bad one is a note, not a reason to stop.
+            note = Some(format!(
+                "OpenRouter's model list could not be read ({e}); prices come from the built-in table"
+            ));
+        }
     }
-    export(&plan::plan(&config, &book))
+    let mut plan = plan::plan(&config, &book);
+    plan.notes.extend(note);
+    export(&plan)
 }
 
 /// The dry-run text of a plan returned by `planBatch`.

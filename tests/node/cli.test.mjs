@@ -40,7 +40,8 @@ after(() => {
 /** Environment for a user's shell: no API key, no colour forcing, a private npm cache. */
 function userEnv(extra = {}) {
   const env = { ...process.env };
-  for (const k of ['OPENROUTER_API_KEY', 'SCENARIO_LAB_BASE_URL', 'NO_COLOR', 'FORCE_COLOR']) delete env[k];
+  // CI=true (set by CI runners) makes Node report a 2-colour terminal, so a user's shell has none.
+  for (const k of ['OPENROUTER_API_KEY', 'SCENARIO_LAB_BASE_URL', 'NO_COLOR', 'FORCE_COLOR', 'CI']) delete env[k];
   return {
     ...env,
     npm_config_cache: join(tmp, 'npm-cache'),

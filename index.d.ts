@@ -25,6 +25,8 @@ export interface Storage {
   list(dir: string): Promise<string[] | null>;
   /** Whether a file or folder exists at this path. */
   exists(path: string): Promise<boolean>;
+  /** Deletes a file; resolves quietly when there is none. */
+  remove(path: string): Promise<void>;
 }
 
 /** One problem in one file. */

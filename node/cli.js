@@ -12,6 +12,7 @@ import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { nodeStorage, readOnlyStorage } from './storage.js';
+import { Progress, summary } from './progress.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 2 };
 const DEFAULT_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -38,7 +39,8 @@ USAGE:
 COMMANDS:
     validate <scenario-dir | batch-config>   check a scenario folder or a batch config
     scenario <scenario-dir>                  run one scenario, end to end
-    run <batch-config> --dry-run             plan a batch: variations, runs, cost, time
+    run <batch-config>                       run a batch (--dry-run: plan it: runs, cost, time)
+    merge <dirs...> --output <dir>           combine the outputs of batch shards
     help [command]                           show this help, or a command's help
 
 OPTIONS:
@@ -55,6 +57,23 @@ EXAMPLES:
     scenario-lab validate scenarios/quick-negotiation
     scenario-lab scenario scenarios/quick-negotiation
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+`,
+
+  merge: `scenario-lab merge
+Combine the output folders of a batch run in shards (run --shard K/N on several machines) into
+one output tree: every run folder is copied, and the batch files are rebuilt from the runs.
+
+USAGE:
+    scenario-lab merge <shard-dir>... --output <dir>
+
+OPTIONS:
+    --output DIR       the merged output folder (required)
+    -h, --help         show this help
+
+${EXIT_TABLE}
+
+EXAMPLES:
+    scenario-lab merge shard-0/experiments/robustness shard-1/experiments/robustness --output merged
 `,
 
   scenario: `scenario-lab scenario
@@ -146,37 +165,57 @@ EXAMPLES:
 `,
 
   run: `scenario-lab run
-Plan a batch experiment. With --dry-run it prints the experiment, its variations and what each
-changes, the total number of runs, parallelism, limits, a cost estimate as a range (low,
-expected, high), a time estimate and whether the budget allows it. A dry run writes nothing and
-sends no LLM request. (Running a batch for real is not built yet.)
+Run a batch experiment: every variation x runs_per_variation, up to max_parallel at once,
+within its budget, writing <output_dir>/runs/var-XXX-run-YYY/ and the batch files. With
+--dry-run it prints the plan instead (variations, runs, a cost range, a time estimate and the
+budget verdict) and writes nothing.
 
 USAGE:
-    scenario-lab run <batch-config> --dry-run [options]
+    scenario-lab run <batch-config> [options]
 
 RUN CONTROL:
-    --dry-run          plan only: print the plan, run nothing (required for now)
+    --dry-run              plan only: print the plan, run nothing (off)
+    --resume               continue the batch in its output_dir: completed runs are skipped,
+                           interrupted ones continue with no call paid twice, failed ones are
+                           retried once more (off)
+    --shard K/N            run only the runs whose index modulo N is K (split a batch across
+                           machines; combine the outputs with 'scenario-lab merge')
 
 MONEY:
-    --base-url URL     OpenAI-compatible API base to fetch model prices from
-                       (SCENARIO_LAB_BASE_URL, else ${DEFAULT_BASE_URL})
+    --budget-limit USD     overrides budget_limit for this session (for example to go on after
+                           the budget stopped a batch)
+    --base-url URL         any OpenAI-compatible server for every model that is not builtin/,
+                           ollama/ or local/ (SCENARIO_LAB_BASE_URL; else ${DEFAULT_BASE_URL})
 
 OUTPUT:
-    --json             print the plan as one JSON document on stdout (off)
-    -h, --help         show this help
+    --json                 one JSON object per line on stdout: the events (batch_started,
+                           run_started, run_finished, note, summary; the set may grow); with
+                           --dry-run, the plan as one JSON document (off)
+    --no-progress          one plain line per run start and end, even on a terminal (off)
+    -h, --help             show this help
+
+Ctrl+C once: no new run starts, calls in flight finish, everything is saved, and the command
+to resume is printed. Twice: exit at once (the files on disk stay consistent).
 
 ENVIRONMENT:
-    OPENROUTER_API_KEY     when set, GET <base-url>/models is fetched (10 s timeout) for current
-                           prices; on failure a warning is printed and the built-in price
-                           table is used. The key is sent only to the base URL, never printed.
+    OPENROUTER_API_KEY     the key sent to OpenRouter (and only there); also fetches current
+                           prices (GET <base-url>/models, 10 s timeout)
     SCENARIO_LAB_BASE_URL  the default for --base-url
-    NO_COLOR               disable colour (colour is on only when writing to a terminal)
+    SCENARIO_LAB_API_KEY   the key sent to --base-url, when that server needs one
+    OLLAMA_BASE_URL        the root of the local server for ollama/ and local/ models
+    NO_COLOR               disable colour
 
-${EXIT_TABLE}
+EXIT STATUS:
+    0   the batch completed (or the plan was printed)
+    1   the batch ended with failed runs, or stopped at its budget or on request: --resume
+    2   bad usage, an invalid config, or a batch that will not start (a model with no price
+        under a budget, a config changed since the batch started)
 
 EXAMPLES:
+    scenario-lab run experiments/quick-start/batch-config.yaml
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
-    scenario-lab run experiments/model-comparison/batch-config.yaml --dry-run --json
+    scenario-lab run experiments/model-comparison/batch-config.yaml --resume --budget-limit 40
+    scenario-lab run experiments/robustness/batch-config.yaml --shard 0/2
 `,
 };
 
@@ -189,7 +228,16 @@ const COMMON = {
 };
 const COMMANDS = {
   validate: { ...COMMON, json: { type: 'boolean' } },
-  run: { ...COMMON, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'base-url': { type: 'string' } },
+  run: {
+    ...COMMON,
+    json: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    'base-url': { type: 'string' },
+    resume: { type: 'boolean' },
+    'budget-limit': { type: 'string' },
+    shard: { type: 'string' },
+    'no-progress': { type: 'boolean' },
+  },
   scenario: {
     ...COMMON,
     json: { type: 'boolean' },
@@ -204,6 +252,7 @@ const COMMANDS = {
     'at-turn': { type: 'string' },
     'base-url': { type: 'string' },
   },
+  merge: { ...COMMON, output: { type: 'string' } },
   help: { ...COMMON },
 };
 
@@ -353,6 +402,7 @@ async function main(argv) {
     if (command === 'validate') await cmdValidate(api, values, positionals);
     else if (command === 'scenario') await cmdScenario(api, values, positionals);
     else if (command === 'run') await cmdRun(api, values, positionals);
+    else if (command === 'merge') await cmdMerge(api, values, positionals);
   } catch (e) {
     if (e instanceof UsageError) usageError(e);
     else reportError(e);
@@ -410,8 +460,7 @@ async function cmdRun(api, values, positionals) {
     );
   }
   if (!values['dry-run']) {
-    err('scenario-lab: running batches is not built yet (issue 4); use --dry-run to plan');
-    process.exitCode = EXIT.usage;
+    await cmdRunBatch(api, values, positionals[0]);
     return;
   }
   const [path] = positionals;
@@ -501,6 +550,66 @@ async function cmdScenario(api, values, positionals) {
   }
 }
 
+async function cmdRunBatch(api, values, path) {
+  const json = Boolean(values.json);
+  let shard;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be K/N with 0 <= K < N, not '${values.shard}'`, 'run');
+    shard = [Number(m[1]), Number(m[2])];
+  }
+  const budgetLimit = values['budget-limit'] === undefined ? undefined : Number(values['budget-limit']);
+  if (budgetLimit !== undefined && !(budgetLimit > 0)) throw new UsageError(`--budget-limit must be a number of USD above 0, not '${values['budget-limit']}'`, 'run');
+  const conn = connection(values);
+  const options = { resume: Boolean(values.resume), budgetLimit, shard };
+  const key = process.env.OPENROUTER_API_KEY;
+  if (key) {
+    const models = await fetchModels(conn.baseUrl ?? DEFAULT_BASE_URL, key);
+    if (models !== null) options.openrouterModels = models;
+  }
+  const live = !json && !values['no-progress'] && process.stderr.isTTY && process.env.TERM !== 'dumb';
+  const progress = new Progress(process.stderr, { live });
+  let stops = 0;
+  const onSigint = () => {
+    stops++;
+    if (stops === 1) {
+      progress.line('scenario-lab: stopping: no new run starts, calls in flight finish, then everything is saved (Ctrl+C again to exit at once)');
+    } else {
+      progress.stop();
+      err(`scenario-lab: exiting now; the files on disk are consistent. Resume with: npx scenario-lab run ${path} --resume`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  options.shouldStop = () => stops > 0;
+  options.onEvent = (e) => {
+    if (json) out(JSON.stringify(e));
+    else progress.event(e);
+  };
+  const started = Date.now();
+  progress.start();
+  let outcome;
+  try {
+    const { runBatch } = await api();
+    outcome = await runBatch(path, nodeStorage(), conn, options);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+  }
+  if (!json) err(summary(outcome, { configPath: path, started, budget: budgetLimit ?? null }));
+  // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
+  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
+  process.exitCode = clean && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+}
+
+async function cmdMerge(api, values, positionals) {
+  if (positionals.length < 1 || !values.output) throw new UsageError('merge needs the shard output folders and --output <dir>', 'merge');
+  const { mergeBatches } = await api();
+  const o = await mergeBatches(positionals, values.output, nodeStorage());
+  out(`merged ${positionals.length} folder(s) into ${values.output}: ${o.runs_completed} of ${o.total_runs} runs completed, ${o.runs_failed} failed, ${o.runs_halted} halted, $${o.total_spent.toFixed(4)} spent`);
+  process.exitCode = EXIT.ok;
+}
+
 /** GET {base}/models, or null after one warning line. The key is never printed. */
 async function fetchModels(base, key) {
   const url = `${base}/models`;
@@ -561,6 +670,7 @@ function reportError(e) {
       return;
     }
     case 'usage':
+    case 'refused':
       err(`scenario-lab: ${label} ${e.message}`);
       process.exitCode = EXIT.usage;
       return;

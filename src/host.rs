@@ -44,6 +44,8 @@ pub trait Storage {
     async fn list(&self, dir: &str) -> Result<Option<Vec<String>>, StorageError>;
     /// Whether a file or folder exists at this path.
     async fn exists(&self, path: &str) -> Result<bool, StorageError>;
+    /// Deletes a file (nothing happens when there is none).
+    async fn remove(&self, path: &str) -> Result<(), StorageError>;
 }
 
 /// A [`Storage`] held in memory: the native tests' store, and the page's scratch space.
@@ -125,6 +127,13 @@ impl Storage for MemoryStorage {
         let files = self.files.borrow();
         let prefix = format!("{path}/");
         Ok(files.contains_key(&path) || files.keys().any(|p| p.starts_with(&prefix)))
+    }
+
+    async fn remove(&self, path: &str) -> Result<(), StorageError> {
+        self.files
+            .borrow_mut()
+            .remove(&crate::paths::normalize(path));
+        Ok(())
     }
 }
 

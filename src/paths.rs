@@ -102,6 +102,15 @@ pub fn sanitize_segment(text: &str) -> String {
     }
 }
 
+/// A file name from an untrusted folder listing, kept only when it is one plain segment.
+pub fn sanitize_file_name(name: &str) -> String {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\\') {
+        sanitize_segment(name)
+    } else {
+        name.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ fn storage(files: &[(&str, &str)]) -> JsValue {
                 return names.length ? names : null;
             },
             exists: async (p) => Object.prototype.hasOwnProperty.call(files, p) || Object.keys(files).some((k) => k.startsWith(p + '/')),
+            remove: async (p) => { delete files[p]; },
         };",
     );
     make.call1(&JsValue::NULL, &map).unwrap()

@@ -708,13 +708,26 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
                 ),
             );
         }
-        run.write(
-            &format!("{}-{turn:03}.md", paths::sanitize_segment(&a.short_name)),
-            &files::decision(s, &a.name, &a.model, turn, d),
-        )
-        .await?;
         actions.push((a.name.clone(), d.action.clone()));
     }
+    // The decision files, written at once: a batch of many runs waits on storage otherwise.
+    let decision_files: Vec<(String, String)> = s
+        .actors
+        .iter()
+        .zip(&decisions)
+        .map(|(a, d)| {
+            (
+                format!("{}-{turn:03}.md", paths::sanitize_segment(&a.short_name)),
+                files::decision(s, &a.name, &a.model, turn, d),
+            )
+        })
+        .collect();
+    all(join_all(
+        decision_files
+            .iter()
+            .map(|(name, text)| run.write(name, text)),
+    )
+    .await)?;
     // The world update.
     let event_lines: Vec<(String, String)> = events
         .iter()

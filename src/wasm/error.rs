@@ -1,5 +1,5 @@
 //! The only place where Rust errors become JavaScript values: `Error` objects with a stable
-//! `kind` (`config_invalid`, `usage`, `storage`, `internal`), so hosts map them to exit codes and UI
+//! `kind` (`config_invalid`, `usage`, `refused`, `storage`, `internal`), so hosts map them to exit codes and UI
 //! states without parsing messages.
 
 use wasm_bindgen::JsValue;
@@ -24,6 +24,12 @@ pub fn config_invalid(errors: &ConfigErrors) -> JsValue {
 /// A request that cannot be carried out as given (a bad flag value, a folder that is not a run).
 pub fn usage(message: &str) -> JsValue {
     error("usage", message).into()
+}
+
+/// A batch that will not start as asked (unknown prices with a budget, a changed config, an
+/// output folder that already holds the batch).
+pub fn refused(message: &str) -> JsValue {
+    error("refused", message).into()
 }
 
 /// The host's storage failed.

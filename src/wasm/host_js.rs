@@ -20,11 +20,11 @@ pub struct JsStorage {
 impl JsStorage {
     /// Wraps `object`, checking that it has every method.
     pub fn new(object: JsValue) -> Result<Self, JsValue> {
-        for name in ["read", "write", "append", "list", "exists"] {
+        for name in ["read", "write", "append", "list", "exists", "remove"] {
             let f = Reflect::get(&object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
             if !f.is_function() {
                 return Err(super::error::internal(&format!(
-                    "the storage object has no `{name}` method (expected read, write, append, list, exists)"
+                    "the storage object has no `{name}` method (expected read, write, append, list, exists, remove)"
                 )));
             }
         }
@@ -110,6 +110,10 @@ impl Storage for JsStorage {
 
     async fn exists(&self, path: &str) -> Result<bool, StorageError> {
         Ok(self.call("exists", &[path]).await?.is_truthy())
+    }
+
+    async fn remove(&self, path: &str) -> Result<(), StorageError> {
+        self.call("remove", &[path]).await.map(|_| ())
     }
 }
 
@@ -228,5 +232,43 @@ impl crate::host::Clock for JsClock {
             id,
         }
         .await
+    }
+}
+
+/// A batch's events and stop requests, over the host's `onEvent` and `shouldStop` functions.
+pub struct JsControl {
+    on_event: Option<Function>,
+    should_stop: Option<Function>,
+}
+
+impl JsControl {
+    /// Reads `onEvent` and `shouldStop` from `options`.
+    pub fn new(options: &JsValue) -> Self {
+        let f = |name: &str| {
+            Reflect::get(options, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.dyn_into::<Function>().ok())
+        };
+        JsControl {
+            on_event: f("onEvent"),
+            should_stop: f("shouldStop"),
+        }
+    }
+}
+
+impl crate::batch::Control for JsControl {
+    fn emit(&self, event: serde_json::Value) {
+        if let Some(f) = &self.on_event {
+            if let Ok(v) = js_sys::JSON::parse(&event.to_string()) {
+                // An exception in the host's handler must not stop the batch.
+                let _ = f.call1(&JsValue::NULL, &v);
+            }
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.should_stop
+            .as_ref()
+            .is_some_and(|f| f.call0(&JsValue::NULL).is_ok_and(|v| v.is_truthy()))
     }
 }

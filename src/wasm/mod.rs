@@ -29,6 +29,7 @@ export interface Storage {
   append(path: string, text: string): Promise<void>;
   list(dir: string): Promise<string[] | null>;
   exists(path: string): Promise<boolean>;
+  remove(path: string): Promise<void>;
 }
 /** One problem in one file; `text` is its printable form. */
 export interface Diagnostic {
@@ -84,6 +85,32 @@ export interface RunOutcome {
   total_cost: number;
   calls_sent: number;
   calls_replayed: number;
+}
+export interface BatchRunOptions {
+  /** Continue the batch in its output_dir. */
+  resume?: boolean;
+  /** Overrides the config's budget_limit (USD). */
+  budgetLimit?: number;
+  /** [k, n]: run only the runs whose index modulo n is k. */
+  shard?: [number, number];
+  /** The JSON text of OpenRouter's model list, for current prices. */
+  openrouterModels?: string;
+  /** Receives every event: `{type, data}`. */
+  onEvent?: (event: { type: string; data: Record<string, unknown> }) => void;
+  /** Polled; return true to stop the batch gracefully. */
+  shouldStop?: () => boolean;
+}
+export interface BatchOutcome {
+  total_runs: number;
+  runs_completed: number;
+  runs_failed: number;
+  runs_halted: number;
+  runs_pending: number;
+  total_spent: number;
+  total_spent_nanos: number;
+  stop_reason: string | null;
+  stop_message: string | null;
+  output_dir: string;
 }
 export interface RenderOptions {
   color?: boolean;
@@ -235,4 +262,76 @@ pub async fn run_scenario(
     let mut value = serde_json::to_value(&outcome).map_err(|e| internal(&e.to_string()))?;
     value["dir"] = serde_json::Value::String(prepared.dir);
     export(&value)
+}
+
+/// Runs (or resumes, or runs one shard of) a batch; resolves to its outcome. Events go to
+/// `options.onEvent`; `options.shouldStop()` returning true stops the batch gracefully.
+#[wasm_bindgen(js_name = runBatch, unchecked_return_type = "BatchOutcome")]
+pub async fn run_batch(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Connection")] connection: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "BatchRunOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let loaded = config::load_batch(&storage, &path).await;
+    storage.take_error()?;
+    let config = loaded.map_err(|e| config_invalid(&e))?.value;
+    let text = crate::host::Storage::read(&storage, &path)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut opts: crate::batch::BatchOptions = import(options.clone())?;
+    if opts.fresh_seed == 0 {
+        opts.fresh_seed = js_sys::Reflect::get(&connection, &"freshSeed".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u64;
+    }
+    let endpoints = crate::llm::Endpoints {
+        base_url: convert::string_field(&connection, "baseUrl").filter(|s| !s.is_empty()),
+        ollama_base_url: convert::string_field(&connection, "ollamaBaseUrl")
+            .filter(|s| !s.is_empty()),
+    };
+    let key_base = endpoints
+        .base_url
+        .clone()
+        .unwrap_or_else(|| crate::llm::route::OPENROUTER_BASE.to_string());
+    let llm = FetchLlm::new(convert::string_field(&connection, "apiKey"), &key_base);
+    let clock = JsClock;
+    let book = crate::batch::price_book(
+        &config,
+        convert::string_field(&options, "openrouterModels").as_deref(),
+    );
+    let client = crate::llm::Client::new(
+        &llm,
+        &clock,
+        endpoints,
+        book,
+        crate::llm::RetryPolicy::default(),
+    )
+    .with_max_in_flight(config.max_parallel as usize * 8);
+    let control = host_js::JsControl::new(&options);
+    let outcome =
+        crate::batch::run_batch(&storage, &client, &clock, &config, &text, &opts, &control).await;
+    storage.take_error()?;
+    let outcome = outcome.map_err(|e| match e {
+        crate::batch::BatchError::Storage(m) => error::storage(&m),
+        other => error::refused(&other.to_string()),
+    })?;
+    export(&outcome)
+}
+
+/// Combines shard output folders into one output tree; resolves to its totals.
+#[wasm_bindgen(js_name = mergeBatches)]
+pub async fn merge_batches(
+    dirs: Vec<String>,
+    output: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let totals = crate::batch::merge(&storage, &dirs, &output).await;
+    storage.take_error()?;
+    export(&totals.map_err(|e| error::refused(&e.to_string()))?)
 }

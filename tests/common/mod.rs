@@ -71,6 +71,12 @@ impl Storage for DiskStorage {
     async fn exists(&self, path: &str) -> Result<bool, StorageError> {
         Ok(self.at(path).exists())
     }
+    async fn remove(&self, path: &str) -> Result<(), StorageError> {
+        match std::fs::remove_file(self.at(path)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(err(path, e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The project's root folder.

@@ -111,6 +111,7 @@ test('a failing storage surfaces as kind storage', async () => {
     append: async () => {},
     list: async () => { throw new Error('disk on fire'); },
     exists: async () => { throw new Error('disk on fire'); },
+    remove: async () => {},
   };
   await assert.rejects(() => loadBatchConfig(QUICK, broken), (e) => {
     assert.equal(e.kind, 'storage');

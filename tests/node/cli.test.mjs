@@ -109,10 +109,19 @@ test('an unknown option exits 2 with a suggestion', async () => {
   assert.match(r.stderr, /unknown option '--dryrun'.*did you mean '--dry-run'/);
 });
 
-test('run without --dry-run says it is not built yet and exits 2', async () => {
-  const r = await cli(['run', QUICK]);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /^scenario-lab: running batches is not built yet \(issue 4\); use --dry-run to plan$/m);
+test('run (from the packed tarball) runs a batch on the built-in model and writes its tree', async () => {
+  const out = join(tmp, 'packed-batch');
+  const cfg = join(tmp, 'packed-batch.yaml');
+  writeFileSync(cfg, `experiment_name: packed\nbase_scenario: ${join(ROOT, 'scenarios', 'quick-negotiation')}\nruns_per_variation: 2\nmax_parallel: 2\noutput_dir: ${out}\n`);
+  const r = await cli(['run', cfg]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Completed 2 of 2 runs/);
+  for (const f of ['batch-state.json', 'batch-costs.json', 'batch-summary.json', 'runs/var-001-run-002/costs.json']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+  const again = await cli(['run', cfg]);
+  assert.equal(again.code, 2, 'a second run without --resume is refused');
+  assert.match(again.stderr, /--resume/);
 });
 
 test('validate a scenario folder: exit 0', async () => {

@@ -8,6 +8,10 @@
 // `process.exitCode` instead of calling `process.exit`, so pending output is flushed and any
 // `finally` blocks run.
 
+// A batch writes many small files from many runs at once, through libuv's thread pool (4 threads
+// by default): more threads keep those writes off the runs' critical path (bench/README.md).
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';

@@ -612,8 +612,13 @@ async fn turns<S: Storage, L: Llm, C: Clock>(
     for turn in 1..=s.turns {
         one_turn(run, p, turn).await?;
         p.turn = turn;
-        run.flush_log().await?;
-        save_state(run, turn, RunStatus::Running, None, None).await?;
+        let (logged, saved) = futures_util::future::join(
+            run.flush_log(),
+            save_state(run, turn, RunStatus::Running, None, None),
+        )
+        .await;
+        logged?;
+        saved?;
     }
     Ok(())
 }
@@ -748,13 +753,15 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
             "world: the reply had no UPDATED STATE tag; the whole reply is taken as the new state",
         );
     }
-    run.write(
-        &files::world_state_name(turn),
-        &files::world_state(s, turn, &update, &actions, &events),
+    // The world-state file is written while the metrics are read.
+    let world_file = files::world_state(s, turn, &update, &actions, &events);
+    let (written, records) = futures_util::future::join(
+        run.write(&files::world_state_name(turn), &world_file),
+        metrics(run, turn, &update.state, &decisions),
     )
-    .await?;
-    // Metrics.
-    let records = metrics(run, turn, &update.state, &decisions).await?;
+    .await;
+    written?;
+    let records = records?;
     for r in &records {
         if let Some(v) = r.value {
             p.latest.insert(r.name.clone(), v);

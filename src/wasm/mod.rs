@@ -150,6 +150,36 @@ pub async fn validate(
     export(&report)
 }
 
+/// Loads a batch config through JS storage; a bad config throws `config_invalid`.
+async fn batch_config(path: &str, storage: &JsStorage) -> Result<config::BatchConfig, JsValue> {
+    let loaded = config::load_batch(storage, path).await;
+    storage.take_error()?;
+    Ok(loaded.map_err(|e| config_invalid(&e))?.value)
+}
+
+/// Where requests go, from a `Connection`: the endpoints, and the transport holding the key.
+fn connect(connection: &JsValue) -> (crate::llm::Endpoints, FetchLlm) {
+    let endpoints = crate::llm::Endpoints {
+        base_url: convert::string_field(connection, "baseUrl").filter(|s| !s.is_empty()),
+        ollama_base_url: convert::string_field(connection, "ollamaBaseUrl")
+            .filter(|s| !s.is_empty()),
+    };
+    let key_base = endpoints
+        .base_url
+        .clone()
+        .unwrap_or_else(|| crate::llm::route::OPENROUTER_BASE.to_string());
+    let llm = FetchLlm::new(convert::string_field(connection, "apiKey"), &key_base);
+    (endpoints, llm)
+}
+
+/// The host's random seed in a `Connection` (0 when absent).
+fn fresh_seed(connection: &JsValue) -> u64 {
+    js_sys::Reflect::get(connection, &"freshSeed".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u64
+}
+
 /// Loads a batch config and its scenario; throws `config_invalid` with every diagnostic.
 #[wasm_bindgen(js_name = loadBatchConfig)]
 pub async fn load_batch_config(
@@ -157,9 +187,7 @@ pub async fn load_batch_config(
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
 ) -> Result<JsValue, JsValue> {
     let storage = JsStorage::new(storage)?;
-    let loaded = config::load_batch(&storage, &path).await;
-    storage.take_error()?;
-    export(&loaded.map_err(|e| config_invalid(&e))?.value)
+    export(&batch_config(&path, &storage).await?)
 }
 
 /// Loads a scenario folder; throws `config_invalid` with every diagnostic.
@@ -182,9 +210,7 @@ pub async fn plan_batch(
     #[wasm_bindgen(unchecked_param_type = "PlanOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let storage = JsStorage::new(storage)?;
-    let loaded = config::load_batch(&storage, &path).await;
-    storage.take_error()?;
-    let config = loaded.map_err(|e| config_invalid(&e))?.value;
+    let config = batch_config(&path, &storage).await?;
     let mut book = PriceBook::new(&config.prices);
     let mut note = None;
     if let Some(models) = convert::string_field(&options, "openrouterModels") {
@@ -221,26 +247,13 @@ pub async fn run_scenario(
     use crate::engine::session;
     let storage = JsStorage::new(storage)?;
     let req: session::Request = import(request)?;
-    let endpoints = crate::llm::Endpoints {
-        base_url: convert::string_field(&connection, "baseUrl").filter(|s| !s.is_empty()),
-        ollama_base_url: convert::string_field(&connection, "ollamaBaseUrl")
-            .filter(|s| !s.is_empty()),
-    };
-    let seed = js_sys::Reflect::get(&connection, &"freshSeed".into())
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0) as u64;
-    let prepared = session::prepare(&storage, &req, seed).await;
+    let prepared = session::prepare(&storage, &req, fresh_seed(&connection)).await;
     storage.take_error()?;
     let prepared = prepared.map_err(|e| match e {
         session::PrepareError::Config(c) => config_invalid(&c),
         session::PrepareError::Invalid(m) => error::usage(&m),
     })?;
-    let key_base = endpoints
-        .base_url
-        .clone()
-        .unwrap_or_else(|| crate::llm::route::OPENROUTER_BASE.to_string());
-    let llm = FetchLlm::new(convert::string_field(&connection, "apiKey"), &key_base);
+    let (endpoints, llm) = connect(&connection);
     let clock = JsClock;
     let client = crate::llm::Client::new(
         &llm,
@@ -274,9 +287,7 @@ pub async fn run_batch(
     #[wasm_bindgen(unchecked_param_type = "BatchRunOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let storage = JsStorage::new(storage)?;
-    let loaded = config::load_batch(&storage, &path).await;
-    storage.take_error()?;
-    let config = loaded.map_err(|e| config_invalid(&e))?.value;
+    let config = batch_config(&path, &storage).await?;
     let text = crate::host::Storage::read(&storage, &path)
         .await
         .ok()
@@ -284,21 +295,9 @@ pub async fn run_batch(
         .unwrap_or_default();
     let mut opts: crate::batch::BatchOptions = import(options.clone())?;
     if opts.fresh_seed == 0 {
-        opts.fresh_seed = js_sys::Reflect::get(&connection, &"freshSeed".into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0) as u64;
+        opts.fresh_seed = fresh_seed(&connection);
     }
-    let endpoints = crate::llm::Endpoints {
-        base_url: convert::string_field(&connection, "baseUrl").filter(|s| !s.is_empty()),
-        ollama_base_url: convert::string_field(&connection, "ollamaBaseUrl")
-            .filter(|s| !s.is_empty()),
-    };
-    let key_base = endpoints
-        .base_url
-        .clone()
-        .unwrap_or_else(|| crate::llm::route::OPENROUTER_BASE.to_string());
-    let llm = FetchLlm::new(convert::string_field(&connection, "apiKey"), &key_base);
+    let (endpoints, llm) = connect(&connection);
     let clock = JsClock;
     let book = crate::batch::price_book(
         &config,

@@ -191,11 +191,14 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
-/// A `setTimeout` as a future; dropping it clears the timer. (A per-call time limit races a
-/// sleep against the request: the losing sleep must not keep Node's event loop alive.)
+/// A `setTimeout` as a future. Dropping it clears the timer and settles its promise at once:
+/// a per-call time limit races a sleep against the request, and the losing sleep must neither
+/// keep Node's event loop alive nor leave its promise pending, because a `JsFuture` frees its
+/// callbacks only when its promise settles (bench/README.md measured the leak: 16 closures a run).
 struct Sleep {
     promise: JsFuture,
     id: JsValue,
+    resolve: Function,
 }
 
 impl std::future::Future for Sleep {
@@ -211,6 +214,7 @@ impl std::future::Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         clear_timeout(&self.id);
+        let _ = self.resolve.call0(&JsValue::UNDEFINED);
     }
 }
 
@@ -224,12 +228,16 @@ impl crate::host::Clock for JsClock {
 
     async fn sleep(&self, ms: f64) {
         let mut id = JsValue::UNDEFINED;
+        let mut resolver = None;
         let p = Promise::new(&mut |resolve, _| {
             id = set_timeout(&resolve, ms.max(0.0));
+            resolver = Some(resolve);
         });
         Sleep {
             promise: JsFuture::from(p),
             id,
+            // The executor runs at once, so the resolver is always there.
+            resolve: resolver.unwrap_or_else(|| Function::new_no_args("")),
         }
         .await
     }

@@ -541,27 +541,28 @@ async fn finish<S: Storage, L: Llm, C: Clock>(
     p: &Progress,
     o: &RunOutcome,
 ) -> Result<(), Stop> {
-    run.write(
-        "metrics.json",
-        &format!("{:#}\n", files::metrics_json(run.scenario, &p.records)),
-    )
-    .await?;
-    run.write(
-        "costs.json",
-        &format!("{:#}\n", files::costs_json(&run.ledger.borrow())),
-    )
-    .await?;
+    // The run's closing files, written at once; the final state last, so that a finished
+    // status always comes with its metrics and costs.
+    let mut closing = vec![
+        (
+            "metrics.json",
+            format!("{:#}\n", files::metrics_json(run.scenario, &p.records)),
+        ),
+        (
+            "costs.json",
+            format!("{:#}\n", files::costs_json(&run.ledger.borrow())),
+        ),
+    ];
     if run
         .scenario
         .checks
         .as_ref()
         .is_some_and(|c| c.summary_report && c.enabled().next().is_some())
     {
-        run.write(
+        closing.push((
             "validation-summary.md",
-            &files::validation_summary(&p.checks),
-        )
-        .await?;
+            files::validation_summary(&p.checks),
+        ));
     }
     let done = match o.status {
         RunStatus::Completed => format!("completed {} turns, ${:.6}", o.current_turn, o.total_cost),
@@ -579,7 +580,13 @@ async fn finish<S: Storage, L: Llm, C: Clock>(
             o.calls_sent, o.calls_replayed
         ),
     );
-    run.flush_log().await?;
+    let (written, logged) = futures_util::future::join(
+        join_all(closing.iter().map(|(name, text)| run.write(name, text))),
+        run.flush_log(),
+    )
+    .await;
+    all(written)?;
+    logged?;
     save_state(
         run,
         o.current_turn,
@@ -599,16 +606,18 @@ async fn turns<S: Storage, L: Llm, C: Clock>(
         state: s.initial_world_state.trim().to_string(),
         ..Default::default()
     };
-    run.write(
-        &files::world_state_name(0),
-        &files::world_state(s, 0, &initial, &[], &[]),
+    let world0 = files::world_state(s, 0, &initial, &[], &[]);
+    let (written, saved) = futures_util::future::join(
+        run.write(&files::world_state_name(0), &world0),
+        save_state(run, 0, RunStatus::Running, None, None),
     )
-    .await?;
+    .await;
+    written?;
+    saved?;
     p.history.push(TurnRecord {
         world: initial.state,
         ..Default::default()
     });
-    save_state(run, 0, RunStatus::Running, None, None).await?;
     for turn in 1..=s.turns {
         one_turn(run, p, turn).await?;
         p.turn = turn;
@@ -727,13 +736,7 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
             )
         })
         .collect();
-    all(join_all(
-        decision_files
-            .iter()
-            .map(|(name, text)| run.write(name, text)),
-    )
-    .await)?;
-    // The world update.
+    // The world update, asked while the decision files are written.
     let event_lines: Vec<(String, String)> = events
         .iter()
         .map(|e| (e.name.clone(), e.description.clone()))
@@ -746,7 +749,17 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
         &s.world_state_model,
         prompts::world_update(s, turn, &previous, &actions, &event_lines),
     );
-    let update = parse::world_update(&run.call(spec).await?);
+    let (written, reply) = futures_util::future::join(
+        join_all(
+            decision_files
+                .iter()
+                .map(|(name, text)| run.write(name, text)),
+        ),
+        run.call(spec),
+    )
+    .await;
+    all(written)?;
+    let update = parse::world_update(&reply?);
     if update.fallback {
         run.note(
             turn,

@@ -380,3 +380,38 @@ fn resuming_after_interruptions_at_random_points_gives_the_same_runs_and_costs()
         }
     }
 }
+
+#[test]
+fn save_individual_runs_false_keeps_only_the_summary_files() {
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 2\nsave_individual_runs: false\n"
+    ));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    assert_eq!(o.totals.runs_completed, 2);
+    let kept: Vec<String> = store
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("out/runs/var-001-run-001/"))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "out/runs/var-001-run-001/costs.json",
+            "out/runs/var-001-run-001/metrics.json",
+            "out/runs/var-001-run-001/scenario-state.json"
+        ]
+    );
+    // The costs are still counted on resume, from costs.json.
+    let again = batch(
+        &store,
+        &llm,
+        &BatchOptions {
+            resume: true,
+            ..Default::default()
+        },
+        &Recorder::default(),
+    );
+    assert_eq!(again.totals.total_spent_nanos, o.totals.total_spent_nanos);
+    assert!(o.totals.total_spent_nanos > 0);
+}

@@ -178,3 +178,29 @@ test('shards run apart and merge into one tree', async () => {
   assert.equal(m.code, 0, m.stderr);
   checkComplete(merged);
 });
+
+test('Ctrl+C stops starting runs, saves, says how to resume; --resume finishes', async () => {
+  srv.reset();
+  srv.configure({ latencyMs: 150 });
+  try {
+    const { path, out } = config('interrupted');
+    const child = spawn(process.execPath, [CLI, 'run', path, '--base-url', srv.url], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise((r) => child.on('close', r));
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+    const code = await closed;
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /stopping: no new run starts/);
+    assert.match(stderr, /Stopped on request\. Continue with: npx scenario-lab run .* --resume/);
+    const summary = json(join(out, 'batch-summary.json'));
+    assert.equal(summary.stop_reason, 'interrupted');
+    assert.ok(summary.runs_completed < 12);
+    const r = await cli(['run', path, '--resume', '--base-url', srv.url]);
+    assert.equal(r.code, 0, r.stderr);
+    checkComplete(out);
+  } finally {
+    srv.configure({ latencyMs: 10 });
+  }
+});

@@ -271,10 +271,19 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     let total = space.count().saturating_mul(runs);
     let in_shard = |i: u64| opts.shard.is_none_or(|(k, n)| i % n.max(1) == k);
     // What earlier sessions did: the run folders are the truth.
+    // Only the run folders that exist are read (a batch of a million runs starts at once).
     let mut known: BTreeMap<u64, RunSummary> = BTreeMap::new();
-    for i in (0..total).filter(|i| in_shard(*i)) {
-        let id = engine_run_id(i, runs);
-        if let Some(s) = scan_run(storage, &paths::join(&out_dir, &format!("runs/{id}"))).await {
+    let runs_dir = paths::join(&out_dir, "runs");
+    for name in storage
+        .list(&runs_dir)
+        .await
+        .map_err(se)?
+        .unwrap_or_default()
+    {
+        let Some(i) = run_index(&name, runs).filter(|i| *i < total && in_shard(*i)) else {
+            continue;
+        };
+        if let Some(s) = scan_run(storage, &paths::join(&runs_dir, &name)).await {
             known.insert(i, s);
         }
     }
@@ -285,23 +294,26 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         .filter(|(_, s)| s.status == RunStatus::Failed)
         .map(|(i, _)| *i)
         .collect();
-    let todo: Vec<u64> = (0..total)
-        .filter(|i| {
-            in_shard(*i)
-                && known
-                    .get(i)
-                    .is_none_or(|s| s.status != RunStatus::Completed)
-        })
+    // The runs to do, walked lazily: memory grows with what is known, not with the plan.
+    let completed_at_start: std::collections::BTreeSet<u64> = known
+        .iter()
+        .filter(|(_, s)| s.status == RunStatus::Completed)
+        .map(|(i, _)| *i)
         .collect();
+    let in_shard_count = match opts.shard {
+        Some((k, n)) => total / n.max(1) + u64::from(total % n.max(1) > k),
+        None => total,
+    };
+    let to_run = in_shard_count - completed_at_start.len() as u64;
     control.emit(json!({"type": "batch_started", "data": {
         "experiment_name": config.experiment_name, "output_dir": out_dir, "total_runs": total,
-        "in_shard": (0..total).filter(|i| in_shard(*i)).count(), "to_run": todo.len(),
-        "already_completed": known.values().filter(|s| s.status == RunStatus::Completed).count(),
+        "in_shard": in_shard_count, "to_run": to_run,
+        "already_completed": completed_at_start.len(),
         "retrying_failed": retried.iter().map(|i| engine_run_id(*i, runs)).collect::<Vec<_>>(),
         "max_parallel": config.max_parallel, "budget_limit": budget, "spent": nanos_to_usd(spent), "seed": seed,
         "resumed": previous.is_some(),
     }}));
-    let mut queue = todo.into_iter();
+    let mut queue = (0..total).filter(|i| in_shard(*i) && !completed_at_start.contains(i));
     let mut in_flight = FuturesUnordered::new();
     let mut last_save = clock.now_ms();
     let files_now = |known: &BTreeMap<u64, RunSummary>, done: bool, guard: &BatchGuard| {
@@ -389,6 +401,14 @@ async fn save<S: Storage>(
             .await?;
     }
     Ok(())
+}
+
+/// The 0-based index of a run folder's name (`var-002-run-003` with 5 runs per variation is 7).
+fn run_index(name: &str, runs_per_variation: u64) -> Option<u64> {
+    let rest = name.strip_prefix("var-")?;
+    let (v, r) = rest.split_once("-run-")?;
+    let (v, r): (u64, u64) = (v.parse().ok()?, r.parse().ok()?);
+    (v >= 1 && r >= 1 && r <= runs_per_variation).then(|| (v - 1) * runs_per_variation + (r - 1))
 }
 
 /// The id of the run at 0-based index `i` (variation-major: var-001-run-001, -002, ...).
@@ -614,4 +634,26 @@ pub async fn merge<S: Storage>(
     );
     save(storage, &out, files).await.map_err(se)?;
     Ok(files::totals(&known, total, spent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_and_indexes_round_trip() {
+        for runs in [1, 3, 1000] {
+            for i in [0, 1, 2, 999, 5000] {
+                assert_eq!(
+                    run_index(&engine_run_id(i, runs), runs),
+                    Some(i),
+                    "{i} of {runs}"
+                );
+            }
+        }
+        assert_eq!(engine_run_id(7, 5), "var-002-run-003");
+        assert_eq!(run_index("var-002-run-006", 5), None, "run 6 of 5");
+        assert_eq!(run_index("notes.txt", 5), None);
+        assert_eq!(run_index("var-000-run-001", 5), None);
+    }
 }

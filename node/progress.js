@@ -15,11 +15,9 @@ function fmtTime(seconds) {
 
 /** Tracks a batch from its events and shows it on `stream`. */
 export class Progress {
-  constructor(stream, { live, color, paint }) {
+  constructor(stream, { live }) {
     this.stream = stream;
     this.live = live;
-    this.color = color;
-    this.paint = paint;
     this.started = Date.now();
     this.inFlight = new Set();
     this.done = 0;

@@ -244,11 +244,7 @@ pub fn text_list(d: &mut FileDiags, node: &Node, key: &str) -> Vec<String> {
             .collect();
     }
     match node.scalar_text() {
-        Some(t) => t
-            .lines()
-            .map(|l| l.trim().trim_start_matches("- ").trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect(),
+        Some(t) => text_items(&t),
         None => {
             d.error(node, key, format!("`{key}` must be a list or text"))
                 .expected("a list of text items, or text")
@@ -256,6 +252,15 @@ pub fn text_list(d: &mut FileDiags, node: &Node, key: &str) -> Vec<String> {
             Vec::new()
         }
     }
+}
+
+/// The items of a multi-line text, one a line, a leading `- ` removed (the original's
+/// `goals: |` form).
+pub fn text_items(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches("- ").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Any node as one line of readable text (`ai_safety: expert; policy: expert`), for fields

@@ -484,11 +484,7 @@ fn json_number(v: &Json, lo: f64, hi: f64) -> Result<f64, String> {
 fn json_list(v: &Json) -> Result<Vec<String>, String> {
     match v {
         Json::Array(items) => items.iter().map(json_text).collect(),
-        Json::String(s) => Ok(s
-            .lines()
-            .map(|l| l.trim().trim_start_matches("- ").to_string())
-            .filter(|l| !l.is_empty())
-            .collect()),
+        Json::String(s) => Ok(fields::text_items(s)),
         _ => Err("expected a list of text items".to_string()),
     }
 }

@@ -126,10 +126,7 @@ impl Ledger {
         self.prompt_tokens += r.prompt_tokens;
         self.completion_tokens += r.completion_tokens;
         self.unknown_price_calls += u64::from(r.cost_source == CostSource::Unknown);
-        let role = serde_json::to_value(r.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let role = r.role.as_str().to_string();
         *self
             .by_actor
             .entry(r.actor.clone().unwrap_or_else(|| role.clone()))

@@ -39,6 +39,20 @@ pub enum Role {
     Summary,
 }
 
+impl Role {
+    /// Its name in files and reports (`actor`, `world`, ...), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Actor => "actor",
+            Role::World => "world",
+            Role::Communication => "communication",
+            Role::Metric => "metric",
+            Role::Check => "check",
+            Role::Summary => "summary",
+        }
+    }
+}
+
 /// Every role, in report order.
 pub const ROLES: [Role; 6] = [
     Role::Actor,
@@ -86,7 +100,8 @@ pub struct Range {
 }
 
 impl Range {
-    fn add(&mut self, other: Range) {
+    /// Adds another range, figure by figure.
+    pub fn add(&mut self, other: Range) {
         self.low += other.low;
         self.expected += other.expected;
         self.high += other.high;
@@ -120,7 +135,17 @@ pub struct Calls {
 }
 
 impl Calls {
-    fn slot(&mut self, role: Role) -> &mut Range {
+    /// Every role's calls times `k`.
+    pub fn scale(&self, k: f64) -> Calls {
+        let mut out = Calls::default();
+        for r in ROLES {
+            *out.slot(r) = self.get(r).scale(k);
+        }
+        out
+    }
+
+    /// The calls of one role, to change.
+    pub fn slot(&mut self, role: Role) -> &mut Range {
         match role {
             Role::Actor => &mut self.actor,
             Role::World => &mut self.world,
@@ -473,6 +498,13 @@ mod tests {
     /// actor prompt = 50 (system) + 100 (persona) + 200 (world) + 250 (overhead) = 600 tokens,
     /// completion 400 -> 600 + 800 = 1400 micro-USD each, two actors 2800;
     /// world prompt = 50 + 200 + 2*400 + 50 + 200 (overhead) = 1300, completion 600 -> 1300 + 1200 = 2500.
+    #[test]
+    fn role_names_are_their_serialised_names() {
+        for r in ROLES {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
+
     #[test]
     fn one_turn_by_hand() {
         let e = estimate_run(&scenario(1), &book());

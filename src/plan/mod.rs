@@ -162,14 +162,14 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
             }
         }
         if let Some(c) = e.cost {
-            add(&mut sum_cost, c);
+            sum_cost.add(c);
         }
         for r in estimate::ROLES {
-            add(sum_calls_slot(&mut sum_calls, r), e.calls.get(r));
+            sum_calls.slot(r).add(e.calls.get(r));
         }
         for (role, r) in &e.cost_by_role {
             match sum_by_role.iter_mut().find(|(x, _)| x == role) {
-                Some((_, acc)) => add(acc, *r),
+                Some((_, acc)) => acc.add(*r),
                 None => sum_by_role.push((*role, *r)),
             }
         }
@@ -191,7 +191,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         })
         .collect();
     let k = 1.0 / estimated.max(1) as f64;
-    let avg_calls = scale_calls(&sum_calls, k);
+    let avg_calls = sum_calls.scale(k);
     unknown.sort();
     models.sort();
     let cost_per_run = unknown.is_empty().then(|| sum_cost.scale(k));
@@ -262,34 +262,6 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         budget,
         notes,
         command: format!("npx scenario-lab run {}", config.path),
-    }
-}
-
-fn add(acc: &mut Range, r: Range) {
-    acc.low += r.low;
-    acc.expected += r.expected;
-    acc.high += r.high;
-}
-
-fn sum_calls_slot(c: &mut estimate::Calls, role: Role) -> &mut Range {
-    match role {
-        Role::Actor => &mut c.actor,
-        Role::World => &mut c.world,
-        Role::Communication => &mut c.communication,
-        Role::Metric => &mut c.metric,
-        Role::Check => &mut c.check,
-        Role::Summary => &mut c.summary,
-    }
-}
-
-fn scale_calls(c: &estimate::Calls, k: f64) -> estimate::Calls {
-    estimate::Calls {
-        actor: c.actor.scale(k),
-        world: c.world.scale(k),
-        communication: c.communication.scale(k),
-        metric: c.metric.scale(k),
-        check: c.check.scale(k),
-        summary: c.summary.scale(k),
     }
 }
 

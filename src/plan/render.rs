@@ -151,16 +151,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("Calls per run (expected)"));
     let c = &plan.calls_per_run;
-    let parts = [
-        ("actor", c.actor),
-        ("world", c.world),
-        ("communication", c.communication),
-        ("metric", c.metric),
-        ("check", c.check),
-        ("summary", c.summary),
-    ];
-    let shown: Vec<String> = parts
+    let shown: Vec<String> = super::estimate::ROLES
         .iter()
+        .map(|role| (role.as_str(), c.get(*role)))
         .filter(|(_, r)| r.expected > 0.0)
         .map(|(n, r)| format!("{} {n}", calls(r.expected)))
         .collect();

@@ -19,6 +19,7 @@
 //! - [`pricing`]: model prices (built-in table, OpenRouter's list, a config's `prices:`) and money.
 //! - [`plan`]: variation expansion (lazy), cost and time estimates, the dry-run plan and its text.
 //! - [`host`]: the traits through which the core touches storage, the network and time.
+//! - [`stats`]: summaries, intervals, tests, effect sizes, power and two-way ANOVA for analysis.
 //! - `wasm` (wasm32 only): the JavaScript-facing binding; conversion and nothing else.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -33,6 +34,7 @@ pub mod paths;
 pub mod plan;
 pub mod pricing;
 pub mod rng;
+pub mod stats;
 pub mod suggest;
 pub mod yaml;
 

@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""Writes tests/fixtures/stats/reference.json: inputs and scipy/statsmodels outputs for src/stats.
+
+The Rust tests (tests/stats.rs) read the committed JSON; CI never runs this script. Run it
+again only when a case is added or a reference library changes:
+
+    python3 -m venv /work/venv-stats
+    /work/venv-stats/bin/pip install numpy scipy statsmodels
+    /work/venv-stats/bin/python scripts/stats-reference.py
+
+`null` marks an input for which our function returns None: scipy or statsmodels returns NaN
+or raises there (each such case says which in its name or a comment). Two outputs are ours by
+definition rather than scipy's, and are computed here from their formulas:
+- the t interval of a constant sample is (mean, mean) (scipy gives NaN for a zero scale);
+- Hedges' g and its interval: scipy has no Hedges' g, so the textbook formulas
+  (Hedges & Olkin 1985; J = 1 - 3/(4 df - 1), SE = sqrt((na+nb)/(na nb) + g^2/(2(na+nb))))
+  are evaluated with numpy, independently of the Rust code.
+"""
+
+import json
+import math
+import os
+import sys
+import warnings
+from decimal import Decimal, getcontext
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import scipy
+import statsmodels
+import statsmodels.formula.api as smf
+from scipy import special, stats
+from scipy.integrate import quad
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.oneway import anova_oneway
+from statsmodels.stats.power import TTestIndPower
+from statsmodels.stats.proportion import proportions_ztest
+
+warnings.simplefilter("ignore")
+getcontext().prec = 50
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "stats", "reference.json")
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def r6(x):
+    """Round to 6 decimals: short JSON, and the same double in Python and Rust."""
+    return [float(v) for v in np.round(np.asarray(x, dtype=float), 6)]
+
+
+def fl(x):
+    return [float(v) for v in x]
+
+
+def finite_or_none(*xs):
+    return all(x is not None and math.isfinite(x) for x in xs)
+
+
+# ---------------------------------------------------------------- describe, mean_ci, wilson
+DESCRIBE = {
+    "empty": [],
+    "one_value": [3.5],
+    "two_values": [1.0, 4.0],
+    "ties": [1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0],
+    "constant": [2.0] * 7,
+    "even_n_unsorted": [5.0, 1.0, 4.0, 2.0, 3.0, 6.0],
+    "negative_and_fractional": [-2.5, 0.125, -0.75, 3.0, 1e-3, -1e-3, 7.25, -4.0],
+    "symmetric_mean_zero": [-3.0, -1.0, 0.0, 1.0, 3.0],
+    "large_offset": r6(1e9 + rng(1).standard_normal(200)),
+    "normal_50": r6(rng(2).normal(10, 3, 50)),
+    "lognormal_200": r6(rng(3).lognormal(0, 1, 200)),
+    "normal_5000": r6(rng(4).normal(-5, 2, 5000)),
+    "integers_1_to_5_1000": fl(rng(5).integers(1, 6, 1000)),
+}
+
+
+def describe_ref(v):
+    if len(v) == 0:
+        return None
+    a = np.asarray(v, dtype=float)
+    n = len(a)
+    mean = float(np.mean(a))
+    sd = float(np.std(a, ddof=1)) if n >= 2 else None
+    if sd is None:
+        ci = None
+    elif sd == 0:
+        ci = [mean, mean]  # ours by definition; scipy gives NaN for scale 0
+    else:
+        ci = list(stats.t.interval(0.95, n - 1, loc=mean, scale=sd / math.sqrt(n)))
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "min": float(np.min(a)),
+        "max": float(np.max(a)),
+        "median": float(np.percentile(a, 50)),
+        "q1": float(np.percentile(a, 25)),
+        "q3": float(np.percentile(a, 75)),
+        "ci95": [float(c) for c in ci] if ci else None,
+    }
+
+
+MEAN_CI = [
+    ("n2", 2, 1.0, 0.5, 0.95),
+    ("n10_level90", 10, 5.0, 2.0, 0.90),
+    ("n10_level99", 10, 5.0, 2.0, 0.99),
+    ("n3_level999", 3, -1.0, 0.1, 0.999),
+    ("n100000", 100000, 0.3, 4.0, 0.95),
+    ("sd_zero", 12, 7.0, 0.0, 0.95),
+    ("n1_none", 1, 1.0, 1.0, 0.95),
+    ("level_1_none", 10, 1.0, 1.0, 1.0),
+    ("level_0_none", 10, 1.0, 1.0, 0.0),
+]
+
+
+def mean_ci_ref(n, mean, sd, level):
+    if n < 2 or not (0 < level < 1) or sd < 0:
+        return None
+    if sd == 0:
+        return [mean, mean]
+    return [float(c) for c in stats.t.interval(level, n - 1, loc=mean, scale=sd / math.sqrt(n))]
+
+
+WILSON = [
+    ("0_of_10", 0, 10, 0.95),
+    ("10_of_10", 10, 10, 0.95),
+    ("1_of_10", 1, 10, 0.95),
+    ("5_of_10", 5, 10, 0.95),
+    ("3_of_7_level90", 3, 7, 0.90),
+    ("0_of_1", 0, 1, 0.95),
+    ("1_of_1", 1, 1, 0.95),
+    ("47_of_200_level99", 47, 200, 0.99),
+    ("1_of_1000000", 1, 1000000, 0.95),
+    ("999_of_1000", 999, 1000, 0.95),
+    ("0_of_0_none", 0, 0, 0.95),
+]
+
+
+def wilson_ref(k, n, level):
+    if n == 0:
+        return None
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return [float(ci.low), float(ci.high)]
+
+
+# ---------------------------------------------------------------- two-sample tests
+r = rng(10)
+TWO_SAMPLE = {
+    "ties": ([1.0, 2.0, 2.0, 3.0, 4.0], [2.0, 3.0, 3.0, 5.0, 6.0, 6.0]),
+    "n2_each": ([1.0, 2.0], [3.0, 5.0]),
+    "n1_and_n3": ([1.0], [2.0, 3.0, 4.0]),
+    "n1_each": ([1.0], [2.0]),
+    "unequal_n_and_variance": (r6(r.normal(0, 1, 12)), r6(r.normal(1, 4, 30))),
+    "one_zero_variance": ([2.0, 2.0, 2.0], [1.0, 3.5, 4.0, 6.0]),
+    "both_zero_variance": ([1.0, 1.0, 1.0], [2.0, 2.0]),
+    "all_identical": ([3.0, 3.0, 3.0], [3.0, 3.0]),
+    "identical_samples": ([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]),
+    "empty_a": ([], [1.0, 2.0]),
+    "far_apart": (r6(r.normal(0, 1, 40)), r6(r.normal(30, 1, 40))),
+    "exact_3_vs_4": ([1.5, 7.25, 3.0], [2.0, 4.0, 9.0, 10.5]),
+    "exact_8_vs_8": (r6(r.normal(0, 1, 8)), r6(r.normal(0.8, 1, 8))),
+    "exact_5_vs_30": (r6(r.normal(0, 1, 5)), r6(r.normal(0.5, 1, 30))),
+    "exact_8_vs_200": (r6(r.normal(0.3, 1, 8)), r6(r.normal(0, 1, 200))),
+    "exact_3_vs_3000": (r6(r.normal(1, 1, 3)), r6(r.normal(0, 1, 3000))),
+    "exact_disjoint_4_vs_6": ([10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    "asymptotic_9_vs_9": (r6(r.normal(0, 1, 9)), r6(r.normal(1, 1, 9))),
+    "ties_small_asymptotic": ([1.0, 2.0, 2.0], [2.0, 3.0, 4.0, 4.0]),
+    "likert_300_vs_280": (fl(r.integers(1, 6, 300)), fl(r.integers(2, 7, 280))),
+    "normal_5000_vs_5000": (r6(r.normal(0, 1, 5000)), r6(r.normal(0.05, 1.2, 5000))),
+    "shifted_large_offset": (r6(1e6 + r.normal(0, 1, 60)), r6(1e6 + r.normal(0.4, 1, 50))),
+}
+
+
+def test_dict(statistic, p, df=None, df2=None):
+    return {"statistic": float(statistic), "df": None if df is None else float(df),
+            "df2": None if df2 is None else float(df2), "p": float(p)}
+
+
+def welch_ref(a, b, exact=False):
+    if len(a) < 2 or len(b) < 2:
+        return None  # scipy: NaN (variance of one value)
+    if np.var(a) == 0 and np.var(b) == 0:
+        return None  # scipy: t = +-inf, p = 0 with a placeholder df, or NaN
+    res = stats.ttest_ind(a, b, equal_var=False)
+    out = test_dict(res.statistic, res.pvalue, df=res.df)
+    if exact:
+        t = exact_welch_t(a, b)
+        out["statistic"], out["p"] = t, float(2 * stats.t.sf(abs(t), res.df))
+        out["scipy_statistic"], out["scipy_p"] = float(res.statistic), float(res.pvalue)
+    return out
+
+
+def mwu_ref(a, b):
+    if len(a) == 0 or len(b) == 0:
+        return None  # scipy: NaN
+    res = stats.mannwhitneyu(a, b, alternative="two-sided", method="auto")
+    return test_dict(res.statistic, res.pvalue)
+
+
+def mwu_method(a, b):
+    if len(a) == 0 or len(b) == 0:
+        return None
+    ties = len(np.unique(np.concatenate([a, b]))) != len(a) + len(b)
+    return "exact" if (min(len(a), len(b)) <= 8 and not ties) else "asymptotic"
+
+
+# Means near 10^6 that differ by 0.1: numpy's rounded means lose nine digits of their
+# difference (scipy's t here is off by 1.8e-9 relative), so for these cases the Welch t and
+# Hedges' g are computed in exact rational arithmetic instead; scipy's t is kept for reference.
+EXACT_MEANS = {"shifted_large_offset"}
+
+
+def exact_mean_var(x):
+    x = [Fraction(v) for v in x]
+    m = sum(x) / len(x)
+    return m, sum((v - m) ** 2 for v in x) / (len(x) - 1)
+
+
+def dec(f):
+    return Decimal(f.numerator) / Decimal(f.denominator)
+
+
+def exact_welch_t(a, b):
+    (ma, va), (mb, vb) = exact_mean_var(a), exact_mean_var(b)
+    return float(dec(ma - mb) / dec(va / len(a) + vb / len(b)).sqrt())
+
+
+def exact_hedges_g(a, b):
+    (ma, va), (mb, vb) = exact_mean_var(a), exact_mean_var(b)
+    df = len(a) + len(b) - 2
+    pooled = ((len(a) - 1) * va + (len(b) - 1) * vb) / df
+    return float(dec((1 - Fraction(3, 4 * df - 1)) * (ma - mb)) / dec(pooled).sqrt())
+
+
+def hedges_ref(a, b, exact=False):
+    """Textbook Hedges' g (scipy has none): numpy, independent of the Rust code."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    na, nb = len(a), len(b)
+    df = na + nb - 2
+    sp = math.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / df)
+    if sp == 0:
+        return None
+    g = (1 - 3 / (4 * df - 1)) * (np.mean(a) - np.mean(b)) / sp
+    if exact:
+        g = exact_hedges_g(a, b)
+    se = math.sqrt((na + nb) / (na * nb) + g * g / (2 * (na + nb)))
+    z = stats.norm.ppf(0.975)
+    return {"g": float(g), "ci95": [float(g - z * se), float(g + z * se)]}
+
+
+# ---------------------------------------------------------------- k-sample tests
+r = rng(20)
+GROUPS = {
+    "three_groups": [[2.1, 3.4, 1.9, 5.0, 4.2], [3.3, 6.1, 5.5, 4.8], [7.2, 6.6, 8.1, 5.9, 7.7, 6.0]],
+    "three_groups_ties": [[1.0, 2.0, 2.0, 3.0], [2.0, 3.0, 3.0, 4.0, 4.0], [3.0, 4.0, 5.0, 5.0]],
+    "four_groups_unequal": [r6(r.normal(0, 1, 6)), r6(r.normal(0.5, 2, 9)), r6(r.normal(1, 0.5, 4)),
+                            r6(r.normal(0, 3, 15))],
+    "five_groups": [r6(r.normal(m, s, n)) for m, s, n in
+                    [(0, 1, 10), (0.2, 1.5, 12), (0.4, 1, 8), (1, 2, 20), (-0.3, 0.7, 11)]],
+    "two_groups": [[1.0, 2.0, 4.0, 3.5], [2.5, 5.0, 6.5, 4.0, 7.0]],
+    "groups_of_one_kruskal": [[1.0], [3.0], [2.0]],
+    "a_group_of_one": [[1.0], [2.0, 3.0, 4.0], [3.0, 5.0, 4.5]],
+    "a_zero_variance_group": [[2.0, 2.0, 2.0], [1.0, 3.0, 4.0], [3.0, 5.0, 4.5]],
+    "all_identical": [[2.0, 2.0], [2.0, 2.0, 2.0], [2.0]],
+    "one_group": [[1.0, 2.0, 3.0]],
+    "an_empty_group": [[1.0, 2.0], [], [3.0, 4.0]],
+    "large_3x2000": [r6(r.normal(m, s, 2000)) for m, s in [(0, 1), (0.05, 1.3), (0.1, 0.8)]],
+    "large_ties_3x5000": [fl(r.integers(lo, lo + 5, 5000)) for lo in (1, 1, 2)],
+    "far_apart": [r6(r.normal(m, 1, 30)) for m in (0, 20, 40)],
+}
+
+
+def welch_anova_ref(groups):
+    if len(groups) < 2 or any(len(g) < 2 for g in groups):
+        return None  # scipy: NaN / raises
+    if any(np.var(g) == 0 for g in groups):
+        return None  # scipy: NaN (infinite weight)
+    res = stats.f_oneway(*groups, equal_var=False)
+    sm = anova_oneway([np.asarray(g) for g in groups], use_var="unequal")
+    assert math.isclose(sm.statistic, res.statistic, rel_tol=1e-10), (sm.statistic, res.statistic)
+    assert math.isclose(sm.pvalue, res.pvalue, rel_tol=1e-8, abs_tol=1e-300)
+    return test_dict(res.statistic, res.pvalue, df=sm.df_num, df2=sm.df_denom)
+
+
+def kruskal_ref(groups):
+    if len(groups) < 2 or any(len(g) == 0 for g in groups):
+        return None  # scipy raises / NaN
+    res = stats.kruskal(*groups)
+    if not math.isfinite(res.statistic):
+        return None  # all identical: NaN
+    return test_dict(res.statistic, res.pvalue, df=len(groups) - 1)
+
+
+# ---------------------------------------------------------------- holm, fisher, proportions
+HOLM = {
+    "empty": [],
+    "single": [0.03],
+    "four": [0.01, 0.04, 0.03, 0.005],
+    "ties": [0.02, 0.02, 0.5, 0.001, 0.02],
+    "capped": [0.4, 0.6, 0.9, 0.2],
+    "zeros_and_ones": [0.0, 1.0, 0.0, 0.5],
+    "random_50": [float(v) for v in rng(30).uniform(0, 0.2, 50) ** 2],
+}
+
+FISHER = {
+    "tea_tasting": [3, 1, 1, 3],
+    "scipy_doc": [6, 2, 1, 4],
+    "zero_row": [0, 0, 3, 4],
+    "zero_column": [0, 5, 0, 7],
+    "zero_cell": [0, 5, 5, 0],
+    "one_zero": [0, 10, 7, 3],
+    "symmetric_mode": [5, 5, 5, 5],
+    "wide": [1, 9, 11, 3],
+    "large_moderate": [1200, 800, 950, 1050],
+    "large_near_one": [2000, 2000, 2000, 2001],
+    "large_mild": [5000, 4900, 4950, 5050],
+    "large_tiny_p": [3000, 10, 10, 3000],
+    "large_unbalanced": [12, 4988, 30, 4970],
+    "very_large": [40000, 39500, 39000, 41000],
+}
+
+PROPORTIONS = [
+    ("small", 5, 20, 12, 20),
+    ("zero_in_one", 0, 10, 5, 10),
+    ("large", 480, 1000, 520, 1000),
+    ("unequal_n", 30, 45, 12, 60),
+    ("one_each", 1, 1, 0, 1),
+    ("pooled_zero_none", 0, 5, 0, 7),
+    ("pooled_one_none", 10, 10, 10, 10),
+    ("empty_group_none", 0, 0, 3, 5),
+]
+
+
+def proportions_ref(s1, n1, s2, n2):
+    if n1 == 0 or n2 == 0:
+        return None
+    pooled = (s1 + s2) / (n1 + n2)
+    if pooled in (0, 1):
+        return None  # statsmodels: NaN (zero variance)
+    z, p = proportions_ztest([s1, s2], [n1, n2])
+    return test_dict(z, p)
+
+
+# ---------------------------------------------------------------- power and sample size
+ANALYSIS = TTestIndPower()
+
+
+def power_ref(d, n, alpha):
+    """statsmodels TTestIndPower.power; where it is NaN, the same sum with its lower tail by quad.
+
+    scipy 1.17's nctdtr returns NaN for far lower tails (e.g. df=798, nc=7.07, t=-2.58, where
+    the value is 3e-22), and statsmodels adds that NaN to the upper tail. There the lower tail
+    is computed as E[Phi(t*sqrt(V/df) - nc)], V ~ chi2(df), by adaptive quadrature; it is
+    below 1e-20 in every such case, so the expected power is scipy's upper tail.
+    """
+    p = float(ANALYSIS.power(d, n, alpha))
+    if not math.isnan(p):
+        return p, None
+    df, nc = 2 * n - 2, d * math.sqrt(n / 2)
+    crit = stats.t.isf(alpha / 2, df)
+    upper = 1 - special.nctdtr(df, nc, crit)
+
+    def integrand(v):
+        return stats.norm.cdf(-crit * math.sqrt(v / df) - nc) * stats.chi2.pdf(v, df)
+
+    lower = quad(integrand, stats.chi2.ppf(1e-14, df), stats.chi2.isf(1e-14, df),
+                 epsabs=0, epsrel=1e-12, limit=500)[0]
+    assert lower < 1e-12, lower
+    return float(upper + lower), "statsmodels gives NaN (scipy nctdtr lower tail); lower tail by quad"
+
+
+def n_for_power_ref(d, alpha, power):
+    if d == 0:
+        return None
+    n = ANALYSIS.solve_power(effect_size=d, nobs1=None, alpha=alpha, power=power)
+    n = max(2, math.ceil(n))
+    # The definition we implement: the smallest integer n >= 2 with power(n) >= target.
+    assert ANALYSIS.power(d, n, alpha) >= power
+    assert n == 2 or ANALYSIS.power(d, n - 1, alpha) < power
+    return n
+
+
+def n_for_half_width_ref(sd, hw, level):
+    if not (sd > 0 and hw > 0 and 0 < level < 1):
+        return None
+    q = (1 + level) / 2
+
+    def ok(n):
+        return stats.t.ppf(q, n - 1) * sd / math.sqrt(n) <= hw
+
+    if ok(2):
+        return 2
+    lo, hi = 2, 4
+    while not ok(hi):
+        lo, hi = hi, hi * 2
+        if hi > 10**7 * 4:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi if hi <= 10**7 else None
+
+
+# ---------------------------------------------------------------- two-way ANOVA
+r = rng(40)
+
+
+def design(means, sizes, sd=1.0):
+    return [[r6(r.normal(m, sd, n)) for m, n in zip(row_m, row_n)] for row_m, row_n in zip(means, sizes)]
+
+
+TWO_WAY = {
+    "balanced_2x2": design([[0, 1], [0.5, 2]], [[5, 5], [5, 5]]),
+    "unbalanced_2x2": design([[0, 1], [0.5, 2]], [[3, 7], [6, 4]]),
+    "unbalanced_2x3": design([[0, 0.5, 1], [1, 1, 3]], [[4, 6, 3], [5, 2, 7]]),
+    "unbalanced_3x3": design([[0, 1, 2], [1, 1, 1], [2, 0, 1]], [[3, 4, 5], [5, 3, 2], [2, 6, 4]], 1.5),
+    "single_obs_cells": [[[1.0], [2.0, 3.5]], [[4.0, 4.5, 6.0], [3.0]]],
+    "no_effect_integers": [[[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0], [2.0, 1.0, 3.0]]],
+    "large_2x2": design([[0, 0.1], [0.05, 0.3]], [[400, 380], [410, 395]]),
+    "empty_cell_none": [[[1.0, 2.0], []], [[3.0, 4.0], [5.0, 6.0]]],
+    "one_obs_each_none": [[[1.0], [2.0]], [[3.0], [5.0]]],
+    "constant_cells_none": [[[1.0, 1.0], [2.0, 2.0]], [[3.0, 3.0], [4.0, 4.0]]],
+}
+
+
+def two_way_ref(cells):
+    rows = []
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            rows += [{"a": f"a{i:02d}", "b": f"b{j:02d}", "y": y} for y in cell]
+    na, nb = len(cells), len(cells[0])
+    if any(len(c) == 0 for row in cells for c in row) or len(rows) <= na * nb:
+        return None  # statsmodels: rank-deficient design or no residual df
+    fit = smf.ols("y ~ C(a, Sum) * C(b, Sum)", data=pd.DataFrame(rows)).fit()
+    if fit.ssr <= 1e-20 * max(1.0, float(np.sum(fit.model.endog ** 2))):
+        return None  # every cell constant: F is infinite or NaN
+    table = sm_anova(fit)
+    out = {}
+    for key, term in (("a", "C(a, Sum)"), ("b", "C(b, Sum)"), ("interaction", "C(a, Sum):C(b, Sum)")):
+        row = table.loc[term]
+        out[key] = test_dict(row["F"], row["PR(>F)"], df=row["df"], df2=table.loc["Residual", "df"])
+    return out
+
+
+def sm_anova(fit):
+    import statsmodels.api as sm
+    return sm.stats.anova_lm(fit, typ=3)
+
+
+# ---------------------------------------------------------------- assemble
+def main():
+    out = {
+        "generated_by": "scripts/stats-reference.py",
+        "versions": {
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "pandas": pd.__version__,
+        },
+        "describe": [{"name": k, "values": v, "expected": describe_ref(v)} for k, v in DESCRIBE.items()],
+        "mean_ci": [{"name": name, "n": n, "mean": m, "sd": s, "level": lv, "expected": mean_ci_ref(n, m, s, lv)}
+                    for name, n, m, s, lv in MEAN_CI],
+        "wilson": [{"name": name, "successes": k, "n": n, "level": lv, "expected": wilson_ref(k, n, lv)}
+                   for name, k, n, lv in WILSON],
+        # One input, several functions: each case holds every function's expected output.
+        "two_sample": [{"name": k, "a": a, "b": b, "mann_whitney_method": mwu_method(a, b),
+                        "welch_t": welch_ref(a, b, k in EXACT_MEANS), "mann_whitney": mwu_ref(a, b),
+                        "hedges_g": hedges_ref(a, b, k in EXACT_MEANS)}
+                       for k, (a, b) in TWO_SAMPLE.items()],
+        "groups": [{"name": k, "groups": g, "welch_anova": welch_anova_ref(g), "kruskal_wallis": kruskal_ref(g)}
+                   for k, g in GROUPS.items()],
+        "holm": [{"name": k, "p": p, "expected": [float(v) for v in multipletests(p, method="holm")[1]] if p else []}
+                 for k, p in HOLM.items()],
+        "fisher_exact": [{"name": k, "table": t, "expected": float(stats.fisher_exact([t[:2], t[2:]])[1])}
+                         for k, t in FISHER.items()],
+        "two_proportions": [{"name": name, "s1": s1, "n1": n1, "s2": s2, "n2": n2,
+                             "expected": proportions_ref(s1, n1, s2, n2)} for name, s1, n1, s2, n2 in PROPORTIONS],
+        "power_two_sample": [],
+        "n_for_power": [],
+        "n_for_half_width": [],
+        "two_way_anova": [{"name": k, "cells": c, "expected": two_way_ref(c)} for k, c in TWO_WAY.items()],
+    }
+    # Every 2x2 table with total <= 12, to pin down "as extreme" on exact ties.
+    sweep = []
+    for total in range(1, 13):
+        for a in range(total + 1):
+            for b in range(total - a + 1):
+                for c in range(total - a - b + 1):
+                    d = total - a - b - c
+                    sweep.append([a, b, c, d, float(stats.fisher_exact([[a, b], [c, d]])[1])])
+    out["fisher_exact_sweep"] = sweep
+    for d in (0.2, 0.5, 0.8, 1.2, -0.5, 0.0, 2.5):
+        for n in (2, 3, 5, 10, 20, 50, 100, 400, 2000):
+            for alpha in (0.05, 0.01):
+                p, note = power_ref(d, n, alpha)
+                case = {"name": f"d{d}_n{n}_a{alpha}", "d": d, "n": n, "alpha": alpha, "expected": p}
+                if note:
+                    case["note"] = note
+                out["power_two_sample"].append(case)
+    for d in (0.2, 0.5, 0.8, 1.2, -0.8, 0.0, 3.0):
+        for power in (0.8, 0.9):
+            for alpha in (0.05, 0.01):
+                out["n_for_power"].append({"name": f"d{d}_pow{power}_a{alpha}", "d": d, "alpha": alpha,
+                                           "power": power, "expected": n_for_power_ref(d, alpha, power)})
+    for sd, hw, level in ((1.0, 0.5, 0.95), (2.0, 0.25, 0.95), (1.0, 0.1, 0.99), (1.0, 2.0, 0.95),
+                          (10.0, 1.0, 0.90), (3.0, 2.9, 0.95), (1.0, 0.01, 0.95), (0.0, 1.0, 0.95),
+                          (1.0, 1e-5, 0.95), (1.0, 0.0, 0.95)):
+        out["n_for_half_width"].append({"name": f"sd{sd}_hw{hw}_l{level}", "sd": sd, "half_width": hw,
+                                        "level": level, "expected": n_for_half_width_ref(sd, hw, level)})
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    # One case a line, so that a regenerated fixture diffs case by case.
+    def dumps(v):
+        return json.dumps(v, allow_nan=False, separators=(",", ":"))
+
+    lines = []
+    for key, value in out.items():
+        if isinstance(value, list):
+            body = ",\n".join("  " + dumps(case) for case in value)
+            lines.append(f"{dumps(key)}: [\n{body}\n]")
+        else:
+            lines.append(f"{dumps(key)}: {dumps(value)}")
+    with open(OUT, "w") as f:
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
+    counts = {k: len(v) for k, v in out.items() if isinstance(v, list)}
+    print(f"wrote {os.path.normpath(OUT)}: {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -199,7 +199,7 @@ fn ln_gamma_ratio(x: f64, d: f64) -> f64 {
 
 /// ω(x) = lnΓ(x) - [(x - 1/2)·ln x - x + ln(2π)/2], Stirling's series, for x ≥ 10 (eight terms
 /// reach 1e-17 there).
-fn stirling_tail(x: f64) -> f64 {
+pub(crate) fn stirling_tail(x: f64) -> f64 {
     const C: [f64; 8] = [
         1.0 / 12.0,
         -1.0 / 360.0,

@@ -9,19 +9,21 @@
 //! reference (a sample of one, a zero variance) the function's doc says so.
 //!
 //! Files: [`describe`](self::describe()) and friends in `summary.rs`; the tests and Holm in
-//! `hypothesis.rs`; effect size, power and sample size in `effect.rs`; two-way ANOVA in `anova.rs`;
+//! `hypothesis.rs`, except Fisher's in `fisher.rs`; effect size, power and sample size in `effect.rs`; two-way ANOVA in `anova.rs`;
 //! the distribution functions (t, F, χ², normal, noncentral t, incomplete beta) in `dist.rs`.
 
 mod anova;
 mod dist;
 mod effect;
+mod fisher;
 mod hypothesis;
 mod summary;
 
 pub use anova::{two_way_anova, TwoWay};
 pub use effect::{hedges_g, n_for_half_width, n_for_power, power_two_sample, Effect};
+pub use fisher::fisher_exact;
 pub use hypothesis::{
-    fisher_exact, holm, kruskal_wallis, mann_whitney, two_proportions, welch_anova, welch_t, Test,
+    holm, kruskal_wallis, mann_whitney, two_proportions, welch_anova, welch_t, Test,
 };
 pub use summary::{describe, mean_ci, wilson, Running, Summary};
 

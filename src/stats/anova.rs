@@ -31,11 +31,12 @@ pub struct TwoWay {
 ///
 /// `None` when a factor has fewer than two levels, the rows differ in length, a cell is
 /// empty, the residual has no degrees of freedom (one observation per cell), or the residual
-/// sum of squares is zero (every cell constant: F would be infinite or undefined).
+/// sum of squares is zero (every cell constant: F would be infinite or undefined); also beyond
+/// 1000 cells, where the dense contrast matrices (cells² numbers) stop being small.
 pub fn two_way_anova(cells: &[Vec<Vec<f64>>]) -> Option<TwoWay> {
     let na = cells.len();
     let nb = cells.first()?.len();
-    if na < 2 || nb < 2 || cells.iter().any(|row| row.len() != nb) {
+    if na < 2 || nb < 2 || na * nb > 1000 || cells.iter().any(|row| row.len() != nb) {
         return None;
     }
     if cells.iter().flatten().any(|c| c.is_empty()) {

@@ -56,7 +56,9 @@ pub fn welch_t(a: &[f64], b: &[f64]) -> Option<Test> {
 /// and there are no ties (p = 2·P(U ≤ min(U_a, U_b)), capped at 1); otherwise the normal
 /// approximation with the tie-corrected variance and a continuity correction of 1/2. When
 /// every value is the same, U is n_a·n_b/2 and p is 1, as scipy gives. `None` when either
-/// group is empty. Ranking is one sort, so 10^5 values take milliseconds.
+/// group is empty. Ranking is one sort, so 10^5 values take milliseconds. One departure, to
+/// bound memory: when the exact distribution would need more than 4·10^6 values of U (8
+/// values against more than 10^6), the normal approximation is used instead of scipy's exact.
 pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<Test> {
     if a.is_empty() || b.is_empty() {
         return None;
@@ -67,7 +69,8 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<Test> {
     let (f1, f2) = (n1 as f64, n2 as f64);
     let u1 = sum(ranks[..n1].iter().copied()) - f1 * (f1 + 1.0) / 2.0;
     let u2 = f1 * f2 - u1;
-    let p = if (n1 <= 8 || n2 <= 8) && tie_term == 0.0 {
+    let exact = (n1 <= 8 || n2 <= 8) && tie_term == 0.0 && u1.min(u2) <= MWU_EXACT_MAX_U;
+    let p = if exact {
         2.0 * mwu_exact_cdf(u1.min(u2) as usize, n1, n2)
     } else {
         let n = f1 + f2;
@@ -85,6 +88,9 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<Test> {
         p: p.min(1.0),
     })
 }
+
+/// The largest U for which [`mann_whitney`] builds the exact distribution (64 MB of counts).
+const MWU_EXACT_MAX_U: f64 = 4e6;
 
 /// P(U ≤ k) for samples of sizes n1 and n2 without ties. The number of orderings with U = u
 /// is the coefficient of q^u in the Gaussian binomial [n1+n2 choose m]_q =

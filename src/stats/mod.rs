@@ -3,14 +3,17 @@
 //!
 //! Every function is pure and total: it takes finite numbers (callers drop missing values
 //! first) and returns `None` where scipy or statsmodels would return NaN or raise, so that no
-//! NaN reaches a report. Each function says which reference it reproduces;
-//! `tests/stats.rs` checks every one, to 1e-9 relative, against a fixture made by
-//! `scripts/stats-reference.py` with scipy and statsmodels. Where we chose differently from the
-//! reference (a sample of one, a zero variance) the function's doc says so.
+//! NaN reaches a report. The one exception is [`power_two_sample`], whose result is a bare
+//! number: NaN for fewer than two per group, as statsmodels gives. Each function says which
+//! reference it reproduces; `tests/stats.rs` checks every one, to 1e-9 relative, against a
+//! fixture made by `scripts/stats-reference.py` with scipy and statsmodels. Where we chose
+//! differently from the reference (a sample of one, a zero variance) the function's doc says
+//! so.
 //!
 //! Files: [`describe`](self::describe()) and friends in `summary.rs`; the tests and Holm in
-//! `hypothesis.rs`, except Fisher's in `fisher.rs`; effect size, power and sample size in `effect.rs`; two-way ANOVA in `anova.rs`;
-//! the distribution functions (t, F, χ², normal, noncentral t, incomplete beta) in `dist.rs`.
+//! `hypothesis.rs`, except Fisher's in `fisher.rs`; effect size, power and sample size in
+//! `effect.rs`; two-way ANOVA in `anova.rs`; the distribution functions (t, F, χ², normal,
+//! noncentral t, incomplete beta) in `dist.rs`.
 
 mod anova;
 mod dist;

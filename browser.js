@@ -3,7 +3,11 @@
 //
 //   import init, { validate } from 'scenario-lab';
 //   await init();
-import init from './pkg/scenario_lab.js';
+import init, { analyzeBatch } from './pkg/scenario_lab.js';
+import { makeBatchAnalyzer } from './analyzer.js';
 
 export default init;
 export * from './pkg/scenario_lab.js';
+
+/** The analyzer over a Storage (for example a memory storage of uploaded files). */
+export const BatchAnalyzer = makeBatchAnalyzer(analyzeBatch);

@@ -15,8 +15,8 @@
  * `storage`.
  */
 export interface Storage {
-  /** The text of a file, or null when it does not exist or is a directory. */
-  read(path: string): Promise<string | null>;
+  /** The text of a file (or its UTF-8 bytes, e.g. a Node Buffer), or null when it does not exist or is a directory. */
+  read(path: string): Promise<string | Uint8Array | null>;
   /** Replaces a file atomically (temporary file, then rename), creating parent folders. */
   write(path: string, text: string): Promise<void>;
   /** Appends to a file, creating it (and its parent folders) when missing. */
@@ -238,3 +238,142 @@ export function nodeStorage(options?: { root?: string }): Storage;
 export default function init(
   input?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module },
 ): Promise<unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// Analysis (issue 5)
+
+/** Options for `analyzeBatch` and `BatchAnalyzer`. */
+export interface AnalyzeOptions {
+  /** What counts as a success, e.g. `"cooperation_level >= 6 and tension < 4"`; overrides the config's `success:`. */
+  success?: string;
+  /** The 95% CI half-width to size runs for (default: 5% of each metric's observed range). */
+  halfWidth?: number;
+  /** Write `<dir>/analysis/` (default true; `BatchAnalyzer.collectRunData` writes nothing). */
+  write?: boolean;
+}
+
+/** A statistical test's result. `df2` is the second degrees of freedom of an F test. */
+export interface TestResult {
+  statistic: number;
+  df: number | null;
+  df2: number | null;
+  p: number;
+}
+
+/** A metric's statistics over a set of runs (the original's keys plus the new ones). */
+export interface MetricStats {
+  count: number;
+  mean: number;
+  median: number;
+  min: number;
+  max: number;
+  /** Sample standard deviation, 0 for one value (the original's key). */
+  stdev: number;
+  /** Sample standard deviation, null for one value. */
+  sd: number | null;
+  q1: number;
+  q3: number;
+  /** 95% CI of the mean (Student t); null for one value. */
+  ci95: [number, number] | null;
+  /** The mean at each turn. */
+  by_turn: Array<{ turn: number; n: number; mean: number; sd: number | null; ci95: [number, number] | null }>;
+}
+
+/** One variation's statistics (`variation-statistics.json`). */
+export interface VariationStats {
+  variation_id: number;
+  description: string;
+  /** Factor → level, e.g. `{"council.model": "openai/gpt-4o", "turns": "5"}`. */
+  factors: Record<string, string>;
+  total_runs: number;
+  completed_runs: number;
+  successful_runs: number;
+  success_rate: number;
+  success_ci95: [number, number] | null;
+  statuses: Record<string, number>;
+  reasons: Record<string, number>;
+  metrics: Record<string, MetricStats>;
+  cost: { total: number; mean: number; min: number; max: number; per_successful_run: number | null };
+}
+
+/** A comparison of two variations (or two factor levels) on one metric: b against a. */
+export interface PairComparison {
+  a: number;
+  b: number;
+  difference: number;
+  difference_ci95: [number, number] | null;
+  welch: TestResult | null;
+  welch_p_adj: number | null;
+  mann_whitney: TestResult | null;
+  mann_whitney_p_adj: number | null;
+  hedges_g: { g: number; ci95: [number, number] } | null;
+  magnitude: 'negligible' | 'small' | 'medium' | 'large' | null;
+}
+
+/** `patterns.json`: what changed the outcome. Loose by design: fields may be added. */
+export interface Patterns {
+  success_definition: string;
+  total_runs: number;
+  completed_runs: number;
+  successful_runs: number;
+  /** Runs that did not succeed (the original's key). */
+  failed_runs: number;
+  statuses: Record<string, number>;
+  success_rate: number;
+  success_ci95: [number, number] | null;
+  best_variation: { variation_id: number; success_rate: number } | null;
+  success_factors: Array<{ factor: string; level: string; reference: string; success_rate: number; reference_rate: number; fisher_p_adj: number; verdict: string }>;
+  failure_modes: Array<{ status: string; reason: string | null; count: number; share: number; variations: number[] }>;
+  cost_efficiency: Array<{ variation_id: number; description: string; cost_per_run: number; cost_per_successful_run: number | null; runs_per_dollar: number | null; metric_per_dollar: Record<string, number | null> }>;
+  factor_levels: Record<string, string[]>;
+  /** Ranked by effect size, largest first. */
+  factor_effects: Array<{ factor: string; metric: string; levels: Array<{ level: string; n: number; mean: number | null; ci95: [number, number] | null; marginal_mean: number | null }>; test: TestResult | null; test_kind: string; contrasts: PairComparison[]; effect_size: number | null; verdicts: string[] }>;
+  interactions: Array<{ factors: [string, string]; metric: string; test: TestResult; flagged: boolean; cell_means: Array<Array<number | null>>; levels: [string[], string[]] }>;
+  comparisons: Record<string, { welch_anova: TestResult | null; kruskal_wallis: TestResult | null; pairs: PairComparison[]; all_pairs: boolean; verdicts: string[]; ranking: Array<[number, number]> }>;
+  success_comparisons: Array<{ a: number; b: number; difference: number; fisher_p: number; fisher_p_adj: number }>;
+  sample_size: Record<string, { pooled_sd: number | null; runs_per_variation_now: number; half_width_now: number | null; target_half_width: number | null; target_source: string; runs_for_target: number | null; smallest_effect: number | null; runs_for_80_power: number | null }>;
+  [field: string]: unknown;
+}
+
+/** What `analyzeBatch` resolves to. */
+export interface Analysis {
+  experiment: string | null;
+  source: string;
+  format: 'scenario_lab' | 'original_v1' | 'original_v2' | 'mixed' | 'unknown';
+  metrics: Record<string, MetricStats>;
+  variations: VariationStats[];
+  patterns: Patterns;
+  /** Missing, partial or corrupt files, by path relative to the folder, and what was done. */
+  problems: Array<{ path: string; message: string }>;
+  problems_not_listed: number;
+  report_markdown: string;
+  /** The files written (empty with `write: false`). */
+  files: string[];
+}
+
+/**
+ * Analyses a batch output folder (ours, or the original Python tool's) read through `storage`;
+ * unless `options.write` is false, writes `<dir>/analysis/` through it. Throws a `usage` error
+ * for a folder with no `runs/` or a success condition that does not parse.
+ */
+export function analyzeBatch(dir: string, storage: Storage, options?: AnalyzeOptions): Promise<Analysis>;
+
+/**
+ * The original guide's "Manual Analysis" API. In Node the storage defaults to the filesystem,
+ * confined to `dir` (no symbolic link inside it is followed); in browsers pass one.
+ */
+export class BatchAnalyzer {
+  constructor(dir: string, storage?: Storage, options?: AnalyzeOptions);
+  /** Reads every run (writes nothing). Call it first. */
+  collectRunData(): Promise<{ total_runs: number; completed_runs: number; successful_runs: number; variations: number; problems: Analysis['problems'] }>;
+  calculateMetricStatistics(): Record<string, MetricStats>;
+  /** Keyed by variation id, as in `variation-statistics.json`. */
+  calculateVariationStatistics(): Record<string, VariationStats>;
+  /** The variations ranked by their mean of `metric`, highest first. */
+  compareVariations(metric: string): Array<{ variation_id: number; description: string; mean: number; n: number; ci95: [number, number] | null }>;
+  identifyPatterns(): Patterns;
+  /** The Markdown report. */
+  generateAnalysisReport(): string;
+  /** Writes `<dir>/analysis/`; resolves to the paths written. */
+  saveAnalysisData(): Promise<string[]>;
+}

@@ -15,7 +15,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
-import { nodeStorage, readOnlyStorage } from './storage.js';
+import { confinedStorage, nodeStorage, readOnlyStorage } from './storage.js';
 import { Progress, summary } from './progress.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 2 };
@@ -44,6 +44,7 @@ COMMANDS:
     validate <scenario-dir | batch-config>   check a scenario folder or a batch config
     scenario <scenario-dir>                  run one scenario, end to end
     run <batch-config>                       run a batch (--dry-run: plan it: runs, cost, time)
+    analyze <output-dir>                     statistics, comparisons and reports of a batch's results
     merge <dirs...> --output <dir>           combine the outputs of batch shards
     help [command]                           show this help, or a command's help
 
@@ -61,6 +62,41 @@ EXAMPLES:
     scenario-lab validate scenarios/quick-negotiation
     scenario-lab scenario scenarios/quick-negotiation
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+    scenario-lab analyze experiments/quick-start --report
+`,
+
+  analyze: `scenario-lab analyze
+Analyse a batch output folder (the output_dir of a batch config; ours, or one written by the
+original Python Scenario Lab) and write <dir>/analysis/:
+    metrics-analysis.json       per metric: n, mean, SD, median, quartiles, 95% CI, per-turn means
+    variation-statistics.json   the same per variation, success rates (Wilson CI), costs
+    patterns.json               factor effects, interactions, pairwise tests, failure modes,
+                                cost efficiency, runs needed
+    analysis-report.md          the report (printed with --report)
+    report.html                 the report with charts, one self-contained file
+    runs.csv                    one row per run: factors, status, cost, final metrics
+Runs with missing or corrupt files are listed under "Data Problems" and skipped.
+
+USAGE:
+    scenario-lab analyze <output-dir> [options]
+
+OPTIONS:
+    --report               print the Markdown report on stdout (off)
+    --json                 print the whole analysis as one JSON document on stdout (off)
+    --success EXPR         what counts as a success, e.g. "cooperation_level >= 6 and
+                           tension < 4" (default: the config's success:, else every completed run)
+    --half-width X         size the "how many runs" advice for 95% CIs of +/- X (default: 5% of
+                           each metric's observed range)
+    -h, --help             show this help
+
+EXIT STATUS:
+    0   the analysis was written
+    1   a file could not be read or written
+    2   bad usage, or the folder is not a batch output folder
+
+EXAMPLES:
+    scenario-lab analyze experiments/quick-start --report
+    scenario-lab analyze experiments/model-comparison --success "cooperation_level >= 6"
 `,
 
   merge: `scenario-lab merge
@@ -257,6 +293,7 @@ const COMMANDS = {
     'base-url': { type: 'string' },
   },
   merge: { ...COMMON, output: { type: 'string' } },
+  analyze: { ...COMMON, report: { type: 'boolean' }, json: { type: 'boolean' }, success: { type: 'string' }, 'half-width': { type: 'string' } },
   help: { ...COMMON },
 };
 
@@ -382,7 +419,7 @@ async function main(argv) {
   if (command === null || command === 'help') {
     const topic = command === 'help' ? positionals[0] : undefined;
     if (topic !== undefined && !(topic in HELP && topic !== 'main')) {
-      usageError(new UsageError(`no help for '${topic}' (commands: validate, scenario, run)`));
+      usageError(new UsageError(`no help for '${topic}' (commands: validate, scenario, run, analyze, merge)`));
       return;
     }
     if (command === null && !values.help) {
@@ -407,6 +444,7 @@ async function main(argv) {
     else if (command === 'scenario') await cmdScenario(api, values, positionals);
     else if (command === 'run') await cmdRun(api, values, positionals);
     else if (command === 'merge') await cmdMerge(api, values, positionals);
+    else if (command === 'analyze') await cmdAnalyze(api, values, positionals);
   } catch (e) {
     if (e instanceof UsageError) usageError(e);
     else reportError(e);
@@ -600,10 +638,27 @@ async function cmdRunBatch(api, values, path) {
     progress.stop();
     process.off('SIGINT', onSigint);
   }
-  if (!json) err(summary(outcome, { configPath: path, started, budget: budgetLimit ?? null }));
+  if (!json) err(summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis }));
   // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
   const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
   process.exitCode = clean && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+}
+
+async function cmdAnalyze(api, values, positionals) {
+  if (positionals.length !== 1) throw new UsageError('analyze needs one batch output folder', 'analyze');
+  const halfWidth = values['half-width'] === undefined ? undefined : Number(values['half-width']);
+  if (halfWidth !== undefined && !(halfWidth > 0)) throw new UsageError(`--half-width must be a number above 0, not '${values['half-width']}'`, 'analyze');
+  const { analyzeBatch } = await api();
+  const dir = positionals[0].replace(/\/+$/, '') || '.';
+  const a = await analyzeBatch(dir, confinedStorage(dir), { success: values.success, halfWidth });
+  if (values.json) out(JSON.stringify(a, null, 2));
+  else if (values.report) out(a.report_markdown);
+  const p = a.patterns;
+  const problems = a.problems.length + a.problems_not_listed;
+  err(`Analysed ${plural(p.total_runs, 'run')} in ${plural(a.variations.length, 'variation')} (${p.completed_runs} completed, ${p.successful_runs} successful)` +
+    `${problems ? `; ${plural(problems, 'data problem')}, listed in the report` : ''}`);
+  err(`Wrote ${dir}/analysis/: ${a.files.map((f) => f.split('/').pop()).join(', ')}`);
+  process.exitCode = EXIT.ok;
 }
 
 async function cmdMerge(api, values, positionals) {

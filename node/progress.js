@@ -108,6 +108,9 @@ export class Progress {
       case 'note':
         this.line(d.message);
         break;
+      case 'analysis':
+        this.analysis = d;
+        break;
       default:
         break;
     }
@@ -116,7 +119,7 @@ export class Progress {
 }
 
 /** The closing summary, and what to do next. */
-export function summary(o, { configPath, started, budget }) {
+export function summary(o, { configPath, started, budget, analysis }) {
   const secs = (Date.now() - started) / 1000;
   const finished = o.runs_completed + o.runs_failed + o.runs_halted;
   const lines = [
@@ -126,6 +129,10 @@ export function summary(o, { configPath, started, budget }) {
       `${o.runs_completed ? ` · ${fmtUsd(o.total_spent / Math.max(1, finished))} per run` : ''}`,
     `Outputs: ${o.output_dir} (batch-summary.json, batch-costs.json, runs/)`,
   ];
+  if (analysis) {
+    lines.push(`Analysis: ${analysis.dir}/ (analysis-report.md, report.html, runs.csv; ` +
+      `${analysis.problems ? `${analysis.problems} data problem(s) listed in the report` : 'no data problems'})`);
+  }
   if (o.stop_reason === 'budget') {
     lines.push(`Stopped at the budget: ${o.stop_message}.`,
       `${o.total_runs - o.runs_completed} runs are left. To go on, raise budget_limit in ${configPath} and run:`,

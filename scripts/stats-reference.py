@@ -195,6 +195,19 @@ def welch_ref(a, b, exact=False):
     return out
 
 
+def welch_ci_ref(a, b, exact=False):
+    if welch_ref(a, b) is None:
+        return None
+    res = stats.ttest_ind(a, b, equal_var=False)
+    if exact:
+        # As for welch_ref: numpy's rounded means lose the difference's digits; use exact ones.
+        (ma, va), (mb, vb) = exact_mean_var(a), exact_mean_var(b)
+        half = float(stats.t.isf(0.025, res.df)) * float(va / len(a) + vb / len(b)) ** 0.5
+        return [float(ma - mb) - half, float(ma - mb) + half]
+    lo, hi = res.confidence_interval(0.95)
+    return [float(lo), float(hi)]
+
+
 def mwu_ref(a, b):
     if len(a) == 0 or len(b) == 0:
         return None  # scipy: NaN
@@ -545,6 +558,7 @@ def main():
         # One input, several functions: each case holds every function's expected output.
         "two_sample": [{"name": k, "a": a, "b": b, "mann_whitney_method": mwu_method(a, b),
                         "welch_t": welch_ref(a, b, k in EXACT_MEANS), "mann_whitney": mwu_ref(a, b),
+                        "welch_ci": welch_ci_ref(a, b, k in EXACT_MEANS),
                         "hedges_g": hedges_ref(a, b, k in EXACT_MEANS)}
                        for k, (a, b) in TWO_SAMPLE.items()],
         "groups": [{"name": k, "groups": g, "welch_anova": welch_anova_ref(g), "kruskal_wallis": kruskal_ref(g)}

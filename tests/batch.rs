@@ -145,6 +145,18 @@ fn a_2x2_batch_runs_every_run_once_at_most_max_parallel_at_a_time() {
         (12, 12, 0)
     );
     assert_eq!(rec.peak.get(), 4, "four runs at once, never more");
+    // aggregate_metrics (the default): the analysis was written, with both factors found.
+    let patterns = json(&store, "out/analysis/patterns.json");
+    assert_eq!(patterns["total_runs"], 12);
+    assert_eq!(
+        patterns["factor_levels"],
+        serde_json::json!({"council.model": ["test/model", "test/other"], "swiftride.model": ["test/model", "test/other"]})
+    );
+    let csv = block_on(store.read("out/analysis/runs.csv"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(csv.lines().count(), 13);
+    assert!(rec.events.borrow().iter().any(|e| e["type"] == "analysis"));
     let state = json(&store, "out/batch-state.json");
     assert_eq!(state["completed_runs"].as_array().unwrap().len(), 12);
     assert_eq!(state["completed_runs"][0], "var-001-run-001");

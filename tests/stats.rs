@@ -275,6 +275,12 @@ fn two_sample_tests_match_scipy() {
             stats::mann_whitney(&a, &b),
             &case["mann_whitney"],
         );
+        c.pair(
+            &format!("{n} welch_ci"),
+            "ci95",
+            stats::welch_ci(&a, &b, 0.95),
+            &case["welch_ci"],
+        );
         let g = stats::hedges_g(&a, &b);
         let (gn, e) = (format!("{n} hedges_g"), &case["hedges_g"]);
         if c.presence(&gn, &g, e) {

@@ -103,6 +103,23 @@ pub struct BatchOutcome {
 }
 
 /// What must not change between the sessions of one batch.
+/// `aggregate_metrics`: the analysis of the output folder, written to `<output_dir>/analysis/`.
+/// A batch's results stand without it, so a failure here is reported, not fatal.
+async fn analyse<S: Storage>(storage: &S, out_dir: &str, control: &dyn Control) {
+    match crate::analysis::analyze(storage, out_dir, &Default::default()).await {
+        Ok(a) => control.emit(json!({"type": "analysis", "data": {
+            "dir": paths::join(out_dir, "analysis"),
+            "files": a.files,
+            "runs": a.patterns.total_runs,
+            "success_rate": a.patterns.success_rate,
+            "problems": a.problems.len() + a.problems_not_listed,
+        }})),
+        Err(e) => control.emit(json!({"type": "note", "data": {
+            "message": format!("aggregate_metrics: the analysis failed: {e}; run `scenario-lab analyze {out_dir}` to try again")
+        }})),
+    }
+}
+
 fn fingerprint(config: &BatchConfig) -> Value {
     json!({
         "base_scenario": config.scenario_dir,
@@ -378,7 +395,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     let totals = files::totals(&known, total, guard.spent());
     let stop = guard.stopping();
     if config.aggregate_metrics {
-        control.emit(json!({"type": "note", "data": {"message": "aggregate_metrics: the analysis is not built yet (issue 5); skipping it"}}));
+        analyse(storage, &out_dir, control).await;
     }
     let outcome = BatchOutcome {
         totals,

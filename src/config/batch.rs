@@ -79,6 +79,11 @@ pub const BATCH_KEYS: &[Key] = &[
         doc: "analyse when the batch ends (default true)",
     },
     Key {
+        name: "success",
+        aliases: &[],
+        doc: "when a completed run counts as a success, e.g. \"cooperation >= 6\" (default: every completed run)",
+    },
+    Key {
         name: "prices",
         aliases: &[],
         doc: "USD per million prompt/completion tokens, by model id",
@@ -216,6 +221,8 @@ pub struct BatchConfig {
     pub aggregate_metrics: bool,
     /// Prices given in the config.
     pub prices: BTreeMap<String, ModelPrice>,
+    /// The success condition on final metrics, as written (`success:`).
+    pub success: Option<String>,
     /// The base scenario.
     pub scenario: Scenario,
 }
@@ -284,6 +291,21 @@ pub(super) async fn load<S: Storage>(
         None => Vec::new(),
     };
     check_duplicates(&mut d, &head.dims);
+    if let (Some((cond, node)), Some(s)) = (&head.success, &scenario) {
+        let names: Vec<&str> = s.metrics.iter().map(|m| m.name.as_str()).collect();
+        for m in cond.metrics().filter(|m| !names.contains(m)) {
+            let e = d
+                .error(
+                    node,
+                    "success",
+                    format!("`success` reads the metric `{m}`, which the scenario does not define"),
+                )
+                .expected(format!("one of its metrics: {}", names.join(", ")));
+            if let Some(close) = crate::suggest::closest(m, names.iter().copied()) {
+                e.suggestion = Some(format!("did you mean `{close}`?"));
+            }
+        }
+    }
     Some(BatchConfig {
         path: path.to_string(),
         experiment_name: head.experiment_name?,
@@ -300,6 +322,7 @@ pub(super) async fn load<S: Storage>(
         save_individual_runs: head.save_individual_runs,
         aggregate_metrics: head.aggregate_metrics,
         prices: head.prices,
+        success: head.success.map(|(c, _)| c.text().to_string()),
         scenario: scenario?,
     })
 }
@@ -328,6 +351,7 @@ struct Head<'n> {
     save_individual_runs: bool,
     aggregate_metrics: bool,
     prices: BTreeMap<String, ModelPrice>,
+    success: Option<(crate::analysis::success::Condition, &'n Node)>,
 }
 
 fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
@@ -412,7 +436,27 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
             "`resume_from` is not used; resume a batch with `scenario-lab run <config> --resume`",
         );
     }
+    let success = f.value("success").and_then(|n| {
+        let text = fields::text(d, n, "success")?;
+        match crate::analysis::success::Condition::parse(&text) {
+            Ok(c) => Some((c, n)),
+            Err(e) => {
+                d.error(
+                    n,
+                    "success",
+                    format!("the success condition does not parse ({e})"),
+                )
+                .expected(format!(
+                    "{}, as in `cooperation_level >= 6 and tension < 4`",
+                    e.expected
+                ))
+                .found(e.found);
+                None
+            }
+        }
+    });
     Head {
+        success,
         experiment_name,
         description: text(d, "description"),
         base_scenario,

@@ -26,7 +26,7 @@ pub use anova::{two_way_anova, TwoWay};
 pub use effect::{hedges_g, n_for_half_width, n_for_power, power_two_sample, Effect};
 pub use fisher::fisher_exact;
 pub use hypothesis::{
-    holm, kruskal_wallis, mann_whitney, two_proportions, welch_anova, welch_t, Test,
+    holm, kruskal_wallis, mann_whitney, two_proportions, welch_anova, welch_ci, welch_t, Test,
 };
 pub use summary::{describe, mean_ci, wilson, Running, Summary};
 

@@ -24,7 +24,8 @@ use host_js::{FetchLlm, JsClock, JsStorage};
 const TYPES: &'static str = r#"
 /** Files by path; relative paths are relative to the host's root. */
 export interface Storage {
-  read(path: string): Promise<string | null>;
+  /** Text, or its UTF-8 bytes; null when there is no such file. */
+  read(path: string): Promise<string | Uint8Array | null>;
   write(path: string, text: string): Promise<void>;
   append(path: string, text: string): Promise<void>;
   list(dir: string): Promise<string[] | null>;
@@ -114,6 +115,18 @@ export interface BatchOutcome {
 }
 export interface RenderOptions {
   color?: boolean;
+}
+export interface AnalyzeOptions {
+  /** A success condition on final metrics, e.g. "cooperation >= 6"; overrides the config's. */
+  success?: string;
+  /** The 95% CI half-width to size runs for (default: 5% of each metric's observed range). */
+  halfWidth?: number;
+  /** Write <dir>/analysis/ (default true). */
+  write?: boolean;
+}
+/** The analysis of a batch folder; the package's index.d.ts describes its fields. */
+export interface Analysis {
+  [field: string]: unknown;
 }
 "#;
 
@@ -333,4 +346,29 @@ pub async fn merge_batches(
     let totals = crate::batch::merge(&storage, &dirs, &output).await;
     storage.take_error()?;
     export(&totals.map_err(|e| error::refused(&e.to_string()))?)
+}
+
+/// Analyses a batch output folder (ours or the original tool's); with `options.write` (the
+/// default) writes `<dir>/analysis/`. Resolves to the analysis as a plain object.
+#[wasm_bindgen(js_name = analyzeBatch, unchecked_return_type = "Analysis")]
+pub async fn analyze_batch(
+    dir: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AnalyzeOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let options: crate::analysis::Options = if options.is_object() {
+        import(options)?
+    } else {
+        Default::default()
+    };
+    let analysis = crate::analysis::analyze(&storage, &dir, &options).await;
+    storage.take_error()?;
+    export(&analysis.map_err(|e| match e {
+        crate::analysis::AnalysisError::Storage(_) => error::storage(&e.to_string()),
+        crate::analysis::AnalysisError::Collect(crate::analysis::CollectError::Storage(_)) => {
+            error::storage(&e.to_string())
+        }
+        crate::analysis::AnalysisError::Collect(_) => error::usage(&e.to_string()),
+    })?)
 }

@@ -1,0 +1,617 @@
+//! The report's content, once, as a list of blocks; rendered to Markdown here and to HTML by
+//! [`super::html`]. Every sentence and table of `analysis-report.md` and `report.html` comes from
+//! [`document`], so the two cannot say different things.
+
+use super::charts;
+use super::collect::Collected;
+use super::compute::{num, pval, ALPHA};
+use super::patterns::no_effect;
+use super::Analysis;
+
+/// A piece of the report.
+#[derive(Clone, Debug)]
+pub enum Block {
+    /// A heading of level 1–3.
+    Heading(u8, String),
+    /// A paragraph of plain text.
+    Para(String),
+    /// `**Label:** value` lines.
+    Fields(Vec<(String, String)>),
+    /// A bulleted list.
+    Bullets(Vec<String>),
+    /// A table: header and rows of cells.
+    Table(Vec<String>, Vec<Vec<String>>),
+    /// An SVG chart (HTML only) with its caption.
+    Chart(String, String),
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn ci(ci: Option<(f64, f64)>) -> String {
+    ci.map(|(lo, hi)| format!("{} to {}", num(lo), num(hi)))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn pct_ci(ci: Option<(f64, f64)>) -> String {
+    ci.map(|(lo, hi)| format!("{} to {}", pct(lo), pct(hi)))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn usd(x: f64) -> String {
+    if x == 0.0 {
+        "$0".into()
+    } else if x.abs() >= 1.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${x:.4}")
+    }
+}
+
+/// The whole report. `c` supplies the raw values that the charts plot.
+pub fn document(a: &Analysis, c: &Collected) -> Vec<Block> {
+    let p = &a.patterns;
+    let mut doc = vec![Block::Heading(1, "Batch Analysis Report".into())];
+    let mut fields = Vec::new();
+    if let Some(name) = &a.experiment {
+        fields.push(("Experiment".into(), name.clone()));
+    }
+    fields.extend([
+        (
+            "Source".into(),
+            format!("{} ({})", a.source, format_name(a)),
+        ),
+        ("Total Runs".into(), p.total_runs.to_string()),
+        (
+            "Runs by Status".into(),
+            p.statuses
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        ("Successful Runs".into(), p.successful_runs.to_string()),
+        ("Unsuccessful Runs".into(), p.failed_runs.to_string()),
+        (
+            "Success Rate".into(),
+            format!(
+                "{} (95% CI {})",
+                pct(p.success_rate),
+                pct_ci(p.success_ci95)
+            ),
+        ),
+        ("Success means".into(), p.success_definition.clone()),
+    ]);
+    let total_cost: f64 = a.variations.iter().map(|v| v.cost.total).sum();
+    fields.push(("Total Cost".into(), usd(total_cost)));
+    doc.push(Block::Fields(fields));
+
+    findings(a, &mut doc);
+
+    doc.push(Block::Heading(2, "Overall Metrics".into()));
+    if a.metrics.is_empty() {
+        doc.push(Block::Para(
+            "No completed run recorded a numeric metric.".into(),
+        ));
+    } else {
+        doc.push(Block::Para(
+            "Final values of the completed runs: mean with its 95% confidence interval (Student t), \
+             standard deviation, median with the interquartile range, and range."
+                .into(),
+        ));
+        let rows = a
+            .metrics
+            .iter()
+            .map(|(name, s)| {
+                vec![
+                    name.clone(),
+                    s.count.to_string(),
+                    num(s.mean),
+                    ci(s.ci95),
+                    s.sd.map(num).unwrap_or_else(|| "–".into()),
+                    num(s.median),
+                    format!("{} to {}", num(s.q1), num(s.q3)),
+                    format!("[{}, {}]", num(s.min), num(s.max)),
+                ]
+            })
+            .collect();
+        doc.push(Block::Table(
+            [
+                "Metric", "n", "Mean", "95% CI", "SD", "Median", "IQR", "Range",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        ));
+        for (m, name) in c.metrics.iter().enumerate() {
+            if a.metrics.contains_key(name) {
+                doc.push(Block::Chart(
+                    charts::strip(c, m, &a.variations),
+                    format!("{name}: final value of each completed run by variation, with the mean and its 95% CI"),
+                ));
+                doc.push(Block::Chart(
+                    charts::trajectory(name, &a.variations),
+                    format!("{name}: mean over turns by variation, with 95% CI bands"),
+                ));
+            }
+        }
+    }
+
+    variations(a, &mut doc);
+    factors(a, &mut doc);
+    comparisons(a, &mut doc);
+    failures(a, &mut doc);
+    costs(a, &mut doc);
+    sample_sizes(a, &mut doc);
+    problems(a, &mut doc);
+    methods(&mut doc);
+    doc
+}
+
+fn format_name(a: &Analysis) -> &'static str {
+    use super::collect::Format::*;
+    match a.format {
+        ScenarioLab => "Scenario Lab output",
+        OriginalV1 => "original Scenario Lab output, V1 run files",
+        OriginalV2 => "original Scenario Lab output, V2 run files",
+        Mixed => "runs of more than one format",
+        Unknown => "no readable run",
+    }
+}
+
+fn findings(a: &Analysis, doc: &mut Vec<Block>) {
+    let p = &a.patterns;
+    let mut items: Vec<String> = Vec::new();
+    for e in &p.factor_effects {
+        items.extend(e.verdicts.iter().cloned());
+    }
+    for i in p.interactions.iter().filter(|i| i.flagged) {
+        items.push(format!(
+            "The effect of {} on {} depends on {} (interaction F = {}, p {})",
+            i.factors.0,
+            i.metric,
+            i.factors.1,
+            num(i.test.statistic),
+            pval(i.test.p)
+        ));
+    }
+    for f in p.success_factors.iter().filter(|f| f.fisher_p_adj < ALPHA) {
+        items.push(f.verdict.clone());
+    }
+    if p.factor_effects.is_empty() {
+        for cmp in p.comparisons.values() {
+            items.extend(cmp.verdicts.iter().take(5).cloned());
+        }
+    }
+    doc.push(Block::Heading(2, "Key Findings".into()));
+    if items.is_empty() {
+        let why = if a.variations.len() < 2 {
+            "There is one variation, so there is nothing to compare; see the metric statistics below."
+        } else {
+            "No difference between variations or factor levels is significant at p_adj < 0.05."
+        };
+        doc.push(Block::Para(why.into()));
+    } else {
+        doc.push(Block::Bullets(items));
+    }
+}
+
+fn variations(a: &Analysis, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "Variation Comparison".into()));
+    for v in &a.variations {
+        doc.push(Block::Heading(3, format!("Variation {}", v.variation_id)));
+        let mut fields = vec![("Configuration".into(), v.description.clone())];
+        fields.push((
+            "Runs".into(),
+            format!(
+                "{}/{} successful ({}, 95% CI {}); {} completed",
+                v.successful_runs,
+                v.total_runs,
+                pct(v.success_rate),
+                pct_ci(v.success_ci95),
+                v.completed_runs
+            ),
+        ));
+        fields.push((
+            "Cost".into(),
+            format!("{} total, {} per run", usd(v.cost.total), usd(v.cost.mean)),
+        ));
+        doc.push(Block::Fields(fields));
+        if !v.metrics.is_empty() {
+            let rows = v
+                .metrics
+                .iter()
+                .map(|(name, s)| {
+                    vec![
+                        name.clone(),
+                        s.count.to_string(),
+                        format!("{} (±{})", num(s.mean), num(s.stdev)),
+                        ci(s.ci95),
+                        num(s.median),
+                    ]
+                })
+                .collect();
+            doc.push(Block::Table(
+                ["Metric", "n", "Mean (±SD)", "95% CI", "Median"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+            ));
+        }
+    }
+}
+
+fn factors(a: &Analysis, doc: &mut Vec<Block>) {
+    let p = &a.patterns;
+    if p.factor_levels.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "What Changed the Outcome".into()));
+    doc.push(Block::Para(format!(
+        "Each varied factor's levels against its first level, pooled over the other factors, \
+         ranked by effect size (Hedges' g).{}",
+        if p.interactions.is_empty() {
+            ""
+        } else {
+            " With two factors, each factor's test is a two-way ANOVA (Type III) that also tests their interaction."
+        }
+    )));
+    let rows = p
+        .factor_effects
+        .iter()
+        .flat_map(|e| {
+            e.contrasts.iter().map(move |c| {
+                vec![
+                    e.factor.clone(),
+                    e.metric.clone(),
+                    format!("{} vs {}", e.levels[c.b as usize].level, e.levels[0].level),
+                    num(c.difference),
+                    ci(c.difference_ci95),
+                    c.hedges_g
+                        .as_ref()
+                        .map(|g| num(g.g))
+                        .unwrap_or_else(|| "–".into()),
+                    c.welch_p_adj
+                        .map(|p| format!("p {}", pval(p)))
+                        .unwrap_or_else(|| "–".into()),
+                    e.test
+                        .as_ref()
+                        .map(|t| format!("p {}", pval(t.p)))
+                        .unwrap_or_else(|| "–".into()),
+                ]
+            })
+        })
+        .collect::<Vec<_>>();
+    doc.push(Block::Table(
+        [
+            "Factor",
+            "Metric",
+            "Level",
+            "Difference",
+            "95% CI",
+            "Hedges' g",
+            "Welch p_adj",
+            "Factor test",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    ));
+    doc.push(Block::Chart(
+        charts::effects(&p.factor_effects),
+        "Factor effects: Hedges' g of each level against the reference level, with 95% CI".into(),
+    ));
+    let quiet: Vec<String> = p.factor_effects.iter().filter_map(no_effect).collect();
+    if !quiet.is_empty() {
+        doc.push(Block::Bullets(quiet));
+    }
+    for i in &p.interactions {
+        doc.push(Block::Para(format!(
+            "Interaction of {} and {} on {}: F({}, {}) = {}, p {}{}.",
+            i.factors.0,
+            i.factors.1,
+            i.metric,
+            i.test.df.map(num).unwrap_or_default(),
+            i.test.df2.map(num).unwrap_or_default(),
+            num(i.test.statistic),
+            pval(i.test.p),
+            if i.flagged {
+                " (flagged: the effect of one depends on the other)"
+            } else {
+                ""
+            }
+        )));
+    }
+}
+
+fn comparisons(a: &Analysis, doc: &mut Vec<Block>) {
+    let p = &a.patterns;
+    if a.variations.len() < 2 {
+        return;
+    }
+    doc.push(Block::Heading(2, "Differences Between Variations".into()));
+    for (metric, cmp) in &p.comparisons {
+        doc.push(Block::Heading(3, metric.clone()));
+        let mut lines = Vec::new();
+        if let Some(t) = &cmp.welch_anova {
+            lines.push(format!(
+                "Welch's ANOVA: F({}, {}) = {}, p {}",
+                t.df.map(num).unwrap_or_default(),
+                t.df2.map(num).unwrap_or_default(),
+                num(t.statistic),
+                pval(t.p)
+            ));
+        }
+        if let Some(t) = &cmp.kruskal_wallis {
+            lines.push(format!(
+                "Kruskal-Wallis: H({}) = {}, p {}",
+                t.df.map(num).unwrap_or_default(),
+                num(t.statistic),
+                pval(t.p)
+            ));
+        }
+        if !cmp.all_pairs {
+            lines.push("More than 40 variations: each is compared with variation 1 only.".into());
+        }
+        let shown = cmp.verdicts.len().min(10);
+        lines.extend(cmp.verdicts.iter().take(shown).cloned());
+        if cmp.verdicts.len() > shown {
+            lines.push(format!(
+                "… and {} more significant pairs (patterns.json has them all)",
+                cmp.verdicts.len() - shown
+            ));
+        }
+        if cmp.verdicts.is_empty() {
+            lines.push(
+                "No pair of variations differs at p_adj < 0.05 (Welch t, Holm-adjusted).".into(),
+            );
+        }
+        doc.push(Block::Bullets(lines));
+    }
+    let sig: Vec<String> = p
+        .success_comparisons
+        .iter()
+        .filter(|s| s.fisher_p_adj < ALPHA)
+        .map(|s| {
+            format!(
+                "Success: variation {} vs variation {}: {} points (Fisher p_adj {})",
+                s.b,
+                s.a,
+                num(s.difference * 100.0),
+                pval(s.fisher_p_adj)
+            )
+        })
+        .collect();
+    if !sig.is_empty() {
+        doc.push(Block::Bullets(sig));
+    }
+}
+
+fn failures(a: &Analysis, doc: &mut Vec<Block>) {
+    let modes = &a.patterns.failure_modes;
+    if modes.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "Runs That Did Not Complete".into()));
+    let rows = modes
+        .iter()
+        .map(|m| {
+            vec![
+                m.status.to_string(),
+                m.reason.clone().unwrap_or_else(|| "–".into()),
+                m.count.to_string(),
+                pct(m.share),
+                m.variations
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        ["Status", "Reason", "Runs", "Share", "Variations"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    ));
+}
+
+fn costs(a: &Analysis, doc: &mut Vec<Block>) {
+    let p = &a.patterns;
+    doc.push(Block::Heading(2, "Cost Efficiency".into()));
+    if p.cost_efficiency
+        .iter()
+        .all(|c| c.runs_per_dollar.is_none())
+    {
+        doc.push(Block::Para(
+            "Nothing was spent (free or local models).".into(),
+        ));
+        return;
+    }
+    doc.push(Block::Para("Ranked by successful runs per dollar.".into()));
+    let rows = p
+        .cost_efficiency
+        .iter()
+        .map(|c| {
+            vec![
+                format!("Variation {}", c.variation_id),
+                usd(c.cost_per_run),
+                c.cost_per_successful_run
+                    .map(usd)
+                    .unwrap_or_else(|| "–".into()),
+                c.runs_per_dollar
+                    .map(|r| format!("{} runs/$", num(r)))
+                    .unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        [
+            "Variation",
+            "Cost per run",
+            "Cost per success",
+            "Successes per $",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    ));
+    doc.push(Block::Chart(
+        charts::costs(&a.variations),
+        "Mean cost per run by variation (USD)".into(),
+    ));
+}
+
+fn sample_sizes(a: &Analysis, doc: &mut Vec<Block>) {
+    let p = &a.patterns;
+    if p.sample_size.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "How Many Runs Are Enough".into()));
+    doc.push(Block::Para(
+        "Runs per variation for a 95% CI of a variation mean no wider than ± the target, and to \
+         detect the smallest observed difference between two variations with 80% power \
+         (two-sided t test, α = 0.05), from the pooled within-variation standard deviation."
+            .into(),
+    ));
+    let opt = |x: Option<usize>| x.map(|n| n.to_string()).unwrap_or_else(|| "–".into());
+    let rows = p
+        .sample_size
+        .iter()
+        .map(|(m, s)| {
+            vec![
+                m.clone(),
+                s.runs_per_variation_now.to_string(),
+                s.half_width_now
+                    .map(|h| format!("±{}", num(h)))
+                    .unwrap_or_else(|| "–".into()),
+                s.target_half_width
+                    .map(|h| format!("±{}", num(h)))
+                    .unwrap_or_else(|| "–".into()),
+                opt(s.runs_for_target),
+                s.smallest_effect.map(num).unwrap_or_else(|| "–".into()),
+                opt(s.runs_for_80_power),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        [
+            "Metric",
+            "Runs now",
+            "CI now",
+            "Target",
+            "Runs for target",
+            "Smallest g",
+            "Runs for 80% power",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    ));
+    if let Some(s) = p.sample_size.values().next() {
+        doc.push(Block::Para(format!("Target: {}.", s.target_source)));
+    }
+}
+
+fn problems(a: &Analysis, doc: &mut Vec<Block>) {
+    if a.problems.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "Data Problems".into()));
+    let mut items: Vec<String> = a
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    if a.problems_not_listed > 0 {
+        items.push(format!("… and {} more", a.problems_not_listed));
+    }
+    doc.push(Block::Bullets(items));
+}
+
+fn methods(doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "Methods".into()));
+    doc.push(Block::Para(
+        "Metric statistics use the final values of completed runs; success rates use all runs, \
+         with Wilson 95% intervals. Means carry Student-t 95% confidence intervals. Variations \
+         are compared per metric with Welch's ANOVA and the Kruskal-Wallis test, then pairwise \
+         with Welch's t test and the Mann-Whitney U test (exact for small samples without ties, \
+         otherwise normal approximation with tie and continuity corrections), p-values adjusted \
+         by Holm's method across the pairs of each metric; effect sizes are Hedges' g with \
+         normal-approximation 95% intervals. Success rates are compared with Fisher's exact \
+         test. Factor effects compare each level with the factor's first level, pooled over the \
+         other factors; with two factors, a two-way ANOVA with Type III sums of squares tests \
+         both factors and their interaction. Runs needed for 80% power use the noncentral t \
+         distribution."
+            .into(),
+    ));
+}
+
+/// Markdown for the blocks (charts are left out: they live in `report.html`).
+pub fn markdown(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        match b {
+            Block::Heading(level, text) => out.push_str(&format!(
+                "{} {}\n\n",
+                "#".repeat(*level as usize),
+                md_inline(text)
+            )),
+            Block::Para(text) => out.push_str(&format!("{}\n\n", md_inline(text))),
+            Block::Fields(fields) => {
+                for (k, v) in fields {
+                    out.push_str(&format!("**{}:** {}  \n", k, md_inline(v)));
+                }
+                out.push('\n');
+            }
+            Block::Bullets(items) => {
+                for i in items {
+                    out.push_str(&format!("- {}\n", md_inline(i)));
+                }
+                out.push('\n');
+            }
+            Block::Table(head, rows) => {
+                let cell = |s: &str| md_inline(s).replace('|', "\\|");
+                out.push_str(&format!(
+                    "| {} |\n",
+                    head.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | ")
+                ));
+                out.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+                for r in rows {
+                    out.push_str(&format!(
+                        "| {} |\n",
+                        r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+                    ));
+                }
+                out.push('\n');
+            }
+            Block::Chart(..) => {}
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// Text from the folder (descriptions, metric names, error messages) may hold HTML; in the
+/// report it is text, so a Markdown viewer must not turn it into tags.
+/// Only a `<` that could open a tag is escaped, so `p < 0.001` stays readable as plain text.
+fn md_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) =>
+            {
+                out.push_str("&lt;")
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}

@@ -10,7 +10,7 @@
 import { appendFile, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 
 // "Not there" answers (null / false) rather than errors: a missing file, a path through a
 // file (ENOTDIR), or a directory where a file was asked for (EISDIR).
@@ -125,18 +125,23 @@ export function nodeStorage(options = {}) {
 export function confinedStorage(dir) {
   const inner = nodeStorage();
   const root = resolve(dir);
+  // Folders known to be trusted or not; and, for folders already listed, the entries that are
+  // links (the rest of their entries are trusted without a system call, and without keeping
+  // one map entry per run folder).
   const trusted = new Map([[root, true]]);
+  const listed = new Map();
   const trustedDir = (path) => {
     const known = trusted.get(path);
     if (known !== undefined) return known;
     const parent = dirname(path);
-    let ok = parent !== path && path.startsWith(root + sep) && trustedDir(parent);
-    if (ok) {
-      try {
-        ok = !lstatSync(path).isSymbolicLink();
-      } catch (err) {
-        if (!MISSING.has(err.code)) throw err; // not there yet: a folder the writer will make
-      }
+    if (parent === path || !path.startsWith(root + sep) || !trustedDir(parent)) return false;
+    const links = listed.get(parent);
+    if (links) return !links.has(path.slice(parent.length + 1));
+    let ok = true;
+    try {
+      ok = !lstatSync(path).isSymbolicLink();
+    } catch (err) {
+      if (!MISSING.has(err.code)) throw err; // not there yet: a folder the writer will make
     }
     trusted.set(path, ok);
     return ok;
@@ -185,9 +190,7 @@ export function confinedStorage(dir) {
         if (MISSING.has(err.code)) return null;
         throw storageError('list', path, err);
       }
-      for (const e of entries) {
-        if (e.isDirectory() || e.isSymbolicLink()) trusted.set(join(target, e.name), e.isDirectory());
-      }
+      listed.set(target, new Set(entries.filter((e) => e.isSymbolicLink()).map((e) => e.name)));
       return entries.map((e) => e.name).sort();
     },
     exists(path) {

@@ -22,7 +22,8 @@ fn run_files(
     s.insert(
         &format!("{dir}/scenario-state.json"),
         &json!({"status": status, "halt_reason": if status == "halted" { json!("cost_limit") } else { Value::Null },
-                "error": null, "current_turn": 3, "spec": {"modifications": mods}})
+                "error": null, "current_turn": 3, "spec": {"modifications": mods},
+                "total_cost": cost_nanos as f64 / 1e9})
         .to_string(),
     );
     s.insert(
@@ -242,6 +243,11 @@ fn damaged_runs_are_reported_by_name_and_the_rest_analysed() {
     s.insert(
         "out/runs/var-001-run-003/metrics.json",
         &json!({"final_metrics": {"trust": "NaN"}}).to_string(),
+    );
+    // A run in the original's format (no `spec`): its costs.json is read, and is damaged.
+    s.insert(
+        "out/runs/var-001-run-004/scenario-state.json",
+        &json!({"status": "completed", "current_turn": 3}).to_string(),
     );
     s.insert("out/runs/var-001-run-004/costs.json", "[]");
     s.insert("out/runs/notes.txt/x", "not a run");

@@ -189,12 +189,14 @@ fn parse_run_name(name: &str) -> Option<(u64, u64)> {
     Some((var.parse().ok()?, run.parse().ok()?))
 }
 
-/// The three files of one run, as read.
+/// The files of one run, as read; the state already parsed.
 struct RunFiles {
     name: String,
     ids: (u64, u64),
-    state: Result<Option<String>, StorageError>,
+    state: Result<Option<Result<StateFile, serde_json::Error>>, StorageError>,
     metrics: Result<Option<String>, StorageError>,
+    /// Not read for our own runs: their state carries the same total, and is written after
+    /// every turn where `costs.json` is written only at the end.
     costs: Result<Option<String>, StorageError>,
 }
 
@@ -205,12 +207,21 @@ async fn read_run<S: Storage>(
     ids: (u64, u64),
 ) -> RunFiles {
     let dir = paths::join(runs_dir, &name);
-    let (state, metrics, costs) = futures_util::future::join3(
-        storage.read(&paths::join(&dir, "scenario-state.json")),
-        storage.read(&paths::join(&dir, "metrics.json")),
-        storage.read(&paths::join(&dir, "costs.json")),
-    )
-    .await;
+    let state = storage
+        .read(&paths::join(&dir, "scenario-state.json"))
+        .await
+        .map(|text| text.map(|t| serde_json::from_str::<StateFile>(&t)));
+    let ours = matches!(&state, Ok(Some(Ok(s))) if s.spec.is_some());
+    let metrics_path = paths::join(&dir, "metrics.json");
+    let (metrics, costs) = if ours {
+        (storage.read(&metrics_path).await, Ok(None))
+    } else {
+        futures_util::future::join(
+            storage.read(&metrics_path),
+            storage.read(&paths::join(&dir, "costs.json")),
+        )
+        .await
+    };
     RunFiles {
         name,
         ids,
@@ -415,16 +426,14 @@ impl Builder {
                 c.problem(at("scenario-state.json"), "missing; run skipped".into());
                 return Ok(());
             }
-            Some(text) => match serde_json::from_str(&text) {
-                Ok(v) => v,
-                Err(e) => {
-                    c.problem(
-                        at("scenario-state.json"),
-                        format!("{}; run skipped", unreadable(&e)),
-                    );
-                    return Ok(());
-                }
-            },
+            Some(Ok(state)) => state,
+            Some(Err(e)) => {
+                c.problem(
+                    at("scenario-state.json"),
+                    format!("{}; run skipped", unreadable(&e)),
+                );
+                return Ok(());
+            }
         };
         let v2 = state.current_phase.is_some() || state.scenario_id.is_some();
         let ours = state.spec.is_some();
@@ -561,7 +570,10 @@ impl Builder {
         let parsed = if text.trim_start().starts_with('[') {
             serde_json::from_str::<Vec<MetricRecord>>(text).map(MetricsFile::Records)
         } else {
-            serde_json::from_str::<MetricsMaps>(text).map(MetricsFile::Maps)
+            before_records(text)
+                .and_then(|head| serde_json::from_str::<MetricsMaps>(&head).ok())
+                .map_or_else(|| serde_json::from_str::<MetricsMaps>(text), Ok)
+                .map(MetricsFile::Maps)
         };
         let v = match parsed {
             Ok(v) => v,
@@ -732,6 +744,20 @@ impl CostsFile {
     }
 }
 
+/// Our `metrics.json` ends with `records`, the per-extraction list, which the analysis does
+/// not need and which is most of the file (and of the time spent parsing a large folder). When
+/// the text has our layout -- pretty-printed, keys sorted, `final_metrics` and
+/// `metrics_by_turn` before a top-level `"records"` -- this is the object without it. The cut
+/// is at a top-level key by construction: JSON cannot hold a raw newline inside a string, and a
+/// nested key is indented deeper. Whatever does not fit (or then fails to parse) is parsed
+/// whole.
+fn before_records(text: &str) -> Option<String> {
+    let cut = text.find("\n  \"records\": ")?;
+    let head = text[..cut].trim_end().strip_suffix(',')?;
+    let has = |key: &str| head.contains(&format!("\n  \"{key}\": "));
+    (has("final_metrics") && has("metrics_by_turn")).then(|| format!("{head}\n}}"))
+}
+
 /// What was wrong with a JSON file, in the user's terms (serde's own words name our types).
 fn unreadable(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
@@ -801,6 +827,30 @@ fn factors_of(mods: &Value) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_are_cut_only_from_our_layout() {
+        let ours = "{\n  \"final_metrics\": {\n    \"x\": 1.0\n  },\n  \"flagged\": 0,\n  \"metrics_by_turn\": {},\n  \"records\": [\n    {}\n  ],\n  \"scenario\": \"s\"\n}\n";
+        let head = before_records(ours).unwrap();
+        assert!(!head.contains("records") && !head.contains("scenario"));
+        let parsed: MetricsMaps = serde_json::from_str(&head).unwrap();
+        assert_eq!(parsed.final_metrics.unwrap()["x"], 1.0);
+        // Compact text, a nested "records", or finals after the records: parsed whole.
+        assert_eq!(
+            before_records("{\"final_metrics\":{},\"records\":[]}"),
+            None
+        );
+        assert_eq!(
+            before_records("{\n  \"final_metrics\": {\n    \"records\": 1\n  }\n}"),
+            None
+        );
+        assert_eq!(
+            before_records(
+                "{\n  \"metrics_by_turn\": {},\n  \"records\": [],\n  \"final_metrics\": {}\n}"
+            ),
+            None
+        );
+    }
 
     #[test]
     fn run_names() {

@@ -1,0 +1,43 @@
+// www/analysis-view.js owns the analysis view: after a batch finishes or a result tree is
+// uploaded, it asks the worker to analyse the tree (the core's `analyzeBatch`, which writes
+// <dir>/analysis/ through the storage), shows the self-contained `report.html` in a sandboxed
+// iframe (`sandbox=""`: no scripts, no same-origin access, no navigation; the report has inline
+// SVG charts and no scripts), and offers every analysis file for download.
+//
+// The analysis API (issue 5) is written on another branch. The page feature-detects it: when
+// the package does not export `analyzeBatch`, the worker says so in `hello`, this view's tab
+// stays hidden and nothing here runs. The one call into the core is `ops.analyze` in
+// www/worker.js (marked "CALL SITE").
+
+import { $, download, fill, h } from './dom.js';
+
+const TYPES = { '.html': 'text/html', '.md': 'text/markdown', '.json': 'application/json', '.csv': 'text/csv' };
+
+export function init(app) {
+  $('#analysis-tab').hidden = !app.features.analyze;
+  fill($('#view-analysis'), h('p', { class: 'muted' }, 'Run a batch or upload a result tree, then analyse it here.'));
+}
+
+/** Analyses `{ ws, dir }` and shows the report; a no-op when the build has no analysis. */
+export async function analyze(app, source) {
+  if (!app.features.analyze || !source) return;
+  const view = $('#view-analysis');
+  fill(view, h('p', { class: 'muted' }, `Analysing ${source.dir}…`));
+  let result;
+  try {
+    result = await app.engine.call('analyze', [source.ws, source.dir]);
+  } catch (e) {
+    fill(view, h('p', { class: 'alert' }, `The analysis failed: ${e.message}`));
+    return;
+  }
+  const { files } = result;
+  const frame = h('iframe', { class: 'report', sandbox: '', title: 'Analysis report', referrerpolicy: 'no-referrer' });
+  frame.srcdoc = files['report.html'] ?? '<p>The analysis wrote no report.html.</p>';
+  fill(view,
+    h('div', { class: 'bar' }, h('strong', null, `Analysis of ${source.dir}`),
+      Object.keys(files).sort().map((name) => h('button', {
+        type: 'button',
+        onclick: () => download(files[name], name, TYPES[name.slice(name.lastIndexOf('.'))] ?? 'text/plain'),
+      }, `⬇ ${name}`))),
+    frame);
+}

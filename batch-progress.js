@@ -59,11 +59,17 @@ export class BatchProgress {
   }
 
   /**
-   * Marks runs already on disk (before a resume), e.g. `[{ run_id, status, cost }]`.
+   * Marks runs already on disk (before a resume), e.g. `[{ run_id, status, cost }]`; until the
+   * batch starts, the spend is their total.
    * @param {Array<{ run_id: string, status: string, cost?: number }>} runs
    */
   seed(runs) {
     for (const r of runs) this.runs.set(r.run_id, { status: r.status, cost: r.cost ?? 0 });
+    // Until the batch starts (its first event carries the exact spend), the spend is what the
+    // finished runs on disk cost.
+    if (this.started == null) {
+      this.spent = this.spentAtStart = [...this.runs.values()].reduce((a, r) => a + (r.status === 'pending' ? 0 : r.cost ?? 0), 0);
+    }
     return this;
   }
 

@@ -65,7 +65,9 @@ export function resolveRequest(root, urlPath) {
 
 /**
  * Starts the server. Resolves once it listens.
- * @param {{ root?: string, port?: number, host?: string, log?: (line: string) => void }} [options]
+ * @param {{ root?: string, port?: number, host?: string,
+ *   onServe?: (entry: { path: string, status: number, bytes: number, encoding: string | null }) => void }} [options]
+ *   `onServe` is told of every answer (tests measure the page's transfer size with it)
  * @returns {Promise<{ url: string, port: number, close(): Promise<void> }>}
  */
 export async function startStaticServer(options = {}) {
@@ -74,9 +76,11 @@ export async function startStaticServer(options = {}) {
   const gzCache = new Map(); // file -> { mtimeMs, body }
 
   const server = createServer(async (req, res) => {
+    const told = (status, bytes, encoding = null) => options.onServe?.({ path: req.url, status, bytes, encoding });
     const send = (status, body, headers = {}) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
+      told(status, Buffer.byteLength(body));
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n', { allow: 'GET, HEAD' });
     const url = new URL(req.url, 'http://localhost');
@@ -111,6 +115,7 @@ export async function startStaticServer(options = {}) {
       headers['content-length'] = String(body.length);
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
+      told(200, body.length, headers['content-encoding'] ?? null);
     } catch (e) {
       send(500, `cannot read ${target.rel}: ${e.code ?? e.message}\n`);
     }

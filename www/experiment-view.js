@@ -163,9 +163,14 @@ export function fillChooser(app, projects) {
 function showScenario(config) {
   const panel = $('#scenario-panel');
   if (!config) {
-    fill(panel, h('p', { class: 'muted' }, 'The scenario is shown once the config is valid.'));
+    // Keep showing the last valid scenario, marked as such, while the config has errors.
+    const note = h('p', { class: 'muted small', id: 'scenario-stale' }, 'As of the last valid config: the config has errors now.');
+    if (panel.dataset.shown) $('#scenario-stale')?.remove() ?? null;
+    if (panel.dataset.shown) panel.prepend(note);
+    else fill(panel, h('p', { class: 'muted' }, 'The scenario is shown once the config is valid.'));
     return;
   }
+  panel.dataset.shown = 'true';
   const sc = config.scenario;
   const comms = sc.communication ?? {};
   fill(panel,

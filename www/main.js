@@ -142,6 +142,7 @@ function busy(text) {
 async function route() {
   const tab = TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'experiment';
   const shown = tab === 'analysis' && !app.features?.analyze ? 'experiment' : tab;
+  if (shown !== app.tab && $('#alert').classList.contains('info')) app.clearAlert();
   app.tab = shown;
   for (const a of document.querySelectorAll('.tabs a')) a.setAttribute('aria-selected', String(a.dataset.tab === shown));
   for (const v of document.querySelectorAll('.view')) v.hidden = v.dataset.view !== shown;
@@ -228,6 +229,9 @@ async function boot() {
   busy(null);
   await route();
   document.body.dataset.ready = 'true';
+  // Time to interactive: the engine is up, the examples are in storage, a config is open and
+  // validated. The browser tests read this mark.
+  performance.mark('scenario-lab:interactive');
 }
 
 boot();

@@ -80,8 +80,8 @@ export function init(app) {
     return p;
   };
 
-  /** Reads what is on disk of the current batch and shows it. */
-  app.refreshRun = async () => {
+  /** Reads what is on disk of the current batch and shows it (and says so, unless `quiet`). */
+  app.refreshRun = async ({ quiet = false } = {}) => {
     if (state.running) return;
     const config = app.check?.config;
     if (!config) {
@@ -95,7 +95,7 @@ export function init(app) {
     const runs = state.status.runs;
     const done = runs.filter((r) => r.status === 'completed').length;
     const total = app.plan?.total_runs ?? '?';
-    $('#run-status').textContent = state.status.started
+    if (!quiet) $('#run-status').textContent = state.status.started
       ? done >= total
         ? `This batch is complete: ${done} of ${total} runs, in ${config.output_dir}.`
         : `This batch started before: ${done} of ${total} runs completed. Resume continues it, keeping every run and cost.`
@@ -165,7 +165,7 @@ export function init(app) {
       app.engine.onEvent = () => {};
       dashboard.update(state.progress.snapshot());
       const last = state.progress;
-      await app.refreshRun();
+      await app.refreshRun({ quiet: true });
       // Keep this session's live figures (projection, elapsed) rather than the ones from disk.
       state.progress = last;
       dashboard.update(last.snapshot());

@@ -1,0 +1,186 @@
+// The web page as a new user meets it (issue 6), in headless Chromium over the real wasm build:
+// open the quick-start example, see its scenario, plan it, run it on the built-in model to the
+// end, check that the dashboard's figures are the ones the batch wrote to the browser's
+// storage (read back from OPFS), browse a run, download the output tree as a zip in the CLI's
+// layout, upload that zip back for browsing; a bad YAML edit shows its error at its line and
+// nothing runs. Also measures the page's load size and time to interactive (printed, not
+// asserted: tests never assert on wall time). Needs pkg/ and www/vendor built (`npm run build`).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync, strFromU8 } from 'fflate';
+import { setup, openPage, ready, shot, readOpfs, opfsFiles, figure, typeConfig, batchEnded, QUICK } from './helpers.mjs';
+
+let env;
+let tab; // one context for the quick-start story: its storage carries from test to test
+let tmp;
+
+before(async () => {
+  env = await setup();
+  tmp = mkdtempSync(join(tmpdir(), 'scenario-lab-web-'));
+});
+
+after(async () => {
+  await env?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+test('the page loads, and its size and time to interactive are measured', async () => {
+  env.served.length = 0;
+  tab = await openPage(env);
+  await ready(tab.page);
+  const tti = await tab.page.evaluate(() => performance.getEntriesByName('scenario-lab:interactive')[0]?.startTime);
+  assert.ok(tti > 0, 'the page marks when it is interactive');
+  const parts = {};
+  for (const e of env.served) {
+    const path = new URL(e.path, 'http://x').pathname;
+    const part = path.endsWith('.wasm') ? 'wasm' : path.includes('/vendor/') ? 'vendored libraries' : path.startsWith('/pkg/') ? 'wasm-bindgen glue' : path.endsWith('.json') ? 'bundled examples' : 'page and package JS/CSS/HTML';
+    parts[part] = (parts[part] ?? 0) + e.bytes;
+    assert.equal(e.status, 200, `${path} answered ${e.status}`);
+  }
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  const lines = Object.entries(parts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `    ${k.padEnd(30)} ${kb(v).padStart(10)}`);
+  process.stdout.write(`\n  page load (transferred, gzip): ${kb(total)} in ${env.served.length} requests; interactive after ${Math.round(tti)} ms\n${lines.join('\n')}\n`);
+  assert.ok(!env.served.some((e) => e.path.includes('/vendor/')), 'the vendored libraries are not part of the first load');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('quick-start: the scenario is shown, planned, run on the built-in model, and the dashboard matches the files', async () => {
+  const { page } = tab;
+  assert.equal(await page.inputValue('#config-select'), JSON.stringify(['examples', QUICK]));
+  await page.waitForSelector('#actors-table');
+  const actors = await page.$$eval('#actors-table tbody tr strong', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(actors, ['council', 'swiftride']);
+  assert.deepEqual(await page.$$eval('#metrics-table code', (els) => els.map((e) => e.textContent)), ['data_sharing_level', 'privacy_mentions']);
+  assert.match(await page.textContent('#validity'), /valid/);
+  await shot(page, '1-experiment');
+
+  await page.click('#to-plan');
+  await page.waitForSelector('#plan-figures [data-fig=runs]');
+  assert.equal(await page.textContent('#plan-figures [data-fig=runs] .value'), '3');
+  assert.match(await page.textContent('#plan-text'), /1 variation x 3 runs = 3 runs/);
+  await shot(page, '2-plan');
+
+  await page.click('#plan-to-run');
+  await page.waitForSelector('#start:not([hidden]):not([disabled])');
+  assert.match(await page.textContent('#run-status'), /Ready: 3 run\(s\)/);
+  await page.click('#start');
+  const status = await batchEnded(page);
+  assert.match(status, /^Completed 3 of 3 runs · 0 failed · 0 halted · 0 not run · spent \$0\.00\./);
+  await shot(page, '3-run-dashboard');
+
+  // The dashboard against what the batch wrote to OPFS.
+  const dir = 'projects/examples/experiments/quick-start';
+  const summary = JSON.parse(await readOpfs(page, `${dir}/batch-summary.json`));
+  const costs = JSON.parse(await readOpfs(page, `${dir}/batch-costs.json`));
+  assert.equal(Number(await figure(page, 'completed')), summary.runs_completed);
+  assert.equal(summary.runs_completed, 3);
+  assert.equal(Number(await figure(page, 'failed')), summary.runs_failed);
+  assert.equal(Number(await figure(page, 'halted')), summary.runs_halted);
+  assert.equal(Number(await figure(page, 'spent')), costs.summary.total_spent);
+  const cells = await page.$$eval('#run-grid .cell', (els) => els.map((e) => [e.dataset.run, e.dataset.status]));
+  const states = {};
+  for (const id of ['var-001-run-001', 'var-001-run-002', 'var-001-run-003']) {
+    states[id] = JSON.parse(await readOpfs(page, `${dir}/runs/${id}/scenario-state.json`)).status;
+  }
+  assert.deepEqual(Object.fromEntries(cells), states);
+  assert.deepEqual(Object.values(states), ['completed', 'completed', 'completed']);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('the results view renders a run from the files, with its costs by role and actor', async () => {
+  const { page } = tab;
+  await page.click('a[data-tab=results]');
+  await page.waitForSelector('#runs-table tbody tr');
+  assert.equal(await page.$$eval('#runs-table tbody tr', (r) => r.length), 3);
+  await page.click('#runs-table tbody tr[data-run="var-001-run-002"]');
+  await page.waitForSelector('#file-view[data-file="world-state-000.md"]');
+  assert.match(await page.textContent('#file-view h1'), /World State - Turn 0/);
+  const files = await page.$$eval('#file-tabs button', (b) => b.map((x) => x.dataset.file));
+  assert.deepEqual(files.slice(0, 4), ['world-state-000.md', 'world-state-001.md', 'council-001.md', 'swiftride-001.md']);
+  await page.click('#file-tabs button[data-file="council-001.md"]');
+  await page.waitForSelector('#file-view[data-file="council-001.md"]');
+  assert.match(await page.textContent('#file-view'), /Action/);
+  const byActor = await page.$$eval('#cost-by-actor td:first-child', (t) => t.map((x) => x.textContent));
+  const onDisk = JSON.parse(await readOpfs(page, 'projects/examples/experiments/quick-start/runs/var-001-run-002/costs.json'));
+  assert.deepEqual(byActor, Object.keys(onDisk.by_actor));
+  assert.deepEqual(await page.$$eval('#cost-by-role td:first-child', (t) => t.map((x) => x.textContent)), Object.keys(onDisk.by_role));
+  await shot(page, '4-results');
+  assert.deepEqual(tab.errors, []);
+});
+
+let zipPath;
+
+test('the output tree downloads as a zip in the CLI layout, and uploads back for browsing', async () => {
+  const { page } = tab;
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-zip')]);
+  assert.equal(download.suggestedFilename(), 'quick-start.zip');
+  zipPath = join(tmp, 'quick-start.zip');
+  await download.saveAs(zipPath);
+  const entries = unzipSync(readFileSync(zipPath));
+  const names = Object.keys(entries).sort();
+  for (const f of ['batch-config.yaml', 'batch-state.json', 'batch-costs.json', 'batch-summary.json']) assert.ok(names.includes(`quick-start/${f}`), f);
+  const runFiles = names.filter((n) => n.startsWith('quick-start/runs/var-001-run-001/')).map((n) => n.split('/').at(-1));
+  for (const f of ['costs.json', 'metrics.json', 'scenario-state.json', 'scenario.log', 'llm-calls.jsonl', 'world-state-000.md', 'council-001.md']) assert.ok(runFiles.includes(f), f);
+  // The same bytes as the files in OPFS.
+  const opfs = await opfsFiles(page, 'projects/examples/experiments/quick-start');
+  for (const [path, text] of Object.entries(opfs)) {
+    const rel = path.replace('projects/examples/experiments/', '');
+    assert.equal(strFromU8(entries[rel]), text, rel);
+  }
+  assert.equal(names.length, Object.keys(opfs).length);
+
+  // Upload it back, as a person analysing results would (into memory, not storage).
+  await page.setInputFiles('#upload-zip-input', zipPath);
+  await page.waitForFunction(() => document.querySelector('#results-source')?.selectedOptions[0]?.textContent.startsWith('Uploaded: quick-start.zip'));
+  await page.waitForSelector('#runs-table tbody tr');
+  assert.equal(await page.$$eval('#runs-table tbody tr', (r) => r.length), 3);
+  assert.equal(await figure(page, 'completed', '#results-summary'), '3');
+  await page.click('#runs-table tbody tr[data-run="var-001-run-003"]');
+  await page.waitForSelector('#file-view[data-file="world-state-000.md"]');
+  await shot(page, '5-uploaded-results');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('a bad YAML edit shows its error at its line, and nothing runs', async () => {
+  const { page } = tab;
+  await page.click('a[data-tab=experiment]');
+  const original = await page.inputValue('#config-text');
+  const lines = original.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('runs_per_variation:'));
+  assert.ok(at > 0);
+  lines[at] = 'runs_per_variaton: 3';
+  const out = lines.findIndex((l) => l.startsWith('output_dir:'));
+  lines[out] = 'output_dir: "experiments/never-run"';
+  await typeConfig(page, lines.join('\n'));
+  await page.waitForSelector('#validity.bad');
+  const line = at + 1;
+  await page.waitForSelector(`#gutter div.err[data-line="${line}"]`);
+  assert.equal(await page.$$eval('#gutter div.err', (d) => d.length), 1);
+  const first = await page.textContent('#diagnostics li');
+  assert.match(first, new RegExp(`^Line ${line}, column 1: unknown key \`runs_per_variaton\``));
+  assert.match(first, /did you mean `runs_per_variation`/);
+  await shot(page, '6-bad-yaml');
+
+  await page.click('a[data-tab=run]');
+  await page.waitForFunction(() => /The config has errors/.test(document.querySelector('#run-status').textContent));
+  await page.click('#start');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.match(await page.textContent('#alert'), /The batch config has errors; nothing was run/);
+  assert.equal(await readOpfs(page, 'projects/examples/experiments/never-run/batch-state.json'), null);
+  assert.deepEqual(Object.keys(await opfsFiles(page, 'projects/examples/experiments/never-run')), []);
+  // Nothing was saved either: the stored config is the one that ran.
+  assert.equal(await readOpfs(page, `projects/examples/${QUICK}`), original);
+
+  // Fixing the line clears the error.
+  await page.click('a[data-tab=experiment]');
+  await typeConfig(page, original);
+  await page.waitForSelector('#validity.ok');
+  assert.equal(await page.$$eval('#gutter div.err', (d) => d.length), 0);
+  assert.deepEqual(tab.errors, []);
+});

@@ -48,11 +48,10 @@ export async function openPage(env, path = '/www/', { context } = {}) {
   const page = await ctx.newPage();
   const errors = [];
   const dialogs = [];
-  const onConsole = (where) => (m) => {
-    if (m.type() === 'error') errors.push(`${where}: ${m.text()}`);
-  };
-  page.on('console', onConsole('page'));
-  page.on('worker', (w) => w.on('console', onConsole('worker')));
+  // The page's console events include its workers' messages.
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
   page.on('dialog', async (d) => {
     if (d.type() === 'beforeunload') return d.accept();

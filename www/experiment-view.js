@@ -19,6 +19,8 @@ export function init(app) {
     app.text = text.value;
     app.check = null;
     drawGutter([]);
+    $('#validity').className = 'validity pending';
+    $('#validity').textContent = 'checking…';
     clearTimeout(timer);
     timer = setTimeout(() => validateNow(app), 200);
   });
@@ -68,22 +70,31 @@ export function init(app) {
     e.target.value = '';
   });
 
+  // The latest check: a caller that needs the verdict (Plan, Start) waits for the check of the
+  // text as it is now, never for an older one.
+  let latest = Promise.resolve(null);
   app.validateNow = () => validateNow(app);
 
-  async function validateNow() {
-    const mine = ++seq;
+  function validateNow() {
+    clearTimeout(timer);
+    latest = check(++seq);
+    return latest;
+  }
+
+  async function check(mine) {
     const { project, path } = app;
     if (!project || !path) return null;
     try {
       const result = await app.engine.call('check', [project, path, app.text]);
-      if (mine !== seq) return null; // a newer edit is being checked
+      if (mine !== seq) return latest; // the text changed meanwhile: the newer check answers
       app.check = result;
       showReport(app, result.report);
       showScenario(result.config);
       app.onChecked?.(result);
       return result;
     } catch (e) {
-      if (mine === seq) app.alert(`Could not validate ${path}: ${e.message}`);
+      if (mine !== seq) return latest;
+      app.alert(`Could not validate ${path}: ${e.message}`);
       return null;
     }
   }

@@ -114,7 +114,8 @@ const app = {
       const r = await app.engine.call('importResults', [payload], transferables(payload));
       app.upload = { name, root: r.root };
       const source = { ws: 'upload', dir: r.root };
-      app.show('results');
+      app.results.source = source;
+      if (app.tab !== 'results') app.show('results');
       await resultsView.show(app, source);
       app.info(`Loaded ${name}: ${r.written} file(s) into this tab's memory (nothing is stored).`);
       await analysisView.analyze(app, source);

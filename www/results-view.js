@@ -9,7 +9,7 @@ import { folderName, readFileList } from './files.js';
 import { renderMarkdown } from './markdown.js';
 
 export function init(app) {
-  const view = { source: null, runs: [], selected: null };
+  const view = { source: null, runs: [], selected: null, seq: 0 };
   app.results = view;
 
   $('#results-source').addEventListener('change', (e) => {
@@ -47,6 +47,7 @@ function sources(app) {
 
 export async function show(app, prefer) {
   const view = app.results;
+  const mine = ++view.seq; // the latest call draws; an older one still reading gives way
   const list = sources(app);
   if (prefer) view.source = list.find((s) => s.ws === prefer.ws && s.dir === prefer.dir) ?? view.source;
   if (!view.source || !list.some((s) => s.ws === view.source.ws && s.dir === view.source.dir)) view.source = list[0] ?? null;
@@ -63,6 +64,7 @@ export async function show(app, prefer) {
     app.engine.call('read', [ws, `${dir}/batch-summary.json`]),
     app.engine.call('listRuns', [ws, dir]),
   ]);
+  if (mine !== view.seq) return;
   view.runs = runs;
   let summary = null;
   try {

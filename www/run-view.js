@@ -83,7 +83,7 @@ export function init(app) {
   /** Reads what is on disk of the current batch and shows it (and says so, unless `quiet`). */
   app.refreshRun = async ({ quiet = false } = {}) => {
     if (state.running) return;
-    const config = app.check?.config;
+    const config = (app.check ?? (await app.validateNow()))?.config;
     if (!config) {
       state.status = null;
       $('#run-status').textContent = 'The config has errors: fix them in the Experiment view first.';

@@ -10,7 +10,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
-import { setup, openPage, ready, shot, readOpfs, opfsFiles, otherStorage, figure, typeConfig, batchEnded } from './helpers.mjs';
+import { setup, openPage, ready, shot, readOpfs, opfsFiles, otherStorage, figure, typeConfig, batchEnded, waitFor } from './helpers.mjs';
 
 const COST = 0.0001;
 let env;
@@ -67,7 +67,7 @@ test('a batch reloaded mid-way resumes and finishes: every run exactly once, cos
   await prepare(tab, config('reload', 6));
   await page.click('#start');
   // Two runs done (of six), then the page goes away in the middle of the batch.
-  await page.waitForFunction(() => document.querySelectorAll('#run-grid .cell.completed').length >= 2, null, { timeout: 60_000 });
+  await waitFor(page, 'two-runs-done', () => document.querySelectorAll('#run-grid .cell.completed').length >= 2);
   // Hold every new request, so that what the server billed and what the page recorded are the
   // same at the instant of the reload (a reply in flight at a kill is paid twice: the batch
   // guide says so; this test is about what resume does, not about that race).
@@ -122,6 +122,33 @@ test('a batch reloaded mid-way resumes and finishes: every run exactly once, cos
   assert.match(await page.textContent('#run-log'), new RegExp(`aggregate_metrics`));
   assert.deepEqual(tab.errors, []);
   assert.deepEqual(tab.dialogs, []);
+  await tab.context.close();
+});
+
+test('Pause stops a batch gracefully, and Resume finishes it with every cost kept', async () => {
+  env.llm.reset();
+  env.llm.configure({ latencyMs: 150, script: [], apiKey: null });
+  const tab = await openPage(env);
+  const { page } = tab;
+  await prepare(tab, config('pause', 6));
+  await page.click('#start');
+  await waitFor(page, 'one-run-done', () => document.querySelectorAll('#run-grid .cell.completed').length >= 1);
+  await page.click('#pause');
+  const paused = await batchEnded(page);
+  assert.match(paused, /Paused: Resume continues it\.$/);
+  const dir = 'projects/examples/experiments/pause';
+  const summary = JSON.parse(await readOpfs(page, `${dir}/batch-summary.json`));
+  assert.equal(summary.stop_reason, 'interrupted');
+  assert.ok(summary.runs_completed >= 1 && summary.runs_completed < 6, `${summary.runs_completed} completed`);
+  assert.equal(Number(await figure(page, 'completed')), summary.runs_completed);
+  assert.equal(env.llm.stats().inFlight, 0, 'nothing is left in flight after a pause');
+  await shot(page, '13-paused');
+  await page.click('#resume');
+  assert.match(await batchEnded(page, paused), /^Completed 6 of 6 runs · 0 failed · 0 halted/);
+  const costs = JSON.parse(await readOpfs(page, `${dir}/batch-costs.json`));
+  assert.equal(costs.summary.total_spent_nanos, Math.round(env.llm.stats().totalCost * 1e9), 'the batch total is what the server billed');
+  assert.equal(Number(await figure(page, 'spent')), costs.summary.total_spent);
+  assert.deepEqual(tab.errors, []);
   await tab.context.close();
 });
 

@@ -141,8 +141,33 @@ export async function typeConfig(page, text) {
   await page.fill('#config-text', text);
 }
 
-/** Waits until the Run view's status says the batch ended, and returns that text. */
-export async function batchEnded(page, timeout = 120_000) {
-  await page.waitForFunction(() => /^Completed \d+ of \d+ runs/.test(document.querySelector('#run-status')?.textContent ?? ''), null, { timeout });
+/**
+ * `page.waitForFunction(fn, arg)`, but a time-out says what the page showed (its run status,
+ * alert and dashboard log) and leaves a screenshot `failed-<label>.png`.
+ */
+export async function waitFor(page, label, fn, arg = null, timeout = 60_000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const seen = await page.evaluate(() => ({
+      status: document.querySelector('#run-status')?.textContent,
+      alert: document.querySelector('#alert:not([hidden])')?.textContent,
+      log: document.querySelector('#run-log')?.textContent,
+      grid: [...document.querySelectorAll('#run-grid .cell')].map((c) => c.dataset.status).join(' '),
+    })).catch(() => ({}));
+    await shot(page, `failed-${label}`).catch(() => {});
+    throw new Error(`${label}: ${e.message.split('\n')[0]}; the page showed ${JSON.stringify(seen)}`);
+  }
+}
+
+/**
+ * Waits until the Run view's status says the batch ended (a status other than `previous`, when
+ * given), and returns that text.
+ */
+export async function batchEnded(page, previous = null, timeout = 120_000) {
+  await waitFor(page, 'batch-ended', (prev) => {
+    const t = document.querySelector('#run-status')?.textContent ?? '';
+    return t !== prev && /^Completed \d+ of \d+ runs/.test(t);
+  }, previous, timeout);
   return page.textContent('#run-status');
 }

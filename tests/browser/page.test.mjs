@@ -8,11 +8,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { unzipSync, strFromU8 } from 'fflate';
-import { setup, openPage, ready, shot, readOpfs, opfsFiles, figure, typeConfig, batchEnded, QUICK } from './helpers.mjs';
+import { join, relative } from 'node:path';
+import { unzipSync, zipSync, strFromU8, strToU8 } from 'fflate';
+import { setup, openPage, ready, shot, readOpfs, opfsFiles, figure, typeConfig, batchEnded, QUICK, ROOT } from './helpers.mjs';
 
 let env;
 let tab; // one context for the quick-start story: its storage carries from test to test
@@ -183,4 +184,88 @@ test('a bad YAML edit shows its error at its line, and nothing runs', async () =
   await page.waitForSelector('#validity.ok');
   assert.equal(await page.$$eval('#gutter div.err', (d) => d.length), 0);
   assert.deepEqual(tab.errors, []);
+});
+
+/** A study folder as a user keeps one: a scenario and a batch config next to it. */
+function studyFolder(name, runs) {
+  const dir = join(tmp, name);
+  cpSync(join(ROOT, 'scenarios', 'quick-negotiation'), join(dir, 'scenarios', 'negotiation'), { recursive: true });
+  mkdirSync(join(dir, 'node_modules', 'junk'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'junk', 'index.js'), 'skipped');
+  writeFileSync(join(dir, 'study.yaml'), `experiment_name: "${name}"
+base_scenario: "scenarios/negotiation"
+runs_per_variation: ${runs}
+max_parallel: 2
+output_dir: "out"
+`);
+  return dir;
+}
+
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
+}
+
+test('a folder and a zip from disk open as projects, and their batches run', async () => {
+  const tab2 = await openPage(env);
+  const { page } = tab2;
+  await ready(page);
+
+  // A folder (the folder-upload input; the File System Access picker needs a person to click).
+  const folder = studyFolder('folder-study', 2);
+  await page.setInputFiles('#folder-input', folder);
+  await page.waitForFunction(() => document.querySelector('#config-select').value === JSON.stringify(['folder-study', 'study.yaml']));
+  await page.waitForSelector('#validity.ok');
+  assert.deepEqual(await page.$$eval('#actors-table tbody tr strong', (e) => e.map((x) => x.textContent)), ['council', 'swiftride']);
+  assert.match(await page.textContent('#alert'), /Opened folder-study: \d+ file\(s\)/);
+  assert.equal(await readOpfs(page, 'projects/folder-study/node_modules/junk/index.js'), null, 'node_modules is not copied');
+  await page.click('a[data-tab=run]');
+  await page.click('#start');
+  assert.match(await batchEnded(page), /^Completed 2 of 2 runs/);
+  assert.equal(JSON.parse(await readOpfs(page, 'projects/folder-study/out/batch-summary.json')).runs_completed, 2);
+
+  // A zip of another study (its files under one top folder, as zip tools make them).
+  const zipDir = studyFolder('zip-study', 1);
+  const entries = {};
+  for (const f of filesUnder(zipDir)) entries[`zip-study/${relative(zipDir, f)}`] = new Uint8Array(readFileSync(f));
+  await page.click('a[data-tab=experiment]');
+  await page.setInputFiles('#zip-input', { name: 'Zip Study.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(entries)) });
+  await page.waitForFunction(() => document.querySelector('#config-select').value === JSON.stringify(['zip-study', 'study.yaml']));
+  await page.waitForSelector('#validity.ok');
+  const groups = await page.$$eval('#config-select optgroup', (g) => g.map((x) => x.label));
+  assert.deepEqual(groups, ['Bundled examples', 'Opened: folder-study', 'Opened: zip-study']);
+  await page.click('a[data-tab=plan]');
+  await page.waitForSelector('#plan-figures [data-fig=runs]');
+  assert.equal(await page.textContent('#plan-figures [data-fig=runs] .value'), '1');
+  await page.click('#plan-to-run');
+  await page.click('#start');
+  assert.match(await batchEnded(page), /^Completed 1 of 1 runs/);
+  assert.deepEqual(tab2.errors, []);
+  await tab2.context.close();
+});
+
+test('a result folder written by the CLI uploads into the page for browsing', async () => {
+  const work = join(tmp, 'cli');
+  cpSync(join(ROOT, 'scenarios'), join(work, 'scenarios'), { recursive: true });
+  cpSync(join(ROOT, 'experiments', 'quick-start'), join(work, 'experiments', 'quick-start'), { recursive: true, filter: (src) => !/[/\\](runs|analysis)$|batch-(state|costs|summary)\.json$/.test(src) });
+  const r = spawnSync(process.execPath, [join(ROOT, 'node', 'cli.js'), 'run', QUICK], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  const tab3 = await openPage(env);
+  const { page } = tab3;
+  await ready(page);
+  await page.click('a[data-tab=results]');
+  await page.setInputFiles('#upload-folder-input', join(work, 'experiments', 'quick-start'));
+  await page.waitForFunction(() => document.querySelector('#results-source')?.selectedOptions[0]?.textContent === 'Uploaded: quick-start');
+  await page.waitForSelector('#runs-table tbody tr');
+  assert.deepEqual(await page.$$eval('#runs-table tbody tr', (r) => r.map((x) => x.dataset.run)), ['var-001-run-001', 'var-001-run-002', 'var-001-run-003']);
+  await page.click('#runs-table tbody tr[data-run="var-001-run-001"]');
+  await page.waitForSelector('#file-view[data-file="world-state-000.md"]');
+  const onDisk = readFileSync(join(work, 'experiments', 'quick-start', 'runs', 'var-001-run-001', 'world-state-001.md'), 'utf8');
+  await page.click('#file-tabs button[data-file="world-state-001.md"]');
+  await page.waitForSelector('#file-view[data-file="world-state-001.md"]');
+  const firstLine = onDisk.split('\n')[0].replace(/^#\s*/, '');
+  assert.equal(await page.textContent('#file-view h1'), firstLine);
+  // Uploads stay in memory: nothing of them is in the page's storage.
+  assert.deepEqual(Object.keys(await opfsFiles(page)).filter((p) => !p.startsWith('projects/examples/')), []);
+  assert.deepEqual(tab3.errors, []);
+  await tab3.context.close();
 });

@@ -40,33 +40,50 @@ export class Dashboard {
     const finished = s.completed + s.failed + s.halted;
     const fig = (key, label, value, exact, extra) => h('div', { class: 'figure', dataset: { fig: key, value: String(exact ?? value) } },
       h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), extra);
-    const meter = (fraction, cls = '') => h('div', { class: `meter ${cls}` }, h('div', { style: null, dataset: { w: String(fraction) } }));
+    const meter = (fraction, cls = '') => h('div', { class: `meter ${cls}` }, h('div', { dataset: { w: String(fraction) } }));
     const budget = s.budget;
     const money = budget != null ? `${usd(s.spent)} of ${usd(budget)}` : usd(s.spent);
-    const nodes = [
-      h('div', { class: 'figures' },
-        fig('completed', 'Completed', `${s.completed} / ${s.total}`, s.completed, meter(s.total ? s.completed / s.total : 0)),
-        fig('failed', 'Failed', String(s.failed), s.failed),
-        fig('halted', 'Halted', String(s.halted), s.halted),
-        fig('running', 'In flight', String(s.running), s.running),
-        fig('spent', 'Spent', money, s.spent, budget != null ? meter(Math.min(1, s.spent / budget), `money${s.spent > budget ? ' over' : ''}`) : null),
-        fig('projected', 'Projected', Number.isFinite(s.projected) ? usd(s.projected) : '–', s.projected),
-        fig('elapsed', 'Elapsed', duration(s.elapsedMs), Math.round(s.elapsedMs)),
-        fig('eta', 'ETA', s.outcome ? 'done' : duration(s.etaMs), Math.round(s.etaMs)),
-        fig('rate-limits', 'Rate limits', s.rateLimited ? `${s.rateLimited}× (limit ${s.rateLimit})` : 'none', s.rateLimited)),
-      h('div', { class: 'legend' },
-        ['pending', 'running', 'completed', 'failed', 'halted'].map((st) => h('span', null, h('span', { class: `cell ${st}` }), st))),
-      h('div', { class: 'grid', id: 'run-grid', role: 'list', 'aria-label': `${finished} of ${s.total} runs finished` },
-        s.runs.map((r) => h('div', {
-          class: `cell ${r.status}`,
-          role: 'listitem',
-          title: `${r.id}: ${r.status}${r.halt_reason ? ` (${r.halt_reason})` : ''}${r.cost != null && r.status !== 'pending' && r.status !== 'running' ? ` ${usd(r.cost)}` : ''}${r.error ? `: ${r.error}` : ''}`,
-          dataset: { run: r.id, status: r.status },
-        }))),
-      h('ul', { class: 'log', id: 'run-log' }, [...s.notes.map((n) => ({ text: n })), ...this.log].map((l) => h('li', { class: l.bad ? 'bad' : '' }, l.text))),
-    ];
-    fill(this.el, nodes);
-    // Widths are set through the CSSOM (the page's CSP allows no style attributes in markup).
-    for (const bar of this.el.querySelectorAll('.meter > div')) bar.style.width = `${Math.round(Number(bar.dataset.w) * 100)}%`;
+    if (!this.figures) {
+      this.figures = h('div', { class: 'figures' });
+      this.grid = h('div', { class: 'grid', id: 'run-grid', role: 'list' });
+      this.cells = new Map();
+      this.logList = h('ul', { class: 'log', id: 'run-log' });
+      fill(this.el,
+        this.figures,
+        h('div', { class: 'legend' },
+          ['pending', 'running', 'completed', 'failed', 'halted'].map((st) => h('span', null, h('span', { class: `cell ${st}` }), st))),
+        this.grid,
+        this.logList);
+    }
+    fill(this.figures,
+      fig('completed', 'Completed', `${s.completed} / ${s.total}`, s.completed, meter(s.total ? s.completed / s.total : 0)),
+      fig('failed', 'Failed', String(s.failed), s.failed),
+      fig('halted', 'Halted', String(s.halted), s.halted),
+      fig('running', 'In flight', String(s.running), s.running),
+      fig('spent', 'Spent', money, s.spent, budget != null ? meter(Math.min(1, s.spent / budget), `money${s.spent > budget ? ' over' : ''}`) : null),
+      fig('projected', 'Projected', Number.isFinite(s.projected) ? usd(s.projected) : '–', s.projected),
+      fig('elapsed', 'Elapsed', duration(s.elapsedMs), Math.round(s.elapsedMs)),
+      fig('eta', 'ETA', s.outcome ? 'done' : duration(s.etaMs), Math.round(s.etaMs)),
+      fig('rate-limits', 'Rate limits', s.rateLimited ? `${s.rateLimited}× 429 (limit now ${s.rateLimit})` : 'none', s.rateLimited));
+    // Widths are set through the CSSOM rather than style attributes in markup.
+    for (const bar of this.figures.querySelectorAll('.meter > div')) bar.style.width = `${Math.round(Number(bar.dataset.w) * 100)}%`;
+
+    // The grid is updated cell by cell: a batch of thousands of runs redraws only what changed.
+    const ids = s.runs.map((r) => r.id);
+    if (ids.length !== this.cells.size || ids.some((id) => !this.cells.has(id))) {
+      this.cells = new Map(ids.map((id) => [id, h('div', { role: 'listitem', dataset: { run: id } })]));
+      fill(this.grid, [...this.cells.values()]);
+    }
+    for (const r of s.runs) {
+      const cell = this.cells.get(r.id);
+      const cls = `cell ${r.status}`;
+      if (cell.className !== cls) {
+        cell.className = cls;
+        cell.dataset.status = r.status;
+      }
+      cell.title = `${r.id}: ${r.status}${r.halt_reason ? ` (${r.halt_reason})` : ''}${r.cost != null && r.status !== 'pending' && r.status !== 'running' ? ` ${usd(r.cost)}` : ''}${r.error ? `: ${r.error}` : ''}`;
+    }
+    this.grid.setAttribute('aria-label', `${finished} of ${s.total} runs finished`);
+    fill(this.logList, [...s.notes.map((n) => ({ text: n })), ...this.log].map((l) => h('li', { class: l.bad ? 'bad' : '' }, l.text)));
   }
 }

@@ -331,20 +331,29 @@ const ops = {
     await ready;
     if (running) throw Object.assign(new Error('a batch is already running in this tab'), { kind: 'usage' });
     const s = storage(name);
-    running = true;
-    stopRequested = false;
-    try {
-      // Validated by the page before; the core checks again and refuses a bad config.
-      if (text != null) await s.write(path, text);
-      return await api.runBatch(path, s, { ...connection, freshSeed: Math.floor(Math.random() * 2 ** 47) }, {
-        resume: Boolean(options?.resume),
-        budgetLimit: options?.budgetLimit ?? undefined,
-        onEvent: (event) => postMessage({ type: 'event', event }),
-        shouldStop: () => stopRequested,
-      });
-    } finally {
-      running = false;
-    }
+    const go = async () => {
+      running = true;
+      stopRequested = false;
+      try {
+        // Validated by the page before; the core checks again and refuses a bad config.
+        if (text != null) await s.write(path, text);
+        return await api.runBatch(path, s, { ...connection, freshSeed: Math.floor(Math.random() * 2 ** 47) }, {
+          resume: Boolean(options?.resume),
+          budgetLimit: options?.budgetLimit ?? undefined,
+          onEvent: (event) => postMessage({ type: 'event', event }),
+          shouldStop: () => stopRequested,
+        });
+      } finally {
+        running = false;
+      }
+    };
+    // One tab at a time per project: two tabs running into the same files would each believe
+    // the other's runs were theirs. The lock is released when the run ends or the tab goes.
+    if (!navigator.locks) return go();
+    return navigator.locks.request(`scenario-lab:${name}`, { ifAvailable: true }, (lock) => {
+      if (!lock) throw Object.assign(new Error(`another tab is running a batch of ${name === 'examples' ? 'the examples' : name}; pause it there, or wait`), { kind: 'refused' });
+      return go();
+    });
   },
 
   stop() {

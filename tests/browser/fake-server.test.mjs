@@ -152,6 +152,23 @@ test('Pause stops a batch gracefully, and Resume finishes it with every cost kep
   await tab.context.close();
 });
 
+test('rate-limit slowdowns show on the dashboard, and the batch still completes', async () => {
+  env.llm.reset();
+  env.llm.configure({ latencyMs: 0, script: [], apiKey: null, retryAfterSeconds: 1, faults: { rate429: [3, 5, 8] } });
+  const tab = await openPage(env);
+  const { page } = tab;
+  await prepare(tab, config('limited', 2, 1));
+  await page.click('#start');
+  assert.match(await batchEnded(page), /^Completed 2 of 2 runs · 0 failed · 0 halted/);
+  assert.equal(env.llm.stats().faults.rate429, 3);
+  assert.equal(await figure(page, 'rate-limits'), '3');
+  assert.match(await page.textContent('#dashboard [data-fig="rate-limits"] .value'), /^3× 429 \(limit now \d+\)$/);
+  await shot(page, '14-rate-limited');
+  assert.deepEqual(tab.errors, []);
+  await tab.context.close();
+  env.llm.configure({ faults: {} });
+});
+
 const PAYLOAD = '<img src=x onerror=alert(1)> and <script>alert(2)</script>';
 
 test('an LLM reply with HTML in it renders as inert text in the run browser', async () => {

@@ -272,12 +272,14 @@ const ops = {
 
   findConfigs,
 
-  /** Writes files ([{ path, bytes }]) or a zip (bytes) into a project, replacing it. */
+  /**
+   * Writes files ([{ path, bytes }]) or a zip (bytes) into a project. Files of the same path are
+   * replaced; the rest of the project (the outputs of batches run in the page) is kept.
+   */
   async importProject(name, { files, zip }) {
     let list = zip ? await unzip(zip) : files;
     list = stripCommonRoot(cleanPaths(list));
     const s = storage(name);
-    await s.removeTree('');
     const result = await writeAll(s, list);
     return { ...result, configs: await findConfigs(name) };
   },

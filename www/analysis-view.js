@@ -19,17 +19,21 @@ export function init(app) {
 }
 
 /** Analyses `{ ws, dir }` and shows the report; a no-op when the build has no analysis. */
+let seq = 0;
+
 export async function analyze(app, source) {
   if (!app.features.analyze || !source) return;
+  const mine = ++seq; // the latest request (a finished batch, an upload) is the one shown
   const view = $('#view-analysis');
   fill(view, h('p', { class: 'muted' }, `Analysing ${source.dir}…`));
   let result;
   try {
     result = await app.engine.call('analyze', [source.ws, source.dir]);
   } catch (e) {
-    fill(view, h('p', { class: 'alert' }, `The analysis failed: ${e.message}`));
+    if (mine === seq) fill(view, h('p', { class: 'alert' }, `The analysis failed: ${e.message}`));
     return;
   }
+  if (mine !== seq) return;
   const { files } = result;
   const frame = h('iframe', { class: 'report', sandbox: '', title: 'Analysis report', referrerpolicy: 'no-referrer' });
   frame.srcdoc = files['report.html'] ?? '<p>The analysis wrote no report.html.</p>';

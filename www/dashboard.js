@@ -63,7 +63,7 @@ export class Dashboard {
       fig('spent', 'Spent', money, s.spent, budget != null ? meter(Math.min(1, s.spent / budget), `money${s.spent > budget ? ' over' : ''}`) : null),
       fig('projected', 'Projected', Number.isFinite(s.projected) ? usd(s.projected) : '–', s.projected),
       fig('elapsed', 'Elapsed', duration(s.elapsedMs), Math.round(s.elapsedMs)),
-      fig('eta', 'ETA', s.outcome ? 'done' : duration(s.etaMs), Math.round(s.etaMs)),
+      fig('eta', 'ETA', s.outcome ? (s.outcome.stop_reason ? 'stopped' : 'done') : duration(s.etaMs), Math.round(s.etaMs)),
       fig('rate-limits', 'Rate limits', s.rateLimited ? `${s.rateLimited}× 429 (limit now ${s.rateLimit})` : 'none', s.rateLimited));
     // Widths are set through the CSSOM rather than style attributes in markup.
     for (const bar of this.figures.querySelectorAll('.meter > div')) bar.style.width = `${Math.round(Number(bar.dataset.w) * 100)}%`;

@@ -184,7 +184,7 @@ function setupDrop() {
       return;
     }
     const payload = dropped.kind === 'zip' ? { zip: dropped.bytes } : { files: dropped.files };
-    if (target() === 'results') await app.uploadResults(dropped.name, payload);
+    if (target() === 'results') await app.uploadResults(dropped.kind === 'zip' ? `${dropped.name}.zip` : dropped.name, payload);
     else await app.importProject(dropped.name, payload);
   });
 }

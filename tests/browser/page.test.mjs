@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { unzipSync, zipSync, strFromU8, strToU8 } from 'fflate';
-import { setup, openPage, ready, shot, readOpfs, opfsFiles, figure, typeConfig, batchEnded, QUICK, ROOT } from './helpers.mjs';
+import { setup, openPage, ready, shot, readOpfs, opfsFiles, figure, typeConfig, batchEnded, waitFor, QUICK, ROOT } from './helpers.mjs';
 
 let env;
 let tab; // one context for the quick-start story: its storage carries from test to test
@@ -268,4 +268,35 @@ test('a result folder written by the CLI uploads into the page for browsing', as
   assert.deepEqual(Object.keys(await opfsFiles(page)).filter((p) => !p.startsWith('projects/examples/')), []);
   assert.deepEqual(tab3.errors, []);
   await tab3.context.close();
+});
+
+test('a zip dropped on the page opens as a project, or loads as results on the Results view', async () => {
+  const tab4 = await openPage(env);
+  const { page } = tab4;
+  await ready(page);
+  const drop = async (name, bytes) => {
+    const dt = await page.evaluateHandle(({ name, data }) => {
+      const t = new DataTransfer();
+      t.items.add(new File([new Uint8Array(data)], name, { type: 'application/zip' }));
+      return t;
+    }, { name, data: [...bytes] });
+    await page.dispatchEvent('main', 'dragenter', { dataTransfer: dt });
+    assert.equal(await page.isVisible('#drop-overlay'), true, 'the page shows where the drop goes');
+    await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+  };
+  const dir = studyFolder('dropped-study', 1);
+  const entries = {};
+  for (const f of filesUnder(dir)) entries[relative(dir, f)] = new Uint8Array(readFileSync(f));
+  await drop('dropped-study.zip', zipSync(entries));
+  await waitFor(page, 'dropped-project', () => document.querySelector('#config-select').value === JSON.stringify(['dropped-study', 'study.yaml']));
+  await page.waitForSelector('#validity.ok');
+  assert.equal(await page.isHidden('#drop-overlay'), true);
+
+  await page.click('a[data-tab=results]');
+  await drop('quick-start.zip', readFileSync(zipPath));
+  await waitFor(page, 'dropped-results', () => document.querySelector('#results-source')?.selectedOptions[0]?.textContent === 'Uploaded: quick-start.zip');
+  await page.waitForSelector('#runs-table tbody tr');
+  assert.equal(await page.$$eval('#runs-table tbody tr', (r) => r.length), 3);
+  assert.deepEqual(tab4.errors, []);
+  await tab4.context.close();
 });

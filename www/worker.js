@@ -17,7 +17,11 @@ const ready = init();
 const TEXT_LIMIT = 20 * 2 ** 20; // a file larger than this is not a scenario or result file
 const SKIP_DIRS = new Set(['.git', 'node_modules', 'target', '.venv', '__pycache__']);
 
+const OPENROUTER = 'https://openrouter.ai/api/v1';
+const MODELS_TIMEOUT_MS = 10_000;
+
 const workspaces = new Map();
+const modelLists = new Map(); // base URL -> the text of its GET /models answer
 let backend = null; // 'opfs' | 'indexeddb'
 let stopRequested = false;
 let running = false;
@@ -232,6 +236,33 @@ async function findResultRoot(s) {
   return null;
 }
 
+/**
+ * The server's model list (`GET <base>/models`, OpenRouter's when no base URL is given), for
+ * current prices, as the CLI fetches it: only when a key is given, 10 s at most, once per base
+ * per tab. A failure is a note on the dashboard, and the prices come from the config and the
+ * built-in table.
+ */
+async function modelList(connection) {
+  if (!connection?.apiKey) return undefined;
+  const base = (connection.baseUrl || OPENROUTER).replace(/\/+$/, '');
+  if (modelLists.has(base)) return modelLists.get(base);
+  try {
+    const res = await fetch(`${base}/models`, {
+      headers: { Authorization: `Bearer ${connection.apiKey}` },
+      signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    if (!Array.isArray(parseJson(text)?.data)) throw new Error('the answer has no `data` list');
+    modelLists.set(base, text);
+    return text;
+  } catch (e) {
+    const why = e?.name === 'TimeoutError' ? `no answer in ${MODELS_TIMEOUT_MS / 1000} s` : e?.message ?? String(e);
+    postMessage({ type: 'event', event: { type: 'note', data: { message: `could not fetch model prices from ${base}/models (${why}); using the config's prices and the built-in table` } } });
+    return undefined;
+  }
+}
+
 const ops = {
   async hello() {
     await ready;
@@ -339,9 +370,11 @@ const ops = {
       try {
         // Validated by the page before; the core checks again and refuses a bad config.
         if (text != null) await s.write(path, text);
+        const openrouterModels = await modelList(connection);
         return await api.runBatch(path, s, { ...connection, freshSeed: Math.floor(Math.random() * 2 ** 47) }, {
           resume: Boolean(options?.resume),
           budgetLimit: options?.budgetLimit ?? undefined,
+          openrouterModels,
           onEvent: (event) => postMessage({ type: 'event', event }),
           shouldStop: () => stopRequested,
         });

@@ -169,6 +169,39 @@ test('rate-limit slowdowns show on the dashboard, and the batch still completes'
   env.llm.configure({ faults: {} });
 });
 
+test('with a key, prices come from the server\'s model list; without one, a budget with an unpriced model refuses to start', async () => {
+  const key = 'sk-test-prices';
+  env.llm.reset();
+  env.llm.configure({ latencyMs: 0, script: [], apiKey: null, models: [{ id: 'test/priced', pricing: { prompt: '0.000001', completion: '0.000002' } }] });
+  const priced = `experiment_name: "priced"
+base_scenario: "scenarios/quick-negotiation"
+runs_per_variation: 1
+budget_limit: 1
+variations:
+  - type: actor_model
+    actor: council
+    values: ["test/priced"]
+output_dir: "experiments/priced"
+`;
+  const tab = await openPage(env);
+  const { page } = tab;
+  await prepare(tab, priced);
+  await page.click('#start');
+  await waitFor(page, 'refused', () => /The batch did not run/.test(document.querySelector('#alert:not([hidden])')?.textContent ?? ''));
+  assert.match(await page.textContent('#alert'), /no price is known for test\/priced/);
+  assert.equal(env.llm.stats().requests, 0, 'nothing was sent');
+  assert.equal(await readOpfs(page, 'projects/examples/experiments/priced/batch-state.json'), null, 'nothing was written');
+
+  env.llm.configure({ apiKey: key });
+  await page.fill('#local-key', key);
+  await page.click('#start');
+  assert.match(await batchEnded(page), /^Completed 1 of 1 runs · 0 failed/);
+  assert.equal(env.llm.stats().byStatus[401], undefined);
+  assert.deepEqual(tab.errors, []);
+  await tab.context.close();
+  env.llm.configure({ apiKey: null, models: ['openai/gpt-4o-mini', 'anthropic/claude-3-haiku'] });
+});
+
 const PAYLOAD = '<img src=x onerror=alert(1)> and <script>alert(2)</script>';
 
 test('an LLM reply with HTML in it renders as inert text in the run browser', async () => {

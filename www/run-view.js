@@ -173,6 +173,7 @@ export function init(app) {
     }
   };
 
+  $('#to-results').addEventListener('click', () => app.show('results'));
   $('#start').addEventListener('click', () => go(false));
   $('#resume').addEventListener('click', () => go(true));
   $('#pause').addEventListener('click', async () => {

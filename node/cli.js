@@ -46,6 +46,7 @@ COMMANDS:
     run <batch-config>                       run a batch (--dry-run: plan it: runs, cost, time)
     analyze <output-dir>                     statistics, comparisons and reports of a batch's results
     merge <dirs...> --output <dir>           combine the outputs of batch shards
+    serve [--port N]                         serve the web page on http://127.0.0.1:N/www/
     help [command]                           show this help, or a command's help
 
 OPTIONS:
@@ -97,6 +98,28 @@ EXIT STATUS:
 EXAMPLES:
     scenario-lab analyze experiments/quick-start --report
     scenario-lab analyze experiments/model-comparison --success "cooperation_level >= 6"
+`,
+
+  serve: `scenario-lab serve
+Serve the web page (www/) and the package files it loads on 127.0.0.1, for local use: open the
+printed address in a browser to open, plan, run, resume and browse batches in a tab. The page
+keeps its files in the browser's origin-private storage; this server serves only the page and
+stores nothing. Any static host serving the package folder works the same.
+
+USAGE:
+    scenario-lab serve [options]
+
+OPTIONS:
+    --port N           the port (8080; 0 picks a free one)
+    -h, --help         show this help
+
+EXIT STATUS:
+    0   stopped with Ctrl+C
+    2   bad usage, or the port is taken
+
+EXAMPLES:
+    scenario-lab serve
+    scenario-lab serve --port 9000
 `,
 
   merge: `scenario-lab merge
@@ -294,6 +317,7 @@ const COMMANDS = {
   },
   merge: { ...COMMON, output: { type: 'string' } },
   analyze: { ...COMMON, report: { type: 'boolean' }, json: { type: 'boolean' }, success: { type: 'string' }, 'half-width': { type: 'string' } },
+  serve: { ...COMMON, port: { type: 'string' } },
   help: { ...COMMON },
 };
 
@@ -419,7 +443,7 @@ async function main(argv) {
   if (command === null || command === 'help') {
     const topic = command === 'help' ? positionals[0] : undefined;
     if (topic !== undefined && !(topic in HELP && topic !== 'main')) {
-      usageError(new UsageError(`no help for '${topic}' (commands: validate, scenario, run, analyze, merge)`));
+      usageError(new UsageError(`no help for '${topic}' (commands: validate, scenario, run, analyze, merge, serve)`));
       return;
     }
     if (command === null && !values.help) {
@@ -433,6 +457,11 @@ async function main(argv) {
   }
   if (values.help) {
     out(HELP[command]);
+    return;
+  }
+
+  if (command === 'serve') {
+    await cmdServe(values, positionals);
     return;
   }
 
@@ -666,6 +695,43 @@ async function cmdMerge(api, values, positionals) {
   const { mergeBatches } = await api();
   const o = await mergeBatches(positionals, values.output, nodeStorage());
   out(`merged ${positionals.length} folder(s) into ${values.output}: ${o.runs_completed} of ${o.total_runs} runs completed, ${o.runs_failed} failed, ${o.runs_halted} halted, $${o.total_spent.toFixed(4)} spent`);
+  process.exitCode = EXIT.ok;
+}
+
+async function cmdServe(values, positionals) {
+  if (positionals.length) {
+    usageError(new UsageError(`serve takes no arguments, got '${positionals[0]}'`, 'serve'));
+    return;
+  }
+  const port = values.port === undefined ? 8080 : Number(values.port);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
+    usageError(new UsageError(`--port must be a port number (0-65535), not '${values.port}'`, 'serve'));
+    return;
+  }
+  const { startStaticServer, PACKAGE_ROOT } = await import('./serve.js');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(new URL('../pkg/scenario_lab_bg.wasm', import.meta.url))) {
+    warn(`warning: the wasm core is not built (${PACKAGE_ROOT}/pkg/ is missing); run 'npm run build'`);
+  }
+  let server;
+  try {
+    server = await startStaticServer({ port });
+  } catch (e) {
+    err(`scenario-lab: error: cannot listen on 127.0.0.1:${port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (choose another with --port)' : ''}`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
+  out(`Scenario Lab web page: ${server.url}/www/`);
+  err('scenario-lab: serving on 127.0.0.1 only; Ctrl+C stops');
+  await new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close().then(done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   process.exitCode = EXIT.ok;
 }
 

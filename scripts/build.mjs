@@ -18,6 +18,8 @@
 //   5. wasm-bindgen --target web --out-dir pkg <crate>.wasm          } only when the cargo output
 //   6. wasm-opt -Oz <features> pkg/scenario_lab_bg.wasm              } changed (hash stamp in target/)
 //   7. print the final size, raw and gzipped
+//   8. the web page's generated files: www/vendor/ (marked, dompurify, fflate, copied from
+//      node_modules) and www/examples.json (the bundled examples); see scripts/web-assets.mjs
 //
 // Progress goes to stderr, one line per step.
 
@@ -27,6 +29,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWebAssets } from './web-assets.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WASM_BINDGEN_VERSION = '0.2.130';
@@ -88,8 +91,9 @@ function main() {
     run('cargo', ['install', 'wasm-bindgen-cli', '--version', WASM_BINDGEN_VERSION, '--no-default-features']);
   }
 
-  // 3. npm dev dependencies (wasm-opt from binaryen, playwright-core).
-  if (!existsSync(join(ROOT, 'node_modules', 'binaryen'))) {
+  // 3. npm dev dependencies (wasm-opt from binaryen, playwright-core, the page's libraries).
+  const devDeps = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies ?? {});
+  if (devDeps.some((d) => !existsSync(join(ROOT, 'node_modules', d, 'package.json')))) {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     run(npm, existsSync(join(ROOT, 'package-lock.json')) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
   }
@@ -114,6 +118,9 @@ function main() {
   const bytes = readFileSync(FINAL);
   const gz = gzipSync(bytes, { level: 9 }).length;
   log(`pkg/${CRATE}_bg.wasm: ${kb(bytes.length)} raw, ${kb(gz)} gzipped (${bytes.length} / ${gz} bytes)`);
+
+  // 8. The web page's vendored libraries and bundled examples.
+  for (const f of buildWebAssets()) log(`${f.file}: ${kb(f.bytes)} raw, ${kb(f.gzipped)} gzipped`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

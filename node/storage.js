@@ -8,7 +8,6 @@
 // paths are accepted as given.
 
 import { appendFile, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
@@ -27,6 +26,7 @@ export function nodeStorage(options = {}) {
   // Folders made by this storage: a batch writes many files per folder, and a mkdir per write
   // was measurable (bench/README.md). A folder removed behind our back is made again on ENOENT.
   const made = new Set();
+  let written = 0; // names this process's temporary files apart
   const ensureDir = async (dir, again = false) => {
     if (again || !made.has(dir)) {
       await mkdir(dir, { recursive: true });
@@ -57,7 +57,7 @@ export function nodeStorage(options = {}) {
     // reader (or a crash) sees either the old text or the new, never a torn file.
     async write(path, text) {
       const target = at(path);
-      const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const tmp = `${target}.tmp-${process.pid}-${(written++).toString(36)}`;
       try {
         await withDir(target, () => writeFile(tmp, text, 'utf8'));
         await rename(tmp, target);

@@ -209,6 +209,13 @@ pub struct Run<'a, S: Storage, L: Llm, C: Clock> {
     sent: RefCell<u64>,
     replayed: RefCell<u64>,
     log: RefCell<String>,
+    /// Files of finished turns not written yet (name, text; one entry per name, the latest).
+    /// They are written while the next turn's calls are in flight ([`Run::drain`]), so that
+    /// file I/O is off a turn's critical path: on a filesystem where creating a file costs
+    /// half a millisecond, a turn of 32 runs otherwise waited tens of milliseconds on storage
+    /// (bench/README.md). Nothing recorded depends on them: a call is in the call log the moment
+    /// it is answered, and a resume replays the log and writes a turn's files again.
+    behind: RefCell<Vec<(String, String)>>,
     started_ms: f64,
 }
 
@@ -240,6 +247,25 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             .write(&self.path(name), text)
             .await
             .map_err(|e| Stop::Storage(e.to_string()))
+    }
+
+    /// Queues a file for [`Run::drain`]; a later text for the same file replaces the earlier.
+    fn write_behind(&self, name: String, text: String) {
+        let mut queue = self.behind.borrow_mut();
+        queue.retain(|(n, _)| *n != name);
+        queue.push((name, text));
+    }
+
+    /// Writes the queued files, batch after batch, until none is left. Batches are written in
+    /// order, so a file queued twice ends with its later text.
+    async fn drain(&self) -> Result<(), Stop> {
+        loop {
+            let batch = std::mem::take(&mut *self.behind.borrow_mut());
+            if batch.is_empty() {
+                return Ok(());
+            }
+            all(join_all(batch.iter().map(|(name, text)| self.write(name, text))).await)?;
+        }
     }
 
     /// The worst case a call may cost: its prompt at 4 characters a token plus its completion
@@ -456,6 +482,7 @@ pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
         sent: RefCell::new(0),
         replayed: RefCell::new(0),
         log: RefCell::new(String::new()),
+        behind: RefCell::new(Vec::new()),
         started_ms: clock.now_ms(),
     };
     let mut state = Progress::default();
@@ -507,13 +534,14 @@ struct Progress {
     latest: BTreeMap<String, f64>,
 }
 
-async fn save_state<S: Storage, L: Llm, C: Clock>(
+/// The text of `scenario-state.json`.
+fn state_text<S: Storage, L: Llm, C: Clock>(
     run: &Run<'_, S, L, C>,
     turn: u32,
     status: RunStatus,
     halt_reason: Option<&str>,
     error: Option<&str>,
-) -> Result<(), Stop> {
+) -> String {
     let s = run.scenario;
     let state = json!({
         "scenario_name": s.name,
@@ -530,7 +558,21 @@ async fn save_state<S: Storage, L: Llm, C: Clock>(
         "total_cost": nanos_to_usd(run.ledger.borrow().total_nanos),
         "calls": run.ledger.borrow().calls,
     });
-    run.write(STATE_FILE, &format!("{state:#}\n")).await
+    format!("{state:#}\n")
+}
+
+async fn save_state<S: Storage, L: Llm, C: Clock>(
+    run: &Run<'_, S, L, C>,
+    turn: u32,
+    status: RunStatus,
+    halt_reason: Option<&str>,
+    error: Option<&str>,
+) -> Result<(), Stop> {
+    run.write(
+        STATE_FILE,
+        &state_text(run, turn, status, halt_reason, error),
+    )
+    .await
 }
 
 async fn finish<S: Storage, L: Llm, C: Clock>(
@@ -538,8 +580,9 @@ async fn finish<S: Storage, L: Llm, C: Clock>(
     p: &Progress,
     o: &RunOutcome,
 ) -> Result<(), Stop> {
-    // The run's closing files, written at once; the final state last, so that a finished
-    // status always comes with its metrics and costs.
+    // The last turn's files first, then the run's closing files at once, then the final state,
+    // so that a finished status always comes with its metrics and costs.
+    let drained = run.drain().await;
     let mut closing = vec![
         (
             "metrics.json",
@@ -582,6 +625,7 @@ async fn finish<S: Storage, L: Llm, C: Clock>(
         run.flush_log(),
     )
     .await;
+    drained?;
     all(written)?;
     logged?;
     save_state(
@@ -616,15 +660,16 @@ async fn turns<S: Storage, L: Llm, C: Clock>(
         ..Default::default()
     });
     for turn in 1..=s.turns {
-        one_turn(run, p, turn).await?;
+        // The previous turn's files are written while this turn's calls are in flight.
+        let (done, written) = futures_util::future::join(one_turn(run, p, turn), run.drain()).await;
+        written?;
+        done?;
         p.turn = turn;
-        let (logged, saved) = futures_util::future::join(
-            run.flush_log(),
-            save_state(run, turn, RunStatus::Running, None, None),
-        )
-        .await;
-        logged?;
-        saved?;
+        run.flush_log().await?;
+        run.write_behind(
+            STATE_FILE.to_string(),
+            state_text(run, turn, RunStatus::Running, None, None),
+        );
     }
     Ok(())
 }
@@ -721,19 +766,13 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
         }
         actions.push((a.name.clone(), d.action.clone()));
     }
-    // The decision files, written at once: a batch of many runs waits on storage otherwise.
-    let decision_files: Vec<(String, String)> = s
-        .actors
-        .iter()
-        .zip(&decisions)
-        .map(|(a, d)| {
-            (
-                format!("{}-{turn:03}.md", paths::sanitize_segment(&a.short_name)),
-                files::decision(s, &a.name, &a.model, turn, d),
-            )
-        })
-        .collect();
-    // The world update, asked while the decision files are written.
+    // The decision files are written behind (see `Run::behind`).
+    for (a, d) in s.actors.iter().zip(&decisions) {
+        run.write_behind(
+            format!("{}-{turn:03}.md", paths::sanitize_segment(&a.short_name)),
+            files::decision(s, &a.name, &a.model, turn, d),
+        );
+    }
     let event_lines: Vec<(String, String)> = events
         .iter()
         .map(|e| (e.name.clone(), e.description.clone()))
@@ -746,32 +785,18 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
         &s.world_state_model,
         prompts::world_update(s, turn, &previous, &actions, &event_lines),
     );
-    let (written, reply) = futures_util::future::join(
-        join_all(
-            decision_files
-                .iter()
-                .map(|(name, text)| run.write(name, text)),
-        ),
-        run.call(spec),
-    )
-    .await;
-    all(written)?;
-    let update = parse::world_update(&reply?);
+    let update = parse::world_update(&run.call(spec).await?);
     if update.fallback {
         run.note(
             turn,
             "world: the reply had no UPDATED STATE tag; the whole reply is taken as the new state",
         );
     }
-    // The world-state file is written while the metrics are read.
-    let world_file = files::world_state(s, turn, &update, &actions, &events);
-    let (written, records) = futures_util::future::join(
-        run.write(&files::world_state_name(turn), &world_file),
-        metrics(run, turn, &update.state, &decisions),
-    )
-    .await;
-    written?;
-    let records = records?;
+    run.write_behind(
+        files::world_state_name(turn),
+        files::world_state(s, turn, &update, &actions, &events),
+    );
+    let records = metrics(run, turn, &update.state, &decisions).await?;
     for r in &records {
         if let Some(v) = r.value {
             p.latest.insert(r.name.clone(), v);
@@ -793,11 +818,10 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
     )
     .await?;
     if !results.is_empty() && s.checks.as_ref().is_some_and(|c| c.turn_reports) {
-        run.write(
-            &format!("validation-{turn:03}.md"),
-            &files::validation_turn(turn, &results),
-        )
-        .await?;
+        run.write_behind(
+            format!("validation-{turn:03}.md"),
+            files::validation_turn(turn, &results),
+        );
     }
     p.checks.extend(results);
     p.history.push(TurnRecord {

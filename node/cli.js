@@ -15,6 +15,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
 import { confinedStorage, nodeStorage, readOnlyStorage } from './storage.js';
 import { Progress, summary } from './progress.js';
 
@@ -481,6 +482,11 @@ async function main(argv) {
 }
 
 async function loadApi() {
+  // The CLI runs the wasm core on V8's baseline compiler only (Liftoff): its optimising tier
+  // compiles the hot parts of a 1 MB module again, which cost 25 MB of peak memory and some CPU
+  // for no measurable gain in a batch (network-bound) and 10% in a 100,000-run analysis
+  // (bench/README.md). A library user's process keeps its own flags: this is the CLI's only.
+  setFlagsFromString('--liftoff-only');
   try {
     return await import('./wasm.js');
   } catch (e) {

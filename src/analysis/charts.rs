@@ -127,7 +127,7 @@ pub fn strip(c: &Collected, m: usize, vs: &[VariationStats]) -> String {
     let mut rows: Vec<Vec<f64>> = vec![Vec::new(); c.variations.len()];
     for r in completed(&c.rows) {
         if !r.finals[m].is_nan() {
-            rows[r.variation].push(r.finals[m]);
+            rows[r.variation()].push(r.finals[m]);
         }
     }
     let all = rows.iter().flatten().copied();

@@ -64,27 +64,34 @@ impl Status {
     }
 }
 
-/// One run, as the analysis keeps it.
+/// One run, as the analysis keeps it: about 100 bytes, so that 100,000 runs fit in 10 MB.
 #[derive(Clone, Debug)]
 pub struct RunRow {
     /// The folder name, e.g. `var-001-run-002`.
-    pub run_id: String,
+    pub run_id: Box<str>,
     /// Index into [`Collected::variations`].
-    pub variation: usize,
+    pub variation: u32,
     /// The run number within its variation.
-    pub run_number: u64,
+    pub run_number: u32,
+    /// Turns completed.
+    pub turns: u32,
     /// How it ended.
     pub status: Status,
-    /// The halt reason or the error, when there is one.
-    pub reason: Option<String>,
-    /// Turns completed.
-    pub turns: u64,
-    /// Total cost in USD.
-    pub cost: f64,
     /// Whether it counts as a success (completed, and the success condition holds).
     pub success: bool,
+    /// The halt reason or the error, when there is one.
+    pub reason: Option<Box<str>>,
+    /// Total cost in USD.
+    pub cost: f64,
     /// Final value of each metric, by index into [`Collected::metrics`]; NaN when not recorded.
-    pub finals: Vec<f64>,
+    pub finals: Box<[f64]>,
+}
+
+impl RunRow {
+    /// The index of its variation in [`Collected::variations`].
+    pub fn variation(&self) -> usize {
+        self.variation as usize
+    }
 }
 
 /// A variation: the cell of the design that a group of runs shares.
@@ -179,7 +186,7 @@ impl From<StorageError> for CollectError {
 }
 
 /// `var-N-run-M` → (N, M).
-fn parse_run_name(name: &str) -> Option<(u64, u64)> {
+fn parse_run_name(name: &str) -> Option<(u64, u32)> {
     let rest = name.strip_prefix("var-")?;
     let (var, run) = rest.split_once("-run-")?;
     let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
@@ -192,7 +199,7 @@ fn parse_run_name(name: &str) -> Option<(u64, u64)> {
 /// The files of one run, as read; the state already parsed.
 struct RunFiles {
     name: String,
-    ids: (u64, u64),
+    ids: (u64, u32),
     state: Result<Option<Result<StateFile, serde_json::Error>>, StorageError>,
     metrics: Result<Option<String>, StorageError>,
     /// Not read for our own runs: their state carries the same total, and is written after
@@ -204,7 +211,7 @@ async fn read_run<S: Storage>(
     storage: &S,
     runs_dir: &str,
     name: String,
-    ids: (u64, u64),
+    ids: (u64, u32),
 ) -> RunFiles {
     let dir = paths::join(runs_dir, &name);
     let state = storage
@@ -262,7 +269,7 @@ pub async fn collect<S: Storage>(
     let Some(names) = storage.list(&runs_dir).await? else {
         return Err(CollectError::NoRuns(dir.to_string()));
     };
-    let mut named: Vec<(String, (u64, u64))> = Vec::with_capacity(names.len());
+    let mut named: Vec<(String, (u64, u32))> = Vec::with_capacity(names.len());
     for name in names {
         match parse_run_name(&name) {
             Some(ids) => named.push((name, ids)),
@@ -514,15 +521,16 @@ impl Builder {
                 })
             });
         c.rows.push(RunRow {
-            run_id: name,
-            variation,
+            run_id: name.into_boxed_str(),
+            // At most one variation per run: fewer than 2^32 of them.
+            variation: variation as u32,
             run_number: ids.1,
             status,
-            reason,
-            turns,
+            reason: reason.map(String::into_boxed_str),
+            turns: turns.min(u64::from(u32::MAX)) as u32,
             cost,
             success,
-            finals,
+            finals: finals.into_boxed_slice(),
         });
         Ok(())
     }
@@ -669,8 +677,11 @@ impl Builder {
             [false, false, true] => Format::OriginalV2,
             _ => Format::Mixed,
         };
-        for row in &mut c.rows {
-            row.finals.resize(c.metrics.len(), f64::NAN);
+        let width = c.metrics.len();
+        for row in c.rows.iter_mut().filter(|r| r.finals.len() < width) {
+            let mut finals = std::mem::take(&mut row.finals).into_vec();
+            finals.resize(width, f64::NAN);
+            row.finals = finals.into_boxed_slice();
         }
         // Rows arrive in (variation id, run number) order already; variations are pushed in
         // first-seen order, which is the same.

@@ -241,14 +241,19 @@ pub fn magnitude(g: f64) -> &'static str {
     }
 }
 
-/// The completed runs' final values of metric `m`, per variation.
+/// The completed runs' final values of metric `m`, per variation, each group sorted: the rank
+/// tests and quartiles sort their input, and a sort of already-sorted runs is a linear merge,
+/// which makes the hundreds of pairwise Mann-Whitney tests of a large batch cheap.
 pub fn values_by_variation(c: &Collected, m: usize) -> Vec<Vec<f64>> {
     let mut out = vec![Vec::new(); c.variations.len()];
     for row in completed(&c.rows) {
         let x = row.finals[m];
         if !x.is_nan() {
-            out[row.variation].push(x);
+            out[row.variation()].push(x);
         }
+    }
+    for group in &mut out {
+        group.sort_by(f64::total_cmp);
     }
     out
 }
@@ -304,16 +309,16 @@ pub fn variation_statistics(c: &Collected) -> Vec<VariationStats> {
         .collect();
     let mut cost_nanos = vec![0u128; out.len()];
     for row in &c.rows {
-        let v = &mut out[row.variation];
+        let v = &mut out[row.variation()];
         v.total_runs += 1;
         v.completed_runs += usize::from(row.status == Status::Completed);
         v.successful_runs += usize::from(row.success);
         *v.statuses.entry(row.status.as_str()).or_default() += 1;
         if let Some(reason) = &row.reason {
-            *v.reasons.entry(reason.clone()).or_default() += 1;
+            *v.reasons.entry(reason.to_string()).or_default() += 1;
         }
         // Summed in nano-dollars so that totals do not depend on the order of additions.
-        cost_nanos[row.variation] += (row.cost * 1e9).round() as u128;
+        cost_nanos[row.variation()] += (row.cost * 1e9).round() as u128;
         v.cost.min = v.cost.min.min(row.cost);
         v.cost.max = v.cost.max.max(row.cost);
     }

@@ -73,7 +73,7 @@ pub fn chunks(c: &Collected) -> impl Iterator<Item = String> + '_ {
             String::new()
         };
         for r in c.rows.iter().skip(k * CHUNK_ROWS).take(CHUNK_ROWS) {
-            let v = &c.variations[r.variation];
+            let v = &c.variations[r.variation()];
             let mut cells = vec![field(&r.run_id), v.id.to_string(), field(&v.description)];
             cells.extend(
                 factors

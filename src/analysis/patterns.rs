@@ -428,7 +428,7 @@ fn success_factors(c: &Collected, levels: &BTreeMap<String, Vec<String>>) -> Vec
         let of = level_of(c, factor, lv);
         let mut counts = vec![(0usize, 0usize); lv.len()];
         for r in &c.rows {
-            if let Some(l) = of[r.variation] {
+            if let Some(l) = of[r.variation()] {
                 counts[l].0 += usize::from(r.success);
                 counts[l].1 += 1;
             }
@@ -477,10 +477,10 @@ fn failure_modes(c: &Collected) -> Vec<FailureMode> {
     let mut modes: BTreeMap<Mode, (usize, Vec<u64>)> = BTreeMap::new();
     for r in c.rows.iter().filter(|r| r.status != Status::Completed) {
         let entry = modes
-            .entry((r.status.as_str(), r.reason.clone()))
+            .entry((r.status.as_str(), r.reason.as_deref().map(String::from)))
             .or_default();
         entry.0 += 1;
-        let id = c.variations[r.variation].id;
+        let id = c.variations[r.variation()].id;
         if !entry.1.contains(&id) {
             entry.1.push(id);
         }

@@ -439,26 +439,7 @@ fn untrusted_text_stays_text_in_the_reports() {
 #[test]
 fn the_batch_config_success_condition_is_checked_at_load() {
     let s = MemoryStorage::new();
-    for (path, text) in [
-        (
-            "s/scenario.yaml",
-            include_str!("../scenarios/quick-negotiation/scenario.yaml"),
-        ),
-        (
-            "s/metrics.yaml",
-            include_str!("../scenarios/quick-negotiation/metrics.yaml"),
-        ),
-        (
-            "s/actors/council.yaml",
-            include_str!("../scenarios/quick-negotiation/actors/council.yaml"),
-        ),
-        (
-            "s/actors/swiftride.yaml",
-            include_str!("../scenarios/quick-negotiation/actors/swiftride.yaml"),
-        ),
-    ] {
-        s.insert(path, text);
-    }
+    common::quick_negotiation(&s, "s", str::to_string);
     s.insert(
         "a.yaml",
         "experiment_name: t\nbase_scenario: s\nsuccess: \"data_sharing_level >= 5\"\n",

@@ -16,28 +16,8 @@ use serde_json::Value;
 
 /// The quick scenario with a priced hosted model instead of the simulator.
 fn store_with(config: &str) -> MemoryStorage {
-    let swap = |t: &str| t.replace("builtin/simulator", "test/model");
     let s = MemoryStorage::new();
-    for (path, text) in [
-        (
-            "s/scenario.yaml",
-            include_str!("../scenarios/quick-negotiation/scenario.yaml"),
-        ),
-        (
-            "s/metrics.yaml",
-            include_str!("../scenarios/quick-negotiation/metrics.yaml"),
-        ),
-        (
-            "s/actors/council.yaml",
-            include_str!("../scenarios/quick-negotiation/actors/council.yaml"),
-        ),
-        (
-            "s/actors/swiftride.yaml",
-            include_str!("../scenarios/quick-negotiation/actors/swiftride.yaml"),
-        ),
-    ] {
-        s.insert(path, &swap(text));
-    }
+    common::quick_negotiation(&s, "s", |t| t.replace("builtin/simulator", "test/model"));
     s.insert("b.yaml", config);
     s
 }

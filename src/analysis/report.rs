@@ -25,6 +25,11 @@ pub enum Block {
     Chart(String, String),
 }
 
+/// A table with this header.
+fn table(head: &[&str], rows: Vec<Vec<String>>) -> Block {
+    Block::Table(head.iter().map(|h| h.to_string()).collect(), rows)
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
@@ -116,12 +121,10 @@ pub fn document(a: &Analysis, c: &Collected) -> Vec<Block> {
                 ]
             })
             .collect();
-        doc.push(Block::Table(
-            [
+        doc.push(table(
+            &[
                 "Metric", "n", "Mean", "95% CI", "SD", "Median", "IQR", "Range",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ],
             rows,
         ));
         for (m, name) in c.metrics.iter().enumerate() {
@@ -232,10 +235,8 @@ fn variations(a: &Analysis, doc: &mut Vec<Block>) {
                     ]
                 })
                 .collect();
-            doc.push(Block::Table(
-                ["Metric", "n", "Mean (±SD)", "95% CI", "Median"]
-                    .map(String::from)
-                    .to_vec(),
+            doc.push(table(
+                &["Metric", "n", "Mean (±SD)", "95% CI", "Median"],
                 rows,
             ));
         }
@@ -283,8 +284,8 @@ fn factors(a: &Analysis, doc: &mut Vec<Block>) {
             })
         })
         .collect::<Vec<_>>();
-    doc.push(Block::Table(
-        [
+    doc.push(table(
+        &[
             "Factor",
             "Metric",
             "Level",
@@ -293,9 +294,7 @@ fn factors(a: &Analysis, doc: &mut Vec<Block>) {
             "Hedges' g",
             "Welch p_adj",
             "Factor test",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
         rows,
     ));
     doc.push(Block::Chart(
@@ -410,10 +409,8 @@ fn failures(a: &Analysis, doc: &mut Vec<Block>) {
             ]
         })
         .collect();
-    doc.push(Block::Table(
-        ["Status", "Reason", "Runs", "Share", "Variations"]
-            .map(String::from)
-            .to_vec(),
+    doc.push(table(
+        &["Status", "Reason", "Runs", "Share", "Variations"],
         rows,
     ));
 }
@@ -447,15 +444,13 @@ fn costs(a: &Analysis, doc: &mut Vec<Block>) {
             ]
         })
         .collect();
-    doc.push(Block::Table(
-        [
+    doc.push(table(
+        &[
             "Variation",
             "Cost per run",
             "Cost per success",
             "Successes per $",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
         rows,
     ));
     doc.push(Block::Chart(
@@ -496,8 +491,8 @@ fn sample_sizes(a: &Analysis, doc: &mut Vec<Block>) {
             ]
         })
         .collect();
-    doc.push(Block::Table(
-        [
+    doc.push(table(
+        &[
             "Metric",
             "Runs now",
             "CI now",
@@ -505,9 +500,7 @@ fn sample_sizes(a: &Analysis, doc: &mut Vec<Block>) {
             "Runs for target",
             "Smallest g",
             "Runs for 80% power",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
         rows,
     ));
     if let Some(s) = p.sample_size.values().next() {

@@ -90,3 +90,32 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 pub mod sim;
+
+/// Puts the quick-negotiation example scenario under `dir/` in `store`, each file's text passed
+/// through `edit` (for example to swap its model).
+pub fn quick_negotiation(
+    store: &scenario_lab::host::MemoryStorage,
+    dir: &str,
+    edit: impl Fn(&str) -> String,
+) {
+    for (name, text) in [
+        (
+            "scenario.yaml",
+            include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
+        ),
+        (
+            "metrics.yaml",
+            include_str!("../../scenarios/quick-negotiation/metrics.yaml"),
+        ),
+        (
+            "actors/council.yaml",
+            include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
+        ),
+        (
+            "actors/swiftride.yaml",
+            include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
+        ),
+    ] {
+        store.insert(&format!("{dir}/{name}"), &edit(text));
+    }
+}

@@ -5,16 +5,15 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeLlm } from '../fake-llm/server.mjs';
+import { runCli as cli } from './run-cli.mjs';
 import { BatchAnalyzer } from '../../node/index.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CLI = join(ROOT, 'node', 'cli.js');
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'original-output');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const COST = 0.0002;
@@ -23,16 +22,6 @@ let srv;
 let tmp;
 let batchDir;
 
-function cli(args, env = {}) {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', OPENROUTER_API_KEY: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 const json = (path) => JSON.parse(readFileSync(path, 'utf8'));
 

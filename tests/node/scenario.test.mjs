@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeLlm } from '../fake-llm/server.mjs';
+import { runCli as cli } from './run-cli.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(ROOT, 'node', 'cli.js');
@@ -30,20 +31,6 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs the CLI; resolves to {code, stdout, stderr}. */
-function cli(args, { cwd = ROOT, env = {} } = {}) {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', OPENROUTER_API_KEY: '', SCENARIO_LAB_BASE_URL: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => done({ code, stdout, stderr, child }));
-  });
-}
 
 const json = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const origin = () => srv.url.replace(/\/v1$/, '');

@@ -253,7 +253,8 @@ MONEY:
 
 OUTPUT:
     --json                 one JSON object per line on stdout: the events (batch_started,
-                           run_started, run_finished, note, summary; the set may grow); with
+                           run_started, run_finished, note, analysis, summary; the set may
+                           grow); with
                            --dry-run, the plan as one JSON document (off)
     --no-progress          one plain line per run start and end, even on a terminal (off)
     -h, --help             show this help

@@ -48,7 +48,8 @@ pub struct FactorEffect {
     pub test: Option<Test>,
     /// Which test: `two_way_anova_type3` or `welch_anova`.
     pub test_kind: &'static str,
-    /// Each other level against the reference (Holm-adjusted within the factor and metric).
+    /// Each other level against the reference (Holm-adjusted within the factor and metric). In
+    /// these pairs `a` and `b` are indices into `levels` (`a` is 0, the reference).
     pub contrasts: Vec<Pair>,
     /// The largest |Hedges' g| among the contrasts: what the factors are ranked by.
     pub effect_size: Option<f64>,

@@ -3,7 +3,7 @@
 //! a chart comes from the analysed folder and is escaped.
 
 use super::collect::Collected;
-use super::compute::{completed, num, VariationStats};
+use super::compute::{num, VariationStats};
 use super::patterns::FactorEffect;
 
 const WIDTH: f64 = 760.0;
@@ -120,16 +120,10 @@ fn empty(label: &str) -> String {
     )
 }
 
-/// Each completed run's final value of metric `m`, one row per variation, with the mean and its
-/// 95% CI.
-pub fn strip(c: &Collected, m: usize, vs: &[VariationStats]) -> String {
+/// Each completed run's final value of metric `m` (`rows`: one list per variation, from
+/// [`super::compute::FinalValues`]), with the mean and its 95% CI.
+pub fn strip(c: &Collected, m: usize, rows: &[Vec<f64>], vs: &[VariationStats]) -> String {
     let name = &c.metrics[m];
-    let mut rows: Vec<Vec<f64>> = vec![Vec::new(); c.variations.len()];
-    for r in completed(&c.rows) {
-        if !r.finals[m].is_nan() {
-            rows[r.variation()].push(r.finals[m]);
-        }
-    }
     let all = rows.iter().flatten().copied();
     let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
         (lo.min(x), hi.max(x))

@@ -241,18 +241,23 @@ pub fn magnitude(g: f64) -> &'static str {
     }
 }
 
-/// The completed runs' final values of metric `m`, per variation, each group sorted: the rank
-/// tests and quartiles sort their input, and a sort of already-sorted runs is a linear merge,
-/// which makes the hundreds of pairwise Mann-Whitney tests of a large batch cheap.
-pub fn values_by_variation(c: &Collected, m: usize) -> Vec<Vec<f64>> {
-    let mut out = vec![Vec::new(); c.variations.len()];
+/// The completed runs' final values, `[metric][variation]`, each group sorted. Built once per
+/// analysis: every statistic, test and chart reads it. Sorted because the rank tests and
+/// quartiles sort their input, and a sort of already-sorted runs is a linear merge, which makes
+/// the hundreds of pairwise Mann-Whitney tests of a large batch cheap.
+pub type FinalValues = Vec<Vec<Vec<f64>>>;
+
+/// See [`FinalValues`].
+pub fn final_values(c: &Collected) -> FinalValues {
+    let mut out = vec![vec![Vec::new(); c.variations.len()]; c.metrics.len()];
     for row in completed(&c.rows) {
-        let x = row.finals[m];
-        if !x.is_nan() {
-            out[row.variation()].push(x);
+        for (m, &x) in row.finals.iter().enumerate() {
+            if !x.is_nan() {
+                out[m][row.variation()].push(x);
+            }
         }
     }
-    for group in &mut out {
+    for group in out.iter_mut().flatten() {
         group.sort_by(f64::total_cmp);
     }
     out
@@ -264,10 +269,10 @@ pub fn completed(rows: &[RunRow]) -> impl Iterator<Item = &RunRow> {
 }
 
 /// Per-metric statistics over all completed runs (`metrics-analysis.json`).
-pub fn metric_statistics(c: &Collected) -> BTreeMap<String, MetricStats> {
+pub fn metric_statistics(c: &Collected, values: &FinalValues) -> BTreeMap<String, MetricStats> {
     let mut out = BTreeMap::new();
     for (m, name) in c.metrics.iter().enumerate() {
-        let values: Vec<f64> = values_by_variation(c, m).concat();
+        let values: Vec<f64> = values[m].concat();
         let series: Vec<&[Running]> = (0..c.variations.len())
             .filter_map(|v| c.trajectories.get(&(v, m)).map(Vec::as_slice))
             .collect();
@@ -279,10 +284,7 @@ pub fn metric_statistics(c: &Collected) -> BTreeMap<String, MetricStats> {
 }
 
 /// Per-variation statistics (`variation-statistics.json`), in variation order.
-pub fn variation_statistics(c: &Collected) -> Vec<VariationStats> {
-    let by_metric: Vec<Vec<Vec<f64>>> = (0..c.metrics.len())
-        .map(|m| values_by_variation(c, m))
-        .collect();
+pub fn variation_statistics(c: &Collected, by_metric: &FinalValues) -> Vec<VariationStats> {
     let mut out: Vec<VariationStats> = c
         .variations
         .iter()
@@ -347,7 +349,8 @@ pub fn variation_statistics(c: &Collected) -> Vec<VariationStats> {
     out
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
+/// The mean; `None` for no values.
+pub fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
@@ -453,10 +456,13 @@ pub fn verdict(metric: &str, a: &str, b: &str, pair: &Pair) -> Option<String> {
 }
 
 /// Compares the variations on each metric.
-pub fn compare_variations(c: &Collected) -> BTreeMap<String, MetricComparison> {
+pub fn compare_variations(
+    c: &Collected,
+    values: &FinalValues,
+) -> BTreeMap<String, MetricComparison> {
     let mut out = BTreeMap::new();
     for (m, name) in c.metrics.iter().enumerate() {
-        let groups = values_by_variation(c, m);
+        let groups = &values[m];
         let two_plus: Vec<&[f64]> = groups
             .iter()
             .filter(|g| g.len() >= 2)

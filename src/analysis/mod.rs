@@ -141,21 +141,22 @@ pub async fn analyze<S: Storage>(
     let c = collect::collect(storage, dir, options.success.as_deref())
         .await
         .map_err(AnalysisError::Collect)?;
-    let variations = compute::variation_statistics(&c);
-    let comparisons = compute::compare_variations(&c);
+    let values = compute::final_values(&c);
+    let variations = compute::variation_statistics(&c, &values);
+    let comparisons = compute::compare_variations(&c, &values);
     let mut analysis = Analysis {
         experiment: c.experiment.clone(),
         source: dir.to_string(),
         format: c.format,
-        metrics: compute::metric_statistics(&c),
-        patterns: patterns::patterns(&c, &variations, comparisons, options.half_width),
+        metrics: compute::metric_statistics(&c, &values),
+        patterns: patterns::patterns(&c, &values, &variations, comparisons, options.half_width),
         variations,
         problems: c.problems.clone(),
         problems_not_listed: c.problems_not_listed,
         report_markdown: String::new(),
         files: Vec::new(),
     };
-    let blocks = report::document(&analysis, &c);
+    let blocks = report::document(&analysis, &c, &values);
     analysis.report_markdown = report::markdown(&blocks);
     if options.write {
         let out = paths::join(dir, "analysis");

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::collect::{Collected, Status};
 use super::compute::{
-    self, compare_groups, pval, values_by_variation, MetricComparison, Pair, SuccessPair,
+    self, compare_groups, mean, pval, FinalValues, MetricComparison, Pair, SuccessPair,
     VariationStats, ALPHA,
 };
 use crate::stats::{self, Test};
@@ -225,13 +225,10 @@ fn level_of(c: &Collected, factor: &str, levels: &[String]) -> Vec<Option<usize>
         .collect()
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
 /// Computes every pattern.
 pub fn patterns(
     c: &Collected,
+    by_metric: &FinalValues,
     vs: &[VariationStats],
     comparisons: BTreeMap<String, MetricComparison>,
     half_width: Option<f64>,
@@ -254,9 +251,6 @@ pub fn patterns(
             success_rate: v.success_rate,
         });
     let levels = factor_levels(c);
-    let by_metric: Vec<Vec<Vec<f64>>> = (0..c.metrics.len())
-        .map(|m| values_by_variation(c, m))
-        .collect();
     let mut factor_effects = Vec::new();
     let mut interactions = Vec::new();
     let two_way = levels.len() == 2;

@@ -4,7 +4,7 @@
 
 use super::charts;
 use super::collect::Collected;
-use super::compute::{num, pval, ALPHA};
+use super::compute::{num, pval, FinalValues, ALPHA};
 use super::patterns::no_effect;
 use super::Analysis;
 
@@ -55,7 +55,7 @@ fn usd(x: f64) -> String {
 }
 
 /// The whole report. `c` supplies the raw values that the charts plot.
-pub fn document(a: &Analysis, c: &Collected) -> Vec<Block> {
+pub fn document(a: &Analysis, c: &Collected, values: &FinalValues) -> Vec<Block> {
     let p = &a.patterns;
     let mut doc = vec![Block::Heading(1, "Batch Analysis Report".into())];
     let mut fields = Vec::new();
@@ -130,7 +130,7 @@ pub fn document(a: &Analysis, c: &Collected) -> Vec<Block> {
         for (m, name) in c.metrics.iter().enumerate() {
             if a.metrics.contains_key(name) {
                 doc.push(Block::Chart(
-                    charts::strip(c, m, &a.variations),
+                    charts::strip(c, m, &values[m], &a.variations),
                     format!("{name}: final value of each completed run by variation, with the mean and its 95% CI"),
                 ));
                 doc.push(Block::Chart(

@@ -364,11 +364,11 @@ pub async fn analyze_batch(
     };
     let analysis = crate::analysis::analyze(&storage, &dir, &options).await;
     storage.take_error()?;
+    use crate::analysis::{AnalysisError, CollectError};
     export(&analysis.map_err(|e| match e {
-        crate::analysis::AnalysisError::Storage(_) => error::storage(&e.to_string()),
-        crate::analysis::AnalysisError::Collect(crate::analysis::CollectError::Storage(_)) => {
+        AnalysisError::Storage(_) | AnalysisError::Collect(CollectError::Storage(_)) => {
             error::storage(&e.to_string())
         }
-        crate::analysis::AnalysisError::Collect(_) => error::usage(&e.to_string()),
+        AnalysisError::Collect(_) => error::usage(&e.to_string()),
     })?)
 }

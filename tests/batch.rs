@@ -5,7 +5,7 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::block_on;
-use common::sim::{drive, shaped, ScriptedLlm, VirtualClock};
+use common::sim::{drive, fake_endpoints, shaped, ScriptedLlm, VirtualClock};
 use scenario_lab::batch::{run_batch, BatchOptions, BatchOutcome, Control};
 use scenario_lab::config::{load_batch, BatchConfig};
 use scenario_lab::host::{LlmError, MemoryStorage, Storage};
@@ -71,10 +71,7 @@ fn batch(
 ) -> BatchOutcome {
     let (cfg, text) = config(store);
     let clock = llm.clock.clone();
-    let endpoints = Endpoints {
-        base_url: Some("http://fake/v1".into()),
-        ollama_base_url: None,
-    };
+    let endpoints = fake_endpoints();
     let client = Client::new(
         llm,
         &clock,

@@ -3,12 +3,12 @@
 //! resume mid-turn without paying a call twice, and branching.
 mod common;
 
-use common::sim::{drive, files_under, shaped, ScriptedLlm, VirtualClock};
+use common::sim::{drive, fake_endpoints, files_under, shaped, ScriptedLlm, VirtualClock};
 use common::{block_on, project_root, DiskStorage};
 use scenario_lab::config::{load_scenario, Scenario};
 use scenario_lab::engine::{self, Branch, RunOutcome, RunSpec, RunStatus};
 use scenario_lab::host::{Clock, LlmError, MemoryStorage, Storage};
-use scenario_lab::llm::{Client, Endpoints, RetryPolicy};
+use scenario_lab::llm::{Client, RetryPolicy};
 use scenario_lab::plan::variations::Modifications;
 use scenario_lab::pricing::PriceBook;
 
@@ -67,10 +67,7 @@ fn run(
     dir: &str,
 ) -> RunOutcome {
     let clock = llm.clock.clone();
-    let endpoints = Endpoints {
-        base_url: Some("http://fake/v1".into()),
-        ollama_base_url: None,
-    };
+    let endpoints = fake_endpoints();
     let client = Client::new(
         llm,
         &clock,
@@ -513,10 +510,7 @@ fn a_run_stops_at_its_cost_limit() {
     let client = Client::new(
         &llm,
         &clock,
-        Endpoints {
-            base_url: Some("http://fake/v1".into()),
-            ollama_base_url: None,
-        },
+        fake_endpoints(),
         prices,
         RetryPolicy::default(),
     );

@@ -248,3 +248,12 @@ pub fn files_under(
         })
         .collect()
 }
+
+/// Where the tests' clients send every hosted model: the `ScriptedLlm` answers whatever base URL
+/// it is given, so this only has to be one.
+pub fn fake_endpoints() -> scenario_lab::llm::Endpoints {
+    scenario_lab::llm::Endpoints {
+        base_url: Some("http://fake/v1".into()),
+        ollama_base_url: None,
+    }
+}

@@ -184,6 +184,118 @@ export function planBatch(path: string, storage: Storage, options?: PlanOptions)
 /** The human dry-run text of a plan. */
 export function renderPlan(plan: Plan, options?: RenderOptions): string;
 
+/** What the recorded calls of one (role, model) used. */
+export interface TokenStats {
+  role: 'actor' | 'world' | 'communication' | 'metric' | 'check' | 'summary';
+  model: string;
+  /** Calls recorded. */
+  calls: number;
+  /** Mean prompt and completion tokens a call (completed runs' calls when there are any). */
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Mean USD a call at the model's price (at its recorded cost when it has none). */
+  cost_per_call: number | null;
+}
+
+/**
+ * The estimate of the rest of a batch, as `calibrateBatch` returns it (the `calibration` of
+ * `run --dry-run --json`). Loose by design: fields may be added. Money is in USD.
+ */
+export interface Calibration {
+  experiment_name: string;
+  config_path: string;
+  output_dir: string;
+  /** `calibrated` once calls are recorded; until then `built_in` (the plan's token model). */
+  basis: 'built_in' | 'calibrated';
+  /** In words: `calibrated from 84 recorded calls in 4 runs`. */
+  basis_text: string;
+  calls_recorded: number;
+  runs_with_calls: number;
+  /** Run folders of this batch found in output_dir/runs/. */
+  runs_recorded: number;
+  runs_completed: number;
+  /** Runs started and not completed (halted, failed, interrupted): only their missing turns count. */
+  runs_partial: number;
+  total_runs: number;
+  /** Runs not completed: the rest. */
+  remaining_runs: number;
+  /** The rest's cost (a 95% range around the expected cost); null when a price is unknown. */
+  remaining_cost: Range | null;
+  /** What the built-in token model alone would say of the rest, for comparison. */
+  built_in_remaining_cost: Range | null;
+  /** USD of an average full run, calibrated. */
+  cost_per_run: number | null;
+  spent: number;
+  spent_nanos: number;
+  budget_limit: number | null;
+  /** Whether the budget left covers the rest, in one sentence. */
+  budget_message: string | null;
+  tokens: TokenStats[];
+  /** Per role: calls recorded, calls per run (calibrated and built-in), where its tokens come from. */
+  roles: Array<{
+    role: TokenStats['role'];
+    calls_recorded: number;
+    calls_per_run: number;
+    built_in_calls_per_run: number;
+    tokens: 'recorded' | 'role' | 'built_in';
+  }>;
+  unknown_price_models: string[];
+  notes: string[];
+  /** `Run the remaining 16 runs (about $1.70)?` */
+  question: string;
+  /** The command that runs the rest (`... --resume`). */
+  command: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Estimates the rest of a batch from the calls its runs recorded (after a pilot, or a batch
+ * that stopped): mean tokens per role and model, calls per run, priced like the plan. Reads
+ * `<output_dir>/runs/` through `storage`, writes nothing, sends nothing. A batch with no run yet
+ * gets the built-in estimate (`basis: 'built_in'`). Throws like `loadBatchConfig`.
+ */
+export function calibrateBatch(path: string, storage: Storage, options?: CalibrateOptions): Promise<Calibration>;
+
+/** Options for `calibrateBatch`. */
+export interface CalibrateOptions extends PlanOptions {
+  /** Overrides the config's `budget_limit` (USD) in the budget sentence, as `runBatch` takes it. */
+  budgetLimit?: number;
+}
+
+/** Options for `renderCalibration`. */
+export interface CalibrationRenderOptions {
+  /** Use ANSI colours (default false). */
+  color?: boolean;
+  /** A plan from `planBatch`: render the whole dry run, with the rest of the batch after it. */
+  plan?: Plan;
+}
+
+/** The text of a calibration: on its own (what a pilot prints), or with `options.plan` the whole dry run. */
+export function renderCalibration(calibration: Calibration, options?: CalibrationRenderOptions): string;
+
+/** Model ids checked against a provider's model list. */
+export interface ModelCheck {
+  /** Ids the list holds (or routing variants of one, such as `:nitro`). */
+  known: string[];
+  /** `builtin/`, `local/` and `ollama/` ids: not the provider's. */
+  not_checked: string[];
+  /** Ids the list does not hold, each with the listed id it most likely means. */
+  unknown: Array<{ model: string; suggestion: string | null; message: string }>;
+  /** How many ids the list held. */
+  listed: number;
+}
+
+/**
+ * Checks every model id a batch config (or a scenario folder) calls against a provider's model
+ * list: `modelList` is the JSON text of `GET {base}/models` (`{data: [{id}, ...]}`). Resolves to
+ * null when the input does not load (`validate` says why); a list that is not such JSON throws
+ * a `usage` error.
+ */
+export function checkModels(path: string, storage: Storage, modelList: string): Promise<ModelCheck | null>;
+
+/** The candidate nearest to a misspelt `word` when it is close enough to be a typo (the "did you mean" of config keys). */
+export function suggest(word: string, candidates: string[]): string | undefined;
+
 /** What to run: a new run (`scenarioDir`), a resume (`resume`) or a branch (`branchFrom` + `atTurn`). */
 export interface ScenarioRequest {
   scenarioDir?: string;
@@ -193,10 +305,12 @@ export interface ScenarioRequest {
   /** `actor=model`; `world=model` sets the world model. */
   modelOverrides?: string[];
   seed?: number;
-  /** Completion cap for calls whose actor sets none. */
+  /** Output cap for every call whose actor sets none (default: each role's cap). */
   maxTokens?: number;
   /** The run's cost limit in USD: it halts (`cost_limit`) before a call could pass it. */
   costLimit?: number;
+  /** Seconds one LLM request may take before it is retried (default: from its cap). */
+  callTimeout?: number;
   resume?: string;
   branchFrom?: string;
   atTurn?: number;
@@ -221,6 +335,17 @@ export interface RunOutcome {
   total_cost: number;
   calls_sent: number;
   calls_replayed: number;
+  replies: ReplyCounts;
+}
+
+/** Replies worth a second look, of a run or a batch. */
+export interface ReplyCounts {
+  /** Replies cut at their output cap (`finish_reason: length`). */
+  truncated: number;
+  /** Replies longer than their cap: the provider ignored `max_tokens`. */
+  over_cap: number;
+  /** Attempts abandoned at their time limit and sent again, which the provider may have billed. */
+  possibly_billed_retries: number;
 }
 
 /**
@@ -241,6 +366,10 @@ export interface BatchRunOptions {
   budgetLimit?: number;
   /** `[k, n]`: run only the runs whose index modulo n is k (combine shards with `mergeBatches`). */
   shard?: [number, number];
+  /** Start only runs 1..pilot of each variation (then `calibrateBatch` estimates the rest). */
+  pilot?: number;
+  /** Seconds one LLM request may take, over the config's `call_timeout`. */
+  callTimeout?: number;
   /** The JSON text of OpenRouter's `GET /api/v1/models`, for current prices. */
   openrouterModels?: string;
   /** Receives every event as it happens (for a live view; see `BatchProgress`). */
@@ -296,6 +425,7 @@ export interface BatchTotals {
   /** USD: exactly the sum of the runs' `costs.json` totals. */
   total_spent: number;
   total_spent_nanos: number;
+  replies: ReplyCounts;
 }
 
 /** How a batch ended. Anything short of every run completed resumes with `{ resume: true }`. */

@@ -14,6 +14,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { parseArgs, styleText } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { randomInt } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { confinedStorage, nodeStorage, readOnlyStorage } from './storage.js';
@@ -33,6 +34,14 @@ const EXIT_TABLE = `EXIT STATUS:
     0   success (the config is valid, warnings allowed; or the plan was printed)
     1   failure (a file could not be read, or an internal error)
     2   bad usage, or an invalid config`;
+
+// With a key, the model ids a batch calls are checked against the provider's model list.
+const MODEL_CHECK_HELP = `MODEL IDS:
+    With a key (OPENROUTER_API_KEY for OpenRouter; SCENARIO_LAB_API_KEY for a server given by
+    --base-url or SCENARIO_LAB_BASE_URL), every model id the batch calls is looked up in the
+    provider's list (GET <base>/models, 10 s timeout), with a "did you mean" for ids it does
+    not list (anthropic/claude-3-5-sonnet-20241022 -> anthropic/claude-3.5-sonnet).
+    builtin/, local/ and ollama/ models are not checked. Without a key nothing is fetched.`;
 
 const HELP = {
   main: `scenario-lab ${PKG.version}
@@ -159,8 +168,12 @@ RUN:
                            world model, which metrics and checks use unless they name their
                            own. Repeat for several actors.
     --seed N               the run's seed (random); recorded, so a run can be reproduced
-    --max-tokens N         completion cap for calls whose actor sets none (none)
+    --max-tokens N         output cap for every call whose actor sets none (default: by role,
+                           actor 800, world 1000, communication 300, metric 40, check 400,
+                           summary 600; a scenario's max_tokens: map sets its own)
     --cost-limit USD       stop the run (halted, cost_limit) before a call could pass this spend
+    --call-timeout S       seconds one LLM request may take before it is retried (default: 60
+                           + its cap at 20 tokens/s, or 5 tokens/s for ollama/ and local/)
     --resume DIR           continue the run in DIR
     --branch-from DIR      a new run that starts from DIR's state after turn K, reusing DIR's
     --at-turn K            calls up to K, then diverges (a new seed)
@@ -214,12 +227,21 @@ ARGUMENTS:
                        from the current directory first, then from the config's folder
 
 OUTPUT:
-    --json             print the validation report as one JSON document on stdout
-                       (diagnostics are still printed on stderr) (off)
+    --json             print the validation report as one JSON document on stdout, with
+                       model_check when model ids were checked (diagnostics are still
+                       printed on stderr) (off)
+    --base-url URL     the server whose model list is checked (SCENARIO_LAB_BASE_URL; else
+                       ${DEFAULT_BASE_URL})
     -h, --help         show this help
 
+${MODEL_CHECK_HELP}
+    For validate an unknown id is a warning.
+
 ENVIRONMENT:
-    NO_COLOR           disable colour (colour is on only when writing to a terminal)
+    OPENROUTER_API_KEY     the OpenRouter key: model ids are checked against its list
+    SCENARIO_LAB_BASE_URL  the default for --base-url
+    SCENARIO_LAB_API_KEY   the key of --base-url's server: model ids are checked against its list
+    NO_COLOR               disable colour (colour is on only when writing to a terminal)
 
 ${EXIT_TABLE}
 
@@ -238,12 +260,19 @@ USAGE:
     scenario-lab run <batch-config> [options]
 
 RUN CONTROL:
-    --dry-run              plan only: print the plan, run nothing (off)
+    --dry-run              plan only: print the plan, run nothing (off). Once runs exist (a
+                           pilot, a stopped batch) it also estimates the rest of the batch
+                           from the tokens the recorded calls used, and says from how many
+    --pilot N              run only runs 1..N of every variation, then print the estimate of
+                           the rest; on a terminal, ask whether to run it; elsewhere stop
+                           (exit 0) and print the command that runs it
     --resume               continue the batch in its output_dir: completed runs are skipped,
                            interrupted ones continue with no call paid twice, failed ones are
                            retried once more (off)
     --shard K/N            run only the runs whose index modulo N is K (split a batch across
                            machines; combine the outputs with 'scenario-lab merge')
+    --call-timeout S       seconds one LLM request may take before it is retried, over the
+                           config's call_timeout (default: from the call's output cap)
 
 MONEY:
     --budget-limit USD     overrides budget_limit for this session (for example to go on after
@@ -262,23 +291,28 @@ OUTPUT:
 Ctrl+C once: no new run starts, calls in flight finish, everything is saved, and the command
 to resume is printed. Twice: exit at once (the files on disk stay consistent).
 
+${MODEL_CHECK_HELP}
+    For run (and --dry-run) an unknown id is an error: nothing is written or sent.
+
 ENVIRONMENT:
     OPENROUTER_API_KEY     the key sent to OpenRouter (and only there); also fetches current
-                           prices (GET <base-url>/models, 10 s timeout)
+                           prices and checks model ids (GET <base-url>/models, 10 s timeout)
     SCENARIO_LAB_BASE_URL  the default for --base-url
     SCENARIO_LAB_API_KEY   the key sent to --base-url, when that server needs one
     OLLAMA_BASE_URL        the root of the local server for ollama/ and local/ models
     NO_COLOR               disable colour
 
 EXIT STATUS:
-    0   the batch completed (or the plan was printed)
+    0   the batch completed (or the plan was printed, or a pilot ended as asked)
     1   the batch ended with failed runs, or stopped at its budget or on request: --resume
     2   bad usage, an invalid config, or a batch that will not start (a model with no price
-        under a budget, a config changed since the batch started)
+        under a budget, a model id the provider does not list, a config changed since the
+        batch started)
 
 EXAMPLES:
     scenario-lab run experiments/quick-start/batch-config.yaml
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
+    scenario-lab run experiments/model-comparison/batch-config.yaml --pilot 2
     scenario-lab run experiments/model-comparison/batch-config.yaml --resume --budget-limit 40
     scenario-lab run experiments/robustness/batch-config.yaml --shard 0/2
 `,
@@ -292,7 +326,7 @@ const COMMON = {
   version: { type: 'boolean' },
 };
 const COMMANDS = {
-  validate: { ...COMMON, json: { type: 'boolean' } },
+  validate: { ...COMMON, json: { type: 'boolean' }, 'base-url': { type: 'string' } },
   run: {
     ...COMMON,
     json: { type: 'boolean' },
@@ -301,6 +335,8 @@ const COMMANDS = {
     resume: { type: 'boolean' },
     'budget-limit': { type: 'string' },
     shard: { type: 'string' },
+    pilot: { type: 'string' },
+    'call-timeout': { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   scenario: {
@@ -312,6 +348,7 @@ const COMMANDS = {
     seed: { type: 'string' },
     'max-tokens': { type: 'string' },
     'cost-limit': { type: 'string' },
+    'call-timeout': { type: 'string' },
     resume: { type: 'string' },
     'branch-from': { type: 'string' },
     'at-turn': { type: 'string' },
@@ -323,11 +360,15 @@ const COMMANDS = {
   help: { ...COMMON },
 };
 
-/** A usage error: printed as one line plus a pointer to --help, exit 2. */
+/**
+ * A usage error: printed as one line plus a pointer to --help, exit 2. `guess`, when set, asks
+ * the core for a "did you mean" ({ word, candidates, message(suggestion) }) before printing.
+ */
 class UsageError extends Error {
-  constructor(message, command) {
+  constructor(message, command, guess) {
     super(message);
     this.command = command;
+    this.guess = guess;
   }
 }
 
@@ -353,31 +394,20 @@ const err = (text = '') => process.stderr.write(text.endsWith('\n') ? text : `${
 // ---------------------------------------------------------------------------------------------
 // Argument parsing.
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a, b) {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
+/**
+ * Completes a usage error's message with the core's "did you mean" (the one config keys get).
+ * The wasm is loaded only for this; when it is not built, the message goes without a guess.
+ */
+async function withGuess(e) {
+  if (!e.guess) return e;
+  let guess = null;
+  try {
+    guess = (await loadApi()).suggest(e.guess.word, e.guess.candidates) ?? null;
+  } catch {
+    guess = null;
   }
-  return row[b.length];
-}
-
-/** The closest candidate, if it is close enough to be a likely typo (a third of the length,
- * at least 2 edits: catches `valdate`, `--dryrun`, `--jsn`; rejects unrelated words). */
-function suggest(word, candidates) {
-  let best = null;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+  e.message = e.guess.message(guess);
+  return e;
 }
 
 function parse(argv) {
@@ -385,11 +415,10 @@ function parse(argv) {
   const first = argv.findIndex((a) => !a.startsWith('-'));
   const command = first === -1 ? null : argv[first];
   if (command !== null && !(command in COMMANDS)) {
-    const guess = suggest(command, Object.keys(COMMANDS));
-    throw new UsageError(
-      `unknown command '${command}'` + (guess ? `; did you mean '${guess}'?` : '') +
-        ` (commands: ${Object.keys(COMMANDS).join(', ')})`,
-    );
+    const names = Object.keys(COMMANDS);
+    const message = (guess) =>
+      `unknown command '${command}'` + (guess ? `; did you mean '${guess}'?` : '') + ` (commands: ${names.join(', ')})`;
+    throw new UsageError(message(null), undefined, { word: command, candidates: names, message });
   }
   const options = command ? COMMANDS[command] : COMMON;
   const args = command ? [...argv.slice(0, first), ...argv.slice(first + 1)] : argv;
@@ -406,12 +435,8 @@ function parse(argv) {
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (!(t.name in options)) {
-      const flag = t.rawName;
-      const guess = suggest(t.name, longNames);
-      throw new UsageError(
-        `unknown option '${flag}'` + (guess ? `; did you mean '--${guess}'?` : ''),
-        command,
-      );
+      const message = (guess) => `unknown option '${t.rawName}'` + (guess ? `; did you mean '--${guess}'?` : '');
+      throw new UsageError(message(null), command, { word: t.name, candidates: longNames, message });
     }
     const type = options[t.name].type;
     if (type === 'string' && (t.value === undefined || t.value === '')) {
@@ -433,7 +458,7 @@ async function main(argv) {
     parsed = parse(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    usageError(e);
+    usageError(await withGuess(e));
     return;
   }
   const { command, values, positionals } = parsed;
@@ -512,15 +537,25 @@ async function cmdValidate(api, values, positionals) {
   }
   const [path] = positionals;
   const json = Boolean(values.json);
-  const report = await (await api()).validate(path, nodeStorage());
+  const core = await api();
+  const report = await core.validate(path, nodeStorage());
 
   printDiagnostics([...report.errors, ...report.warnings]);
+  // With a key, the model ids are checked too: an unknown one is a warning here.
+  let check = null;
+  if (report.ok) {
+    const source = modelSource(values);
+    const list = source.key ? await fetchModels(source.base, source.key, 'ids') : null;
+    if (list !== null) check = await core.checkModels(path, nodeStorage(), list);
+    if (check) reportUnknownModels(check, source.base, 'warning');
+  }
+  const unknown = check?.unknown.length ?? 0;
   if (json) {
-    out(JSON.stringify(report, null, 2));
+    out(JSON.stringify(check ? { ...report, model_check: check } : report, null, 2));
   } else {
     const color = colorFor(process.stdout, json);
     const what = report.kind === 'batch' ? 'batch config' : report.kind === 'scenario' ? 'scenario' : 'input';
-    const counts = `${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')}`;
+    const counts = `${plural(report.errors.length, 'error')}, ${plural(report.warnings.length + unknown, 'warning')}`;
     out(
       report.ok
         ? `${paint('green', 'valid', process.stdout, color)} ${what}: ${path} (${counts})`
@@ -537,39 +572,56 @@ async function cmdRun(api, values, positionals) {
       'run',
     );
   }
+  if (values['dry-run'] && values.pilot !== undefined) {
+    throw new UsageError('--pilot runs a pilot and --dry-run runs nothing: give one of them (a dry run after a pilot estimates the rest)', 'run');
+  }
   if (!values['dry-run']) {
     await cmdRunBatch(api, values, positionals[0]);
     return;
   }
   const [path] = positionals;
   const json = Boolean(values.json);
-  const base = (values['base-url'] ?? process.env.SCENARIO_LAB_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-
+  const source = modelSource(values);
   const options = {};
-  const key = process.env.OPENROUTER_API_KEY;
-  if (key) {
-    const models = await fetchModels(base, key);
-    if (models !== null) options.openrouterModels = models;
-  }
+  const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
+  if (list !== null) options.openrouterModels = list;
 
   // A dry run gets a storage that refuses writes: "writes nothing" is enforced, not hoped for.
   const storage = readOnlyStorage(nodeStorage());
-  const { planBatch, renderPlan } = await api();
+  const { planBatch, calibrateBatch, renderCalibration, checkModels } = await api();
   const plan = await planBatch(path, storage, options);
+  // Once runs exist, the rest of the batch is estimated from what their calls used.
+  const calibration = await calibrateBatch(path, storage, options);
+  if (calibration.runs_recorded > 0) calibration.command = continueCommand(path, values);
+  const check = list !== null ? await checkModels(path, storage, list) : null;
   if (json) {
-    out(JSON.stringify(plan, null, 2));
+    out(JSON.stringify({ ...plan, calibration, ...(check ? { model_check: check } : {}) }, null, 2));
   } else {
-    out(renderPlan(plan, { color: colorFor(process.stdout, json) }));
+    out(renderCalibration(calibration, { plan, color: colorFor(process.stdout, json) }));
+  }
+  if (check && check.unknown.length) {
+    reportUnknownModels(check, source.base, 'error');
+    process.exitCode = EXIT.invalid;
+    return;
   }
   process.exitCode = EXIT.ok;
 }
 
-/** A whole number flag, or a usage error naming it. */
-function count(values, name, min) {
+/** A number of seconds above 0, or a usage error naming the flag. */
+function seconds(values, name, command) {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, not '${raw}'`, 'scenario');
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number of seconds above 0, not '${raw}'`, command);
+  return n;
+}
+
+/** A whole number flag, or a usage error naming it. */
+function count(values, name, min, command = 'scenario') {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, not '${raw}'`, command);
   return n;
 }
 
@@ -601,6 +653,7 @@ async function cmdScenario(api, values, positionals) {
     seed: count(values, 'seed', 0),
     maxTokens: count(values, 'max-tokens', 1),
     costLimit,
+    callTimeout: seconds(values, 'call-timeout', 'scenario'),
     resume: values.resume,
     branchFrom: values['branch-from'],
     atTurn: count(values, 'at-turn', 1),
@@ -638,13 +691,55 @@ async function cmdRunBatch(api, values, path) {
   }
   const budgetLimit = values['budget-limit'] === undefined ? undefined : Number(values['budget-limit']);
   if (budgetLimit !== undefined && !(budgetLimit > 0)) throw new UsageError(`--budget-limit must be a number of USD above 0, not '${values['budget-limit']}'`, 'run');
+  const pilot = count(values, 'pilot', 1, 'run');
   const conn = connection(values);
-  const options = { resume: Boolean(values.resume), budgetLimit, shard };
-  const key = process.env.OPENROUTER_API_KEY;
-  if (key) {
-    const models = await fetchModels(conn.baseUrl ?? DEFAULT_BASE_URL, key);
-    if (models !== null) options.openrouterModels = models;
+  const options = { resume: Boolean(values.resume), budgetLimit, shard, pilot, callTimeout: seconds(values, 'call-timeout', 'run') };
+  const source = modelSource(values);
+  const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
+  if (list !== null) {
+    options.openrouterModels = list;
+    // Every model id the batch calls must be one the provider lists, before anything is written.
+    const check = await (await api()).checkModels(path, nodeStorage(), list);
+    if (check && check.unknown.length) {
+      reportUnknownModels(check, source.base, 'error');
+      err('scenario-lab: the batch was not started: nothing was written and no request was sent');
+      process.exitCode = EXIT.invalid;
+      return;
+    }
   }
+  const outcome = await batchSession(api, path, conn, options, { json, values, budgetLimit });
+  if (!outcome) return;
+  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
+  if (pilot === undefined || !clean || outcome.runs_pending === 0) {
+    process.exitCode = exitFor(outcome, shard);
+    return;
+  }
+
+  // The pilot is done: estimate the rest from what its calls used, then ask (on a terminal).
+  const { calibrateBatch, renderCalibration } = await api();
+  const calibration = await calibrateBatch(path, nodeStorage(), { openrouterModels: options.openrouterModels, budgetLimit });
+  calibration.command = continueCommand(path, values);
+  if (json) out(JSON.stringify({ type: 'calibration', data: calibration }));
+  else out(`\n${renderCalibration(calibration, { color: colorFor(process.stdout, json) })}`);
+  const terminal = !json && process.stdin.isTTY && process.stderr.isTTY;
+  if (!terminal || !(await confirm(`${calibration.question} [y/N] `))) {
+    err(`scenario-lab: the pilot is done; the remaining ${plural(calibration.remaining_runs, 'run')} ${calibration.remaining_runs === 1 ? 'waits' : 'wait'} for: ${calibration.command}`);
+    process.exitCode = EXIT.ok;
+    return;
+  }
+  const rest = await batchSession(api, path, conn, { ...options, resume: true, pilot: undefined }, { json, values, budgetLimit });
+  if (rest) process.exitCode = exitFor(rest, shard);
+}
+
+/** 0 when the batch (or the shard's share of it) completed, else 1: it resumes with --resume. */
+function exitFor(outcome, shard) {
+  // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
+  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
+  return clean && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+}
+
+/** One call of runBatch with its progress line, Ctrl+C handling and summary; the outcome. */
+async function batchSession(api, path, conn, options, { json, values, budgetLimit }) {
   const live = !json && !values['no-progress'] && process.stderr.isTTY && process.env.TERM !== 'dumb';
   const progress = new Progress(process.stderr, { live });
   let stops = 0;
@@ -659,25 +754,52 @@ async function cmdRunBatch(api, values, path) {
     }
   };
   process.on('SIGINT', onSigint);
-  options.shouldStop = () => stops > 0;
-  options.onEvent = (e) => {
-    if (json) out(JSON.stringify(e));
-    else progress.event(e);
-  };
   const started = Date.now();
   progress.start();
   let outcome;
   try {
     const { runBatch } = await api();
-    outcome = await runBatch(path, nodeStorage(), conn, options);
+    outcome = await runBatch(path, nodeStorage(), conn, {
+      ...options,
+      shouldStop: () => stops > 0,
+      onEvent: (e) => {
+        if (json) out(JSON.stringify(e));
+        else progress.event(e);
+      },
+    });
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);
   }
-  if (!json) err(summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis }));
-  // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
-  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
-  process.exitCode = clean && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+  if (!json) {
+    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis });
+    if (options.pilot !== undefined && !outcome.stop_reason) {
+      // The runs a pilot leaves are not a failure to report: the estimate of the rest follows.
+      text = text.split('\n').filter((l) => !l.startsWith('Some runs did not complete')).join('\n');
+      text += `\nPilot: ${plural(options.pilot, 'run')} of each variation.`;
+    }
+    err(text);
+  }
+  return outcome;
+}
+
+/** The command that continues this batch, with the flags that matter for it. */
+function continueCommand(path, values) {
+  const parts = ['npx scenario-lab run', path, '--resume'];
+  if (values['budget-limit'] !== undefined) parts.push('--budget-limit', values['budget-limit']);
+  if (values['base-url'] !== undefined) parts.push('--base-url', values['base-url']);
+  if (values.shard !== undefined) parts.push('--shard', values.shard);
+  return parts.join(' ');
+}
+
+/** Asks a yes/no question on the terminal; only "y" or "yes" is a yes. */
+async function confirm(question) {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
+  } finally {
+    rl.close();
+  }
 }
 
 async function cmdAnalyze(api, values, positionals) {
@@ -742,8 +864,24 @@ async function cmdServe(values, positionals) {
   process.exitCode = EXIT.ok;
 }
 
-/** GET {base}/models, or null after one warning line. The key is never printed. */
-async function fetchModels(base, key) {
+/**
+ * Where the provider's model list is, and the key that reads it: the server of --base-url (else
+ * SCENARIO_LAB_BASE_URL, else OpenRouter); OPENROUTER_API_KEY for OpenRouter, SCENARIO_LAB_API_KEY
+ * for another server (where OPENROUTER_API_KEY is still used to read prices, as it always was).
+ */
+function modelSource(values) {
+  const base = (values['base-url'] || process.env.SCENARIO_LAB_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const key = base === DEFAULT_BASE_URL
+    ? process.env.OPENROUTER_API_KEY
+    : process.env.SCENARIO_LAB_API_KEY || process.env.OPENROUTER_API_KEY;
+  return { base, key: key || undefined };
+}
+
+/**
+ * GET {base}/models, or null after one warning line. The key is never printed. `purpose` words
+ * the warning: 'prices' (a run: prices, then model ids) or 'ids' (validate: model ids only).
+ */
+async function fetchModels(base, key, purpose = 'prices') {
   const url = `${base}/models`;
   const redact = (s) => String(s).split(key).join('<key>');
   try {
@@ -765,9 +903,20 @@ async function fetchModels(base, key) {
     return body;
   } catch (e) {
     const why = e.name === 'TimeoutError' ? `no answer in ${MODELS_TIMEOUT_MS / 1000} s` : (e.cause?.message ?? e.message);
-    warn(redact(`warning: could not fetch model prices from ${url} (${why}); using the built-in price table`));
+    warn(redact(purpose === 'ids'
+      ? `warning: could not fetch the model list from ${url} (${why}); model ids were not checked`
+      : `warning: could not fetch model prices from ${url} (${why}); using the built-in price table, and model ids were not checked`));
     return null;
   }
+}
+
+/** One line per model id the provider does not list (the core's words), then where it looked. */
+function reportUnknownModels(check, base, severity) {
+  if (!check.unknown.length) return;
+  const color = colorFor(process.stderr, false);
+  const label = severity === 'error' ? paint('red', 'error:', process.stderr, color) : paint('yellow', 'warning:', process.stderr, color);
+  for (const u of check.unknown) err(`scenario-lab: ${label} ${u.message}`);
+  err(`scenario-lab: (checked against the ${plural(check.listed, 'model')} listed by ${base}/models; fix the id in the batch config or its scenario)`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -129,6 +129,10 @@ export function summary(o, { configPath, started, budget, analysis }) {
       `${o.runs_completed ? ` · ${fmtUsd(o.total_spent / Math.max(1, finished))} per run` : ''}`,
     `Outputs: ${o.output_dir} (batch-summary.json, batch-costs.json, runs/)`,
   ];
+  const r = o.replies;
+  if (r?.truncated) lines.push(`${r.truncated} ${r.truncated === 1 ? 'reply was' : 'replies were'} cut at the output cap (finish_reason: length): see the runs' llm-calls.jsonl; raise max_tokens for the role if the cut text matters`);
+  if (r?.over_cap) lines.push(`${r.over_cap} ${r.over_cap === 1 ? 'reply was' : 'replies were'} longer than the output cap sent: the provider ignored max_tokens`);
+  if (r?.possibly_billed_retries) lines.push(`${r.possibly_billed_retries} ${r.possibly_billed_retries === 1 ? 'request was' : 'requests were'} abandoned at the per-call time limit and sent again; a paid provider may have billed ${r.possibly_billed_retries === 1 ? 'it' : 'them'} (raise call_timeout if the model is slow)`);
   if (analysis) {
     lines.push(`Analysis: ${analysis.dir}/ (analysis-report.md, report.html, runs.csv; ` +
       `${analysis.problems ? `${analysis.problems} data problem(s) listed in the report` : 'no data problems'})`);

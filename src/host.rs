@@ -159,6 +159,9 @@ pub struct ChatRequest {
     /// The most completion tokens the provider may produce (and bill), when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// The same cap under OpenAI's newer name (its API only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
     /// A sampling seed, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
@@ -187,6 +190,8 @@ pub struct ChatResponse {
     pub usage: Option<Usage>,
     /// The provider's id of this generation, when present.
     pub generation_id: Option<String>,
+    /// `choices[0].finish_reason` (`length`: cut at the cap), when present.
+    pub finish_reason: Option<String>,
 }
 
 /// Why one request failed, typed so that retries and rate limits can be decided by the core.

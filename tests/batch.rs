@@ -404,3 +404,245 @@ fn save_individual_runs_false_keeps_only_the_summary_files() {
     assert_eq!(again.totals.total_spent_nanos, o.totals.total_spent_nanos);
     assert!(o.totals.total_spent_nanos > 0);
 }
+
+/// A shaped reply padded to a length that varies by role and by call (a function of the
+/// request alone, so a resumed run sees the same): like a real model, some replies run past
+/// their cap and are cut.
+fn padded(r: &scenario_lab::host::ChatRequest) -> String {
+    let base = shaped(r);
+    let h = scenario_lab::rng::fnv1a(&[&base]);
+    let (lo, hi) = if base.contains("**UPDATED STATE:**") {
+        (200, 1200)
+    } else if base.contains("**ACTION:**") {
+        (100, 900)
+    } else {
+        (0, 40)
+    };
+    let words = lo + (h % (hi - lo + 1) as u64) as usize;
+    let mut text = base;
+    text.push('\n');
+    for i in 0..words {
+        text.push_str(["more ", "text ", "here ", "now "][(h as usize + i) % 4]);
+    }
+    text
+}
+
+/// The budget is spent, not abandoned (issue 10): with a budget that covers about half of a
+/// batch, the batch spends at least 90% of it and never more, over 1,000 random batches
+/// (prices, sizes, parallelism, latencies, reply lengths); and wherever it stops, the runs
+/// started form a balanced design (round-robin: the variations' counts differ by one at most).
+#[test]
+fn a_budget_for_half_a_batch_is_spent_to_at_least_90_percent_and_never_passed() {
+    let mut rng = Rng::new(10);
+    let mut uses = Vec::new();
+    for case in 0..1000 {
+        let prompt = 0.1 + rng.next_f64() * 5.0;
+        let completion = prompt * (1.0 + rng.next_f64() * 4.0);
+        let runs = 6 + (rng.next_f64() * 7.0) as u32;
+        let parallel = 1 + (rng.next_f64() * 8.0) as u32;
+        let head = format!("experiment_name: t\nbase_scenario: s\noutput_dir: out\nprices:\n  test/model: {{prompt: {prompt}, completion: {completion}}}\n  test/other: {{prompt: {prompt}, completion: {completion}}}\nruns_per_variation: {runs}\nmax_parallel: {parallel}\nvariations:\n  - type: actor_model\n    actor: council\n    values: [test/model, test/other]\n");
+        let latency = 1.0 + rng.next_f64() * 800.0;
+        let run = |cfg: &str| {
+            let store = store_with(cfg);
+            let mut llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(padded(r)));
+            llm.cost_per_call = None;
+            llm.latency_ms = latency;
+            let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+            (o, store)
+        };
+        let (full, _) = run(&head);
+        let share = 0.4 + rng.next_f64() * 0.2;
+        let budget = full.totals.total_spent * share;
+        let (o, store) = run(&format!("{head}budget_limit: {budget}\n"));
+        let spent = o.totals.total_spent;
+        assert!(
+            spent <= budget + 1e-12,
+            "case {case}: spent {spent} of {budget}"
+        );
+        assert_eq!(o.stop_reason.as_deref(), Some("budget"), "case {case}");
+        let used = spent / budget;
+        assert!(
+            used >= 0.9,
+            "case {case}: {:.1}% of the budget spent ({runs} runs x 2 variations, max_parallel {parallel})",
+            used * 100.0
+        );
+        uses.push(used);
+        let started = |v: u32| {
+            (1..=runs)
+                .filter(|r| {
+                    store
+                        .paths()
+                        .iter()
+                        .any(|p| p.starts_with(&format!("out/runs/var-{v:03}-run-{r:03}/")))
+                })
+                .count()
+        };
+        assert!(
+            started(1).abs_diff(started(2)) <= 1,
+            "case {case}: unbalanced: {} and {} runs started",
+            started(1),
+            started(2)
+        );
+    }
+    uses.sort_by(f64::total_cmp);
+    println!(
+        "budget used over {} batches: min {:.1}%, median {:.1}%, mean {:.1}%",
+        uses.len(),
+        uses[0] * 100.0,
+        uses[uses.len() / 2] * 100.0,
+        uses.iter().sum::<f64>() / uses.len() as f64 * 100.0
+    );
+}
+
+/// Runs past `timeout_per_run` stop sending, get a grace time for their calls in flight, and
+/// pay only for what they record (issue 10): every answered call is in a call log, the server
+/// never sees more than max_parallel × actors requests at once, and later runs still complete.
+#[test]
+fn runs_timing_out_record_every_answered_call_and_free_their_slots() {
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 6\nmax_parallel: 2\ntimeout_per_run: 30\nvariations:\n  - type: actor_model\n    actor: council\n    values: [test/model, test/other]\n"
+    ));
+    let mut llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    llm.latency_ms = 300.0;
+    // Variation 2's council is a slow model: its runs pass their time limit mid-turn.
+    llm.extra_latency = Box::new(|r| {
+        if r.model == "test/other" {
+            12_000.0
+        } else {
+            0.0
+        }
+    });
+    let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    assert_eq!((o.totals.runs_completed, o.totals.runs_halted), (6, 6));
+    let recorded: usize = store
+        .paths()
+        .iter()
+        .filter(|p| p.ends_with("/llm-calls.jsonl"))
+        .map(|p| block_on(store.read(p)).unwrap().unwrap().lines().count())
+        .sum();
+    assert_eq!(
+        llm.answered.get(),
+        recorded,
+        "every answered call is recorded"
+    );
+    assert!(
+        llm.peak.get() <= 2 * 2,
+        "peak {} requests at once",
+        llm.peak.get()
+    );
+    for r in 1..=6 {
+        let state = json(
+            &store,
+            &format!("out/runs/var-002-run-{r:03}/scenario-state.json"),
+        );
+        assert_eq!(
+            (state["status"].as_str(), state["halt_reason"].as_str()),
+            (Some("halted"), Some("timeout")),
+            "run {r}"
+        );
+        let state = json(
+            &store,
+            &format!("out/runs/var-001-run-{r:03}/scenario-state.json"),
+        );
+        assert_eq!(state["status"], "completed", "run {r}");
+    }
+}
+
+/// Every request carries its role's output cap, and a scenario's and a batch config's
+/// `max_tokens:` maps override the defaults (the batch's over the scenario's).
+#[test]
+fn every_request_carries_its_roles_cap() {
+    let store = store_with(&format!("{HEAD}runs_per_variation: 1\n"));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    let caps: Vec<Option<u32>> = llm.requests.borrow().iter().map(|r| r.max_tokens).collect();
+    assert_eq!(caps.len(), 9);
+    assert_eq!(
+        caps.iter().filter(|c| **c == Some(800)).count(),
+        6,
+        "{caps:?}"
+    );
+    assert_eq!(
+        caps.iter().filter(|c| **c == Some(1000)).count(),
+        3,
+        "{caps:?}"
+    );
+
+    let store = MemoryStorage::new();
+    common::quick_negotiation(&store, "s", |t| {
+        t.replace("builtin/simulator", "test/model")
+            .replace("turns: 3", "turns: 1\nmax_tokens: {actor: 111, world: 222}")
+    });
+    store.insert("b.yaml", &format!("{HEAD}max_tokens: {{world: 333}}\n"));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    let caps: Vec<Option<u32>> = llm.requests.borrow().iter().map(|r| r.max_tokens).collect();
+    assert_eq!(caps, [Some(111), Some(111), Some(333)]);
+}
+
+/// A reply cut at its cap is recorded in the call log, the run's state and the batch summary;
+/// a provider that ignores the cap stops a budgeted batch at once, naming the model.
+#[test]
+fn cut_replies_are_counted_and_an_ignored_cap_stops_a_budget() {
+    let long = |_: usize, r: &scenario_lab::host::ChatRequest| {
+        Ok(format!("{}\n{}", shaped(r), "word ".repeat(2000)))
+    };
+    let store = store_with(&format!("{HEAD}runs_per_variation: 1\n"));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), long);
+    batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    let log = block_on(store.read("out/runs/var-001-run-001/llm-calls.jsonl"))
+        .unwrap()
+        .unwrap();
+    for line in log.lines() {
+        let c: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(c["finish_reason"], "length", "{line}");
+        assert!(
+            c["completion_tokens"].as_u64() <= c["max_tokens"].as_u64(),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        json(&store, "out/runs/var-001-run-001/scenario-state.json")["truncated_replies"],
+        9
+    );
+    assert_eq!(
+        json(&store, "out/batch-summary.json")["truncated_replies"],
+        9
+    );
+
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 4\nmax_parallel: 2\nbudget_limit: 10\n"
+    ));
+    let mut llm = ScriptedLlm::new(&VirtualClock::new(), long);
+    llm.ignore_cap = true;
+    llm.cost_per_call = None;
+    let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    assert_eq!(o.stop_reason.as_deref(), Some("budget"));
+    let why = o.stop_message.unwrap();
+    assert!(why.contains("test/model ignored the output cap"), "{why}");
+    assert!(
+        llm.requests.borrow().len() <= 4,
+        "stopped at the first overrun (2 runs x 2 actors in flight)"
+    );
+}
+
+/// One answer to "which models does this batch call?" (issue 10): a base-scenario model that
+/// every variation replaces is not called, so a budget needs no price for it.
+#[test]
+fn a_budget_needs_prices_only_for_the_models_the_runs_call() {
+    let store = MemoryStorage::new();
+    common::quick_negotiation(&store, "s", |t| {
+        t.replace("builtin/simulator", "unpriced/base")
+    });
+    store.insert("b.yaml", "experiment_name: t\nbase_scenario: s\noutput_dir: out\nbudget_limit: 1\nprices:\n  test/model: {prompt: 1, completion: 2}\nvariations:\n  - type: actor_model\n    actor: council\n    values: [test/model]\n  - type: actor_model\n    actor: swiftride\n    values: [test/model]\n  - type: scenario_parameter\n    parameter: world_state_model\n    values: [test/model]\n");
+    let (cfg, _) = config(&store);
+    assert_eq!(scenario_lab::plan::called_models(&cfg), ["test/model"]);
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    assert_eq!(o.totals.runs_completed, 1);
+    assert!(llm
+        .requests
+        .borrow()
+        .iter()
+        .all(|r| r.model == "test/model"));
+}

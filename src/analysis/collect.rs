@@ -481,6 +481,19 @@ impl Builder {
             Some(other) => Some(other.to_string()),
         };
         let reason = text_of(&state.halt_reason).or_else(|| text_of(&state.error));
+        // Replies cut at their cap are data, but not whole data: never silent.
+        if let Some(n) = state.truncated_replies.filter(|n| *n > 0) {
+            c.problem(
+                at("scenario-state.json"),
+                format!("{n} repl{} cut at the output cap (finish_reason: length; see llm-calls.jsonl); raise `max_tokens` for the role if the cut text matters", if n == 1 { "y was" } else { "ies were" }),
+            );
+        }
+        if let Some(n) = state.over_cap_replies.filter(|n| *n > 0) {
+            c.problem(
+                at("scenario-state.json"),
+                format!("{n} repl{} longer than the output cap sent: the provider ignored max_tokens, so their cost was not bounded", if n == 1 { "y was" } else { "ies were" }),
+            );
+        }
 
         let cost = match costs? {
             Some(text) => match serde_json::from_str::<CostsFile>(&text) {
@@ -714,6 +727,8 @@ struct StateFile {
     scenario_config: Option<Value>,
     total_cost: Option<Value>,
     cost_tracker_state: Option<Value>,
+    truncated_replies: Option<u64>,
+    over_cap_replies: Option<u64>,
 }
 
 impl StateFile {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::engine_run_id;
 use crate::config::BatchConfig;
-use crate::engine::RunStatus;
+use crate::engine::{ReplyCounts, RunStatus};
 use crate::plan::variations::VariationSpace;
 use crate::pricing::{nanos_to_usd, Nanos};
 
@@ -26,6 +26,9 @@ pub struct RunSummary {
     pub cost_nanos: Nanos,
     /// Turns completed.
     pub turns: u32,
+    /// What its replies say about caps and time limits.
+    #[serde(default)]
+    pub replies: ReplyCounts,
 }
 
 /// Counts and money of a batch.
@@ -45,6 +48,8 @@ pub struct BatchTotals {
     pub total_spent: f64,
     /// Spent, nano-dollars.
     pub total_spent_nanos: Nanos,
+    /// Replies cut at their cap, over their cap, and possibly billed retries, of every run.
+    pub replies: ReplyCounts,
 }
 
 /// The totals of what is known.
@@ -55,7 +60,12 @@ pub fn totals(known: &BTreeMap<u64, RunSummary>, total: u64, spent: Nanos) -> Ba
         count(RunStatus::Failed),
         count(RunStatus::Halted),
     );
+    let mut replies = ReplyCounts::default();
+    for s in known.values() {
+        replies.add(s.replies);
+    }
     BatchTotals {
+        replies,
         total_runs: total,
         runs_completed: completed,
         runs_failed: failed,
@@ -148,6 +158,7 @@ pub fn batch_files(
         "runs_halted": t.runs_halted,
         "runs_budget_exceeded": known.values().filter(|s| matches!(s.halt_reason.as_deref(), Some("budget" | "cost_limit"))).count(),
         "avg_cost_per_run": if t.runs_completed > 0 { t.total_spent / t.runs_completed as f64 } else { 0.0 },
+        "possibly_billed_retries": t.replies.possibly_billed_retries,
         "duration_seconds": duration,
         "start_time": iso(start_ms),
         "end_time": if done { Value::String(iso(now_ms)) } else { Value::Null },
@@ -184,6 +195,9 @@ pub fn batch_files(
         "runs_failed": t.runs_failed,
         "runs_halted": t.runs_halted,
         "runs_pending": t.runs_pending,
+        "truncated_replies": t.replies.truncated,
+        "over_cap_replies": t.replies.over_cap,
+        "possibly_billed_retries": t.replies.possibly_billed_retries,
         "duration_seconds": duration,
         "cost_summary": summary,
         "failed_runs": failed,

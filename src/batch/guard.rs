@@ -1,13 +1,23 @@
 //! The batch's money and shutdown: every call of every run is reserved here first.
 //!
-//! A call is sent only if its worst-case cost fits in what is left of `budget_limit` after the
-//! spend so far and every reservation in flight. The first refusal stops the batch: no run
-//! starts after it and every run halts at its next call, so the batch drains and saves. A
-//! shutdown (Ctrl+C) stops it the same way.
+//! A call is sent only if its worst-case cost (a true upper bound: see
+//! `CallSpec::worst_case_tokens`) fits in what is left of `budget_limit` after the spend so far
+//! and every reservation in flight. So spent + reserved never passes the limit, and since a
+//! call never costs more than its reservation, neither does the spend.
+//!
+//! A call that does not fit while others are in flight waits: when they settle they give back
+//! what they did not use (most replies are far below their cap), and it asks again. Only when
+//! nothing is in flight and a call still does not fit is the budget exhausted: its run halts
+//! (`budget`), no run starts after it, and the runs in flight go on while their calls fit, each
+//! halting at its first call that does not. So what is left unspent is less than the worst case
+//! of the last call refused, and no more runs are left unfinished than were in flight anyway.
+//! A shutdown (Ctrl+C), or a call that cost more than its bound, stops every run at its next
+//! call instead.
 
 use std::cell::{Cell, RefCell};
+use std::task::Waker;
 
-use crate::engine::Guard;
+use crate::engine::{Guard, Verdict};
 use crate::pricing::{nanos_to_usd, Nanos};
 
 /// Money reserved and spent by a batch, and whether it is stopping.
@@ -16,7 +26,11 @@ pub struct BatchGuard {
     limit: Option<Nanos>,
     spent: Cell<Nanos>,
     reserved: Cell<Nanos>,
+    /// Every call is refused: (reason, sentence).
     stop: RefCell<Option<(String, String)>>,
+    /// The budget refused a call with nothing in flight: no run starts, but calls that fit go.
+    exhausted: RefCell<Option<(String, String)>>,
+    waiters: RefCell<Vec<Waker>>,
 }
 
 impl BatchGuard {
@@ -39,45 +53,117 @@ impl BatchGuard {
         self.reserved.get()
     }
 
-    /// Why the batch is stopping, when it is: (reason, sentence).
+    /// Why the batch is stopping (no run may start), when it is: (reason, sentence).
     pub fn stopping(&self) -> Option<(String, String)> {
-        self.stop.borrow().clone()
+        self.stop
+            .borrow()
+            .clone()
+            .or_else(|| self.exhausted.borrow().clone())
     }
 
-    /// Stops the batch (the first reason given wins).
+    /// Stops the batch (the first reason given wins), and wakes the calls that wait.
     pub fn stop(&self, reason: &str, why: &str) {
-        let mut s = self.stop.borrow_mut();
-        if s.is_none() {
-            *s = Some((reason.to_string(), why.to_string()));
+        {
+            let mut s = self.stop.borrow_mut();
+            if s.is_none() {
+                *s = Some((reason.to_string(), why.to_string()));
+            }
+        }
+        self.wake();
+    }
+
+    pub(crate) fn wake(&self) {
+        for w in self.waiters.borrow_mut().drain(..) {
+            w.wake();
         }
     }
 }
 
 impl Guard for BatchGuard {
-    fn reserve(&self, worst: Nanos) -> Result<(), (String, String)> {
-        if let Some(s) = self.stopping() {
-            return Err(s);
+    fn reserve(&self, worst: Nanos) -> Verdict {
+        if let Some((reason, why)) = self.stop.borrow().clone() {
+            return Verdict::Refused(reason, why);
         }
         if let Some(limit) = self.limit {
             let committed = self.spent.get() + self.reserved.get();
             if committed + worst > limit {
+                if self.reserved.get() > 0 {
+                    return Verdict::Wait;
+                }
                 let why = format!(
-                    "the next call could cost up to ${:.4}, and ${:.4} of the ${:.2} budget is spent or reserved",
+                    "the next call could cost up to ${:.4}, and ${:.4} of the ${:.2} budget is spent, with nothing in flight",
                     nanos_to_usd(worst),
                     nanos_to_usd(committed),
                     nanos_to_usd(limit)
                 );
-                self.stop("budget", &why);
-                return Err(("budget".to_string(), why));
+                self.exhausted
+                    .borrow_mut()
+                    .get_or_insert_with(|| ("budget".to_string(), why.clone()));
+                return Verdict::Refused("budget".to_string(), why);
             }
         }
         self.reserved.set(self.reserved.get() + worst);
-        Ok(())
+        Verdict::Granted
     }
 
     fn settle(&self, worst: Nanos, actual: Nanos) {
         self.reserved.set(self.reserved.get().saturating_sub(worst));
         self.spent.set(self.spent.get() + actual);
+        self.wake();
+    }
+
+    fn wake_on_change(&self, waker: &Waker) {
+        self.waiters.borrow_mut().push(waker.clone());
+    }
+
+    fn overrun(&self, why: &str) {
+        if self.limit.is_some() {
+            self.stop("budget", why);
+        }
+    }
+}
+
+/// One run's view of the batch's guard: the batch's budget and shutdown, and the run's own
+/// time limit, after which its calls are refused (`timeout`).
+pub struct RunGuard<'g> {
+    batch: &'g BatchGuard,
+    time_up: RefCell<Option<String>>,
+}
+
+impl<'g> RunGuard<'g> {
+    /// The guard of a run of this batch.
+    pub fn new(batch: &'g BatchGuard) -> Self {
+        RunGuard {
+            batch,
+            time_up: RefCell::new(None),
+        }
+    }
+
+    /// The run passed `timeout_per_run` (seconds): refuse its next calls, and wake those
+    /// waiting for room in the budget so that they hear it.
+    pub fn time_up(&self, seconds: f64) {
+        *self.time_up.borrow_mut() = Some(format!(
+            "the run passed timeout_per_run ({seconds} s); resume the batch to finish it, or raise timeout_per_run"
+        ));
+        self.batch.wake();
+    }
+}
+
+impl Guard for RunGuard<'_> {
+    fn reserve(&self, worst: Nanos) -> Verdict {
+        match &*self.time_up.borrow() {
+            Some(why) => Verdict::Refused("timeout".into(), why.clone()),
+            None => self.batch.reserve(worst),
+        }
+    }
+    fn settle(&self, worst: Nanos, actual: Nanos) {
+        self.batch.settle(worst, actual);
+    }
+    fn wake_on_change(&self, waker: &Waker) {
+        self.batch.wake_on_change(waker);
+    }
+    fn overrun(&self, why: &str) {
+        self.batch.overrun(why);
     }
 }
 
@@ -86,17 +172,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_what_could_pass_the_limit_and_stops() {
+    fn waits_while_calls_are_in_flight_and_stops_when_none_is() {
         let g = BatchGuard::new(Some(100), 20);
-        assert!(g.reserve(50).is_ok());
-        assert!(g.reserve(30).is_ok());
+        assert_eq!(g.reserve(50), Verdict::Granted);
+        assert_eq!(g.reserve(30), Verdict::Granted);
         assert_eq!(
-            g.reserve(1).unwrap_err().0,
-            "budget",
+            g.reserve(1),
+            Verdict::Wait,
             "20 spent + 80 reserved + 1 > 100"
         );
         g.settle(50, 10);
-        assert!(g.reserve(1).is_err(), "a stopped batch refuses everything");
-        assert_eq!((g.spent(), g.reserved()), (30, 30));
+        assert_eq!(g.reserve(40), Verdict::Granted, "the unused 40 came back");
+        g.settle(30, 5);
+        g.settle(40, 5);
+        assert_eq!((g.spent(), g.reserved()), (40, 0));
+        assert!(
+            matches!(g.reserve(61), Verdict::Refused(r, _) if r == "budget"),
+            "nothing in flight and 40 + 61 > 100"
+        );
+        assert_eq!(g.stopping().unwrap().0, "budget", "no run starts now");
+        assert_eq!(
+            g.reserve(60),
+            Verdict::Granted,
+            "a call that fits still goes"
+        );
+        g.stop("interrupted", "Ctrl+C");
+        assert!(
+            matches!(g.reserve(1), Verdict::Refused(r, _) if r == "interrupted"),
+            "a stopped batch refuses everything"
+        );
+    }
+
+    #[test]
+    fn an_overrun_stops_a_budgeted_batch_only() {
+        let g = BatchGuard::new(Some(100), 0);
+        g.overrun("model x ignored its cap");
+        assert_eq!(g.stopping().unwrap().0, "budget");
+        let free = BatchGuard::new(None, 0);
+        free.overrun("model x ignored its cap");
+        assert_eq!(free.stopping(), None);
     }
 }

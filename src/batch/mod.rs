@@ -4,11 +4,15 @@
 //! The run folders are the truth: a batch starts (or resumes) by reading each run's
 //! `scenario-state.json` and call log, so the batch files (`batch-state.json`,
 //! `batch-costs.json`, `batch-summary.json`) can always be rebuilt from them and are only
-//! written every few seconds and at the end. Runs start in id order; a completed run is never
-//! run again; a halted or interrupted one continues from its call log; a failed one is retried
-//! once per resume. Every call of every run is reserved against the budget first (see
-//! [`guard`]); when the budget or a shutdown stops the batch, nothing new starts and the runs
-//! in flight halt at their next call.
+//! written every few seconds and at the end. Runs start round-robin across variations (run 1
+//! of every variation, then run 2, ...), so that a batch stopped anywhere (a budget, Ctrl+C, a
+//! pilot) holds a balanced design; a completed run is never run again; a halted or interrupted
+//! one continues from its call log; a failed one is retried once per resume. Every call of
+//! every run is reserved against the budget first (see [`guard`]); when the budget or a
+//! shutdown stops the batch, nothing new starts and the runs in flight halt at their next call.
+//! A run past `timeout_per_run` sends nothing more, and its calls in flight get
+//! [`TIMEOUT_GRACE_MS`] to answer and be recorded before they are dropped (which aborts their
+//! requests).
 
 mod files;
 pub mod guard;
@@ -20,16 +24,16 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::config::{BatchConfig, DimensionKind};
-use crate::engine::{self, RunSpec, RunStatus, CALL_LOG, STATE_FILE};
+use crate::config::BatchConfig;
+use crate::engine::{self, ReplyCounts, RunSpec, RunStatus, CALL_LOG, STATE_FILE};
 use crate::host::{Clock, Llm, Storage};
-use crate::llm::Client;
+use crate::llm::{CallRecord, Client};
 use crate::paths;
 use crate::plan::variations::{apply, VariationSpace};
 use crate::pricing::{nanos_to_usd, usd_to_nanos, Nanos, PriceBook};
 use crate::rng::derive;
 pub use files::{batch_files, BatchTotals, RunSummary};
-use guard::BatchGuard;
+use guard::{BatchGuard, RunGuard};
 
 /// How the host asked for the batch to run.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -45,7 +49,16 @@ pub struct BatchOptions {
     /// A random seed from the host, for a batch that has none yet.
     #[serde(default)]
     pub fresh_seed: u64,
+    /// `--pilot N`: start only runs 1..=N of each variation (the rest wait for a resume).
+    pub pilot: Option<u32>,
+    /// `--call-timeout SECONDS`: over the config's `call_timeout`.
+    pub call_timeout: Option<f64>,
 }
+
+/// How long the calls in flight of a run past its `timeout_per_run` may take to answer before
+/// they are dropped: an answer that arrives is likely billed, so it is recorded rather than
+/// thrown away; a request still open after this is aborted.
+pub const TIMEOUT_GRACE_MS: f64 = 30_000.0;
 
 /// What the host learns while the batch runs, and how it asks the batch to stop.
 pub trait Control {
@@ -171,26 +184,6 @@ fn changes(old: &Value, new: &Value, runs_before: u64, runs_now: u32) -> Vec<Str
     out
 }
 
-/// Every model a batch may call, across all its variations.
-fn models(config: &BatchConfig) -> Vec<String> {
-    let mut out = config.scenario.models();
-    for d in &config.variations {
-        let model_valued = matches!(&d.kind, DimensionKind::ActorModel { .. })
-            || matches!(&d.kind, DimensionKind::ScenarioParameter { parameter } if parameter == "world_state_model")
-            || matches!(&d.kind, DimensionKind::ActorParameter { parameter, .. } if parameter == "llm_model" || parameter == "model");
-        if model_valued {
-            out.extend(
-                d.values
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string)),
-            );
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// What the batch knows of one run when it starts.
 async fn scan_run<S: Storage>(storage: &S, dir: &str) -> Option<RunSummary> {
     let state: Value =
@@ -201,27 +194,35 @@ async fn scan_run<S: Storage>(storage: &S, dir: &str) -> Option<RunSummary> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let mut cost: Nanos = log
+    let mut ledger = engine::Ledger::default();
+    for record in log
         .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["cost_nanos"].as_u64())
-        .sum();
-    if cost == 0 {
-        // A run kept without its call log (save_individual_runs: false) has its costs.json.
-        if let Ok(Some(text)) = storage.read(&paths::join(dir, "costs.json")).await {
-            cost = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["total_cost_nanos"].as_u64())
-                .unwrap_or(0);
-        }
+        .filter_map(|l| serde_json::from_str::<CallRecord>(l).ok())
+    {
+        ledger.add(&record);
     }
-    Some(RunSummary {
+    let mut summary = RunSummary {
         status: serde_json::from_value(state["status"].clone()).unwrap_or(RunStatus::Running),
         halt_reason: state["halt_reason"].as_str().map(str::to_string),
         error: state["error"].as_str().map(str::to_string),
-        cost_nanos: cost,
+        cost_nanos: ledger.total_nanos,
         turns: state["current_turn"].as_u64().unwrap_or(0) as u32,
-    })
+        replies: ReplyCounts::from(&ledger),
+    };
+    if ledger.calls == 0 {
+        // A run kept without its call log (save_individual_runs: false) has its costs.json.
+        if let Ok(Some(text)) = storage.read(&paths::join(dir, "costs.json")).await {
+            let costs = serde_json::from_str::<Value>(&text).unwrap_or_default();
+            let n = |k: &str| costs[k].as_u64().unwrap_or(0);
+            summary.cost_nanos = n("total_cost_nanos");
+            summary.replies = ReplyCounts {
+                truncated: n("truncated_replies"),
+                over_cap: n("over_cap_replies"),
+                possibly_billed_retries: n("possibly_billed_retries"),
+            };
+        }
+    }
+    Some(summary)
 }
 
 /// Files a run keeps when `save_individual_runs` is false.
@@ -241,7 +242,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     let out_dir = paths::normalize(&config.output_dir);
     let budget = opts.budget_limit.or(config.budget_limit);
     if budget.is_some() || config.cost_per_run_limit.is_some() {
-        let unknown: Vec<String> = models(config)
+        let unknown: Vec<String> = crate::plan::called_models(config)
             .into_iter()
             .filter(|m| client.prices().price(m).is_none())
             .collect();
@@ -321,7 +322,20 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         Some((k, n)) => total / n.max(1) + u64::from(total % n.max(1) > k),
         None => total,
     };
-    let to_run = in_shard_count - completed_at_start.len() as u64;
+    // Round-robin: run 1 of every variation, then run 2, ... (index = variation × runs + run).
+    let rounds = opts.pilot.map_or(runs, |n| u64::from(n).min(runs));
+    let variations = space.count();
+    let queue = || {
+        (0..rounds)
+            .flat_map(move |r| (0..variations).map(move |v| v * runs + r))
+            .filter(|i| in_shard(*i) && !completed_at_start.contains(i))
+    };
+    let to_run = match opts.pilot {
+        // A pilot's share is small (N runs of each variation): counted by walking it.
+        Some(_) => queue().count() as u64,
+        None => in_shard_count - completed_at_start.len() as u64,
+    };
+    let mut queue = queue();
     control.emit(json!({"type": "batch_started", "data": {
         "experiment_name": config.experiment_name, "output_dir": out_dir, "total_runs": total,
         "in_shard": in_shard_count, "to_run": to_run,
@@ -330,7 +344,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         "max_parallel": config.max_parallel, "budget_limit": budget, "spent": nanos_to_usd(spent), "seed": seed,
         "resumed": previous.is_some(),
     }}));
-    let mut queue = (0..total).filter(|i| in_shard(*i) && !completed_at_start.contains(i));
+
     let mut in_flight = FuturesUnordered::new();
     let mut last_save = clock.now_ms();
     let files_now = |known: &BTreeMap<u64, RunSummary>, done: bool, guard: &BatchGuard| {
@@ -460,6 +474,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         error: Some(error),
         cost_nanos: 0,
         turns: 0,
+        replies: ReplyCounts::default(),
     };
     let summary = match apply(&config.scenario, &variation.modifications) {
         Err(e) => failed(e),
@@ -480,12 +495,30 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                 cost_limit: config.cost_per_run_limit,
                 max_tokens: None,
             };
-            let run = std::pin::pin!(engine::run_guarded(
-                storage, client, clock, &scenario, &spec, &dir, guard
-            ));
-            let limit = std::pin::pin!(clock.sleep(config.timeout_per_run * 1000.0));
-            match select(run, limit).await {
-                Either::Left((o, _)) => {
+            let run_guard = RunGuard::new(guard);
+            // The run future lives in this block only: when it gives no outcome, it is dropped
+            // here, which aborts its open requests, before the run's files are read.
+            let outcome = {
+                let mut run = std::pin::pin!(engine::run_guarded(
+                    storage, client, clock, &scenario, &spec, &dir, &run_guard
+                ));
+                let limit = std::pin::pin!(clock.sleep(config.timeout_per_run * 1000.0));
+                match select(run.as_mut(), limit).await {
+                    Either::Left((o, _)) => Some(o),
+                    Either::Right(_) => {
+                        // Past its time: the run sends nothing more and halts at its next
+                        // call; the calls in flight get a grace time to answer and be recorded.
+                        run_guard.time_up(config.timeout_per_run);
+                        let grace = std::pin::pin!(clock.sleep(TIMEOUT_GRACE_MS));
+                        match select(run.as_mut(), grace).await {
+                            Either::Left((o, _)) => Some(o),
+                            Either::Right(_) => None,
+                        }
+                    }
+                }
+            };
+            match outcome {
+                Some(o) => {
                     if o.status == RunStatus::Completed && !config.save_individual_runs {
                         for name in storage.list(&dir).await.ok().flatten().unwrap_or_default() {
                             if !KEPT.contains(&name.as_str()) {
@@ -499,11 +532,13 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                         error: o.error,
                         cost_nanos: usd_to_nanos(o.total_cost),
                         turns: o.current_turn,
+                        replies: o.replies,
                     }
                 }
-                Either::Right(_) => {
-                    // The run was dropped mid-turn: its call log holds every answered call, so
-                    // a resume continues it. Mark it halted, with what it spent.
+                None => {
+                    // Calls still open after the grace time: the run is dropped mid-turn (its
+                    // requests are aborted). Its call log holds every answered call, so a
+                    // resume continues it. Mark it halted, with what it spent.
                     let mut s = scan_run(storage, &dir)
                         .await
                         .unwrap_or_else(|| failed(String::new()));

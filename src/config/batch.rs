@@ -89,6 +89,16 @@ pub const BATCH_KEYS: &[Key] = &[
         doc: "USD per million prompt/completion tokens, by model id",
     },
     Key {
+        name: "max_tokens",
+        aliases: &[],
+        doc: "output caps by role, over the scenario's, e.g. {world: 1500} (defaults: actor 800, world 1000, communication 300, metric 40, check 400, summary 600)",
+    },
+    Key {
+        name: "call_timeout",
+        aliases: &[],
+        doc: "seconds one LLM request may take before it is retried (default: 60 + the call's cap at 20 tokens/s hosted, 5 tokens/s local)",
+    },
+    Key {
         name: "resume_from",
         aliases: &[],
         doc: "accepted for compatibility; use --resume",
@@ -211,6 +221,9 @@ pub struct BatchConfig {
     pub budget_limit: Option<f64>,
     /// USD per run.
     pub cost_per_run_limit: Option<f64>,
+    /// Seconds one LLM request may take (`None`: from the call's cap; see
+    /// [`crate::llm::RetryPolicy::timeout_ms_for`]).
+    pub call_timeout: Option<f64>,
     /// The dimensions, in declaration order.
     pub variations: Vec<Dimension>,
     /// Where results go.
@@ -317,13 +330,17 @@ pub(super) async fn load<S: Storage>(
         timeout_per_run: head.timeout_per_run,
         budget_limit: head.budget_limit,
         cost_per_run_limit: head.cost_per_run_limit,
+        call_timeout: head.call_timeout,
         variations,
         output_dir: head.output_dir.unwrap_or_else(|| paths::parent(path)),
         save_individual_runs: head.save_individual_runs,
         aggregate_metrics: head.aggregate_metrics,
         prices: head.prices,
         success: head.success.map(|(c, _)| c.text().to_string()),
-        scenario: scenario?,
+        scenario: scenario.map(|mut s| {
+            s.max_tokens.extend(head.max_tokens);
+            s
+        })?,
     })
 }
 
@@ -346,6 +363,8 @@ struct Head<'n> {
     timeout_per_run: f64,
     budget_limit: Option<f64>,
     cost_per_run_limit: Option<f64>,
+    call_timeout: Option<f64>,
+    max_tokens: BTreeMap<crate::plan::Role, u32>,
     dims: Vec<RawDimension<'n>>,
     output_dir: Option<String>,
     save_individual_runs: bool,
@@ -465,6 +484,13 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
         timeout_per_run,
         budget_limit,
         cost_per_run_limit,
+        call_timeout: f
+            .value("call_timeout")
+            .and_then(|n| fields::positive_number(d, n, "call_timeout")),
+        max_tokens: f
+            .value("max_tokens")
+            .map(|n| fields::role_caps(d, n, "max_tokens"))
+            .unwrap_or_default(),
         dims: f
             .value("variations")
             .map(|v| read_variations(d, v))

@@ -278,3 +278,54 @@ pub fn flatten(node: &Node) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// The roles an output cap may be set for, as keys of `max_tokens:`.
+const ROLE_KEYS: &[Key] = &[
+    Key {
+        name: "actor",
+        aliases: &["decision"],
+        doc: "an actor's decision (default 800)",
+    },
+    Key {
+        name: "world",
+        aliases: &["world_update"],
+        doc: "the world update (default 1000)",
+    },
+    Key {
+        name: "communication",
+        aliases: &[],
+        doc: "planning, replies and coalition messages (default 300)",
+    },
+    Key {
+        name: "metric",
+        aliases: &[],
+        doc: "an LLM metric extraction (default 40)",
+    },
+    Key {
+        name: "check",
+        aliases: &["quality_check"],
+        doc: "a quality check (default 400)",
+    },
+    Key {
+        name: "summary",
+        aliases: &[],
+        doc: "the summary of turns that left the context window (default 600)",
+    },
+];
+
+/// Output caps by role (`max_tokens: {world: 1500, actor: 1000}`). An unknown role is an
+/// error with a "did you mean": a misspelt cap must not silently leave the default in place.
+pub fn role_caps(d: &mut FileDiags, node: &Node, key: &str) -> BTreeMap<crate::plan::Role, u32> {
+    let f = read(d, node, ROLE_KEYS, true, &format!("`{key}`"), key);
+    let mut caps = BTreeMap::new();
+    for k in ROLE_KEYS {
+        let (Some(v), Ok(role)) = (f.value(k.name), k.name.parse::<crate::plan::Role>()) else {
+            continue;
+        };
+        let path = format!("{key}.{}", k.name);
+        if let Some(n) = int_at_least(d, v, &path, 1) {
+            caps.insert(role, n.min(i64::from(u32::MAX)) as u32);
+        }
+    }
+    caps
+}

@@ -11,6 +11,7 @@ use crate::config::ExogenousEvent;
 use crate::diag::{describe, Detail, Diagnostic, FileDiags, Severity};
 use crate::host::Storage;
 use crate::paths;
+use crate::plan::Role;
 use crate::yaml::Node;
 
 /// The keys of `scenario.yaml`. Keys marked "accepted for compatibility" come from the
@@ -125,6 +126,11 @@ pub const SCENARIO_KEYS: &[Key] = &[
         name: "success_criteria",
         aliases: &[],
         doc: "accepted for compatibility",
+    },
+    Key {
+        name: "max_tokens",
+        aliases: &[],
+        doc: "output caps by role, e.g. {world: 1500} (defaults: actor 800, world 1000, communication 300, metric 40, check 400, summary 600)",
     },
     Key {
         name: "schema_version",
@@ -348,6 +354,10 @@ pub struct Scenario {
     pub events: Vec<ExogenousEvent>,
     /// `validation-rules.yaml`.
     pub checks: Option<QualityChecks>,
+    /// Output caps by role (`max_tokens: {world: 1500}`), over the defaults of
+    /// [`crate::plan::estimate::COMPLETION`]; a batch config's `max_tokens` is laid over these.
+    #[serde(default)]
+    pub max_tokens: BTreeMap<Role, u32>,
     /// Top-level keys we do not use, kept as written.
     pub extra: BTreeMap<String, Json>,
 }
@@ -361,6 +371,17 @@ impl Scenario {
             .position(|a| a.short_name == r)
             .or_else(|| self.actors.iter().position(|a| a.file_stem == r))
             .or_else(|| self.actors.iter().position(|a| a.name == r))
+    }
+
+    /// The output cap (`max_tokens`) a call of `role` is sent with: the actor's own
+    /// `max_tokens` for its calls, else the scenario's (or batch config's) cap for the role,
+    /// else the role's default. `--max-tokens` comes between the actor's and the role's; the
+    /// engine applies it ([`crate::engine::RunSpec::max_tokens`]).
+    pub fn cap(&self, role: Role, actor: Option<&Actor>) -> u32 {
+        actor
+            .and_then(|a| a.max_tokens)
+            .or_else(|| self.max_tokens.get(&role).copied())
+            .unwrap_or_else(|| crate::plan::estimate::default_cap(role))
     }
 
     /// Every model the scenario calls as written (actors, world, metrics, checks).
@@ -591,6 +612,10 @@ fn read_scenario(d: &mut FileDiags, root: &Node, dir: &str) -> Option<Scenario> 
         metrics: Vec::new(),
         events: Vec::new(),
         checks: None,
+        max_tokens: f
+            .value("max_tokens")
+            .map(|n| fields::role_caps(d, n, "max_tokens"))
+            .unwrap_or_default(),
         extra,
     })
 }

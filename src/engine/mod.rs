@@ -5,7 +5,9 @@
 //! of the turn); the world update; metrics; quality checks; then the turn's files and the
 //! run's state. Older turns leave the prompt's window through a running summary.
 //!
-//! Every LLM call goes through [`Run::call`], which appends it to the run's call log
+//! Every LLM call goes through [`Run::call`], which sends it with its role's output cap
+//! ([`Scenario::cap`]), reserves its worst-case cost first (against the run's limit and the
+//! batch's [`Guard`]), and appends it to the run's call log
 //! (`llm-calls.jsonl`). The log is what makes a run resumable with no call paid twice: a run
 //! that starts in a folder with a log replays every logged call whose key and request match,
 //! and sends only the missing ones. Since the engine is deterministic given its replies and
@@ -21,6 +23,7 @@ pub mod session;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::task::{Poll, Waker};
 
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -109,6 +112,12 @@ pub struct Ledger {
     pub completion_tokens: u64,
     /// Calls whose model had no known price.
     pub unknown_price_calls: u64,
+    /// Replies cut at their output cap (`finish_reason: length`).
+    pub truncated: u64,
+    /// Replies longer than the cap sent: the provider ignored `max_tokens`.
+    pub over_cap: u64,
+    /// Attempts abandoned at their time limit and sent again: possibly billed twice.
+    pub timeouts: u64,
     /// By actor short_name (`world` and others for calls of no actor).
     pub by_actor: BTreeMap<String, Nanos>,
     /// By role.
@@ -120,12 +129,16 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    fn add(&mut self, r: &CallRecord) {
+    /// Counts one call.
+    pub fn add(&mut self, r: &CallRecord) {
         self.total_nanos += r.cost_nanos;
         self.calls += 1;
         self.prompt_tokens += r.prompt_tokens;
         self.completion_tokens += r.completion_tokens;
         self.unknown_price_calls += u64::from(r.cost_source == CostSource::Unknown);
+        self.truncated += u64::from(r.truncated());
+        self.over_cap += u64::from(r.over_cap());
+        self.timeouts += u64::from(r.timeouts);
         let role = r.role.as_str().to_string();
         *self
             .by_actor
@@ -134,6 +147,37 @@ impl Ledger {
         *self.by_role.entry(role).or_default() += r.cost_nanos;
         *self.by_turn.entry(r.turn.to_string()).or_default() += r.cost_nanos;
         *self.by_model.entry(r.model.clone()).or_default() += r.cost_nanos;
+    }
+}
+
+/// Replies worth a second look, counted per run and per batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplyCounts {
+    /// Replies cut at their output cap (`finish_reason: length`).
+    pub truncated: u64,
+    /// Replies longer than their cap: the provider ignored `max_tokens`.
+    pub over_cap: u64,
+    /// Attempts abandoned at their time limit and sent again, which a paid provider may have
+    /// billed.
+    pub possibly_billed_retries: u64,
+}
+
+impl ReplyCounts {
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: ReplyCounts) {
+        self.truncated += other.truncated;
+        self.over_cap += other.over_cap;
+        self.possibly_billed_retries += other.possibly_billed_retries;
+    }
+}
+
+impl From<&Ledger> for ReplyCounts {
+    fn from(l: &Ledger) -> Self {
+        ReplyCounts {
+            truncated: l.truncated,
+            over_cap: l.over_cap,
+            possibly_billed_retries: l.timeouts,
+        }
     }
 }
 
@@ -147,24 +191,43 @@ enum Stop {
     Storage(String),
 }
 
+/// What a guard says of a call's reservation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Reserved: send it.
+    Granted,
+    /// It does not fit now, but calls in flight will give back what they did not use: ask
+    /// again after the next settle ([`Guard::wake_on_change`]).
+    Wait,
+    /// Refused for good: (halt reason, sentence).
+    Refused(String, String),
+}
+
 /// What a batch says about each call a run is about to send: its budget and its shutdown.
 /// A run alone has no guard ([`Unguarded`]).
 pub trait Guard {
-    /// Reserves `worst` nano-dollars for a call about to be sent, or refuses it with a halt
-    /// reason (`budget`, `interrupted`) and a sentence.
-    fn reserve(&self, worst: Nanos) -> Result<(), (String, String)>;
+    /// Reserves `worst` nano-dollars for a call about to be sent, asks it to wait, or refuses
+    /// it with a halt reason (`budget`, `interrupted`) and a sentence.
+    fn reserve(&self, worst: Nanos) -> Verdict;
     /// The call is over: its reservation is released and `actual` is what it cost.
     fn settle(&self, worst: Nanos, actual: Nanos);
+    /// Wakes `waker` at the next settle or stop (for a call told to [`Verdict::Wait`]).
+    fn wake_on_change(&self, waker: &Waker);
+    /// A call cost more than its reservation (its provider ignored `max_tokens`): the bound
+    /// the budget rests on does not hold, so a budget must stop.
+    fn overrun(&self, why: &str);
 }
 
 /// No batch around the run.
 pub struct Unguarded;
 
 impl Guard for Unguarded {
-    fn reserve(&self, _: Nanos) -> Result<(), (String, String)> {
-        Ok(())
+    fn reserve(&self, _: Nanos) -> Verdict {
+        Verdict::Granted
     }
     fn settle(&self, _: Nanos, _: Nanos) {}
+    fn wake_on_change(&self, _: &Waker) {}
+    fn overrun(&self, _: &str) {}
 }
 
 /// The outcome of a run.
@@ -184,6 +247,9 @@ pub struct RunOutcome {
     pub calls_sent: u64,
     /// Calls replayed from the log.
     pub calls_replayed: u64,
+    /// Replies cut at or over their cap, and possibly billed retries.
+    #[serde(default)]
+    pub replies: ReplyCounts,
 }
 
 /// What the engine keeps in memory of one turn.
@@ -206,6 +272,8 @@ pub struct Run<'a, S: Storage, L: Llm, C: Clock> {
     replay: RefCell<HashMap<String, CallRecord>>,
     ledger: RefCell<Ledger>,
     reserved: RefCell<Nanos>,
+    /// Calls of this run waiting for its own calls in flight to settle (its cost limit).
+    waiters: RefCell<Vec<Waker>>,
     sent: RefCell<u64>,
     replayed: RefCell<u64>,
     log: RefCell<String>,
@@ -268,19 +336,58 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
         }
     }
 
-    /// The worst case a call may cost: its prompt at 4 characters a token plus its completion
-    /// cap (or 4,000 tokens when uncapped) at the model's prices.
+    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices (zero
+    /// for a model without one: a budget refuses to start with such a model).
     fn worst_case(&self, spec: &CallSpec) -> Nanos {
-        let chars: usize = spec
-            .messages
-            .iter()
-            .map(|m| m.content.chars().count())
-            .sum();
-        let prompt = (chars as f64 / 4.0).ceil() * 1.2;
-        let completion = f64::from(spec.max_tokens.unwrap_or(4000));
+        let (prompt, completion) = spec.worst_case_tokens();
         match self.client.prices().price(&spec.model) {
-            Some(p) => usd_to_nanos(p.cost_usd(prompt, completion)),
+            Some(p) => usd_to_nanos(p.cost_usd(prompt as f64, completion as f64)),
             None => 0,
+        }
+    }
+
+    /// Reserves `worst` for a call against the run's cost limit and the batch's guard. A call
+    /// that does not fit while other calls are in flight waits for them to settle (they give
+    /// back what they did not use) and asks again; it is refused only when nothing it waits
+    /// for is in flight. So a limit is spent, not abandoned at the first tight reservation.
+    async fn reserve(&self, spec: &CallSpec, worst: Nanos) -> Result<(), Stop> {
+        loop {
+            let mut wait = false;
+            if let Some(limit) = self.spec.cost_limit.map(usd_to_nanos) {
+                let reserved = *self.reserved.borrow();
+                let committed = self.ledger.borrow().total_nanos + reserved;
+                if committed + worst > limit {
+                    if reserved == 0 {
+                        return Err(Stop::CostLimit(format!(
+                            "the next call ({}) could cost up to ${:.4}, and ${:.4} of the run's ${:.4} limit is spent",
+                            spec.key,
+                            nanos_to_usd(worst),
+                            nanos_to_usd(committed),
+                            nanos_to_usd(limit)
+                        )));
+                    }
+                    wait = true;
+                }
+            }
+            if !wait {
+                match self.guard.reserve(worst) {
+                    Verdict::Granted => return Ok(()),
+                    Verdict::Refused(reason, why) => return Err(Stop::Refused(reason, why)),
+                    Verdict::Wait => {}
+                }
+            }
+            // Woken by the next settle of this run's calls or of any call of the batch.
+            let mut registered = false;
+            std::future::poll_fn(|cx| {
+                if registered {
+                    return Poll::Ready(());
+                }
+                registered = true;
+                self.waiters.borrow_mut().push(cx.waker().clone());
+                self.guard.wake_on_change(cx.waker());
+                Poll::Pending
+            })
+            .await;
         }
     }
 
@@ -297,21 +404,7 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             self.note(spec.turn, &format!("{}: the logged call asked something else (the scenario changed?); asking again", spec.key));
         }
         let worst = self.worst_case(&spec);
-        if let Some(limit) = self.spec.cost_limit.map(usd_to_nanos) {
-            let committed = self.ledger.borrow().total_nanos + *self.reserved.borrow();
-            if committed + worst > limit {
-                return Err(Stop::CostLimit(format!(
-                    "the next call ({}) could cost up to ${:.4}, and ${:.4} of the run's ${:.4} limit is spent or reserved",
-                    spec.key,
-                    nanos_to_usd(worst),
-                    nanos_to_usd(committed),
-                    nanos_to_usd(limit)
-                )));
-            }
-        }
-        self.guard
-            .reserve(worst)
-            .map_err(|(reason, why)| Stop::Refused(reason, why))?;
+        self.reserve(&spec, worst).await?;
         // Released even when this future is dropped mid-call (a run past its time limit).
         let held = Held { run: self, worst };
         *self.reserved.borrow_mut() += worst;
@@ -328,9 +421,29 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                 self.ledger.borrow_mut().add(&record);
                 *self.sent.borrow_mut() += 1;
                 if record.attempts > 1 {
+                    let billed = if record.timeouts > 0 {
+                        format!(
+                            " ({} abandoned at its time limit, which the server may have billed)",
+                            record.timeouts
+                        )
+                    } else {
+                        String::new()
+                    };
                     self.note(
                         spec.turn,
-                        &format!("{}: answered after {} attempts", spec.key, record.attempts),
+                        &format!(
+                            "{}: answered after {} attempts{billed}",
+                            spec.key, record.attempts
+                        ),
+                    );
+                }
+                if record.truncated() {
+                    self.note(
+                        spec.turn,
+                        &format!(
+                            "{}: the reply was cut at its cap of {} tokens",
+                            spec.key, spec.max_tokens
+                        ),
                     );
                 }
                 if record.cost_source == CostSource::Unknown {
@@ -341,6 +454,21 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                             spec.key, spec.model
                         ),
                     );
+                }
+                if record.over_cap() || record.cost_nanos > worst {
+                    let why = format!(
+                        "{} ignored the output cap: {} completion tokens for a cap of {}, ${:.6} for a call bounded at ${:.6}; a budget cannot be guaranteed with this model",
+                        spec.model,
+                        record.completion_tokens,
+                        spec.max_tokens,
+                        nanos_to_usd(record.cost_nanos),
+                        nanos_to_usd(worst)
+                    );
+                    self.note(spec.turn, &why);
+                    self.guard.overrun(&why);
+                    if self.spec.cost_limit.is_some() {
+                        return Err(Stop::CostLimit(why));
+                    }
                 }
                 Ok(record.reply)
             }
@@ -368,7 +496,10 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             model: model.to_string(),
             messages,
             temperature: actor.and_then(|a| a.temperature),
-            max_tokens: actor.and_then(|a| a.max_tokens).or(self.spec.max_tokens),
+            max_tokens: actor
+                .and_then(|a| a.max_tokens)
+                .or(self.spec.max_tokens)
+                .unwrap_or_else(|| self.scenario.cap(role, None)),
             top_p: actor.and_then(|a| a.top_p),
         }
     }
@@ -382,16 +513,24 @@ struct Held<'r, 'a, S: Storage, L: Llm, C: Clock> {
 
 impl<S: Storage, L: Llm, C: Clock> Held<'_, '_, S, L, C> {
     fn settle(self, actual: Nanos) {
+        self.release(actual);
+        std::mem::forget(self);
+    }
+
+    /// Gives the reservation back, counts `actual` as spent, and wakes the calls that wait
+    /// for room under a limit.
+    fn release(&self, actual: Nanos) {
         *self.run.reserved.borrow_mut() -= self.worst;
         self.run.guard.settle(self.worst, actual);
-        std::mem::forget(self);
+        for w in self.run.waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
     }
 }
 
 impl<S: Storage, L: Llm, C: Clock> Drop for Held<'_, '_, S, L, C> {
     fn drop(&mut self) {
-        *self.run.reserved.borrow_mut() -= self.worst;
-        self.run.guard.settle(self.worst, 0);
+        self.release(0);
     }
 }
 
@@ -479,6 +618,7 @@ pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
         replay: RefCell::new(replay),
         ledger: RefCell::new(Ledger::default()),
         reserved: RefCell::new(0),
+        waiters: RefCell::new(Vec::new()),
         sent: RefCell::new(0),
         replayed: RefCell::new(0),
         log: RefCell::new(String::new()),
@@ -517,6 +657,7 @@ pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
         total_cost: nanos_to_usd(run.ledger.borrow().total_nanos),
         calls_sent: *run.sent.borrow(),
         calls_replayed: *run.replayed.borrow(),
+        replies: ReplyCounts::from(&*run.ledger.borrow()),
     };
     let _ = finish(&run, &state, &outcome).await;
     outcome
@@ -557,6 +698,9 @@ fn state_text<S: Storage, L: Llm, C: Clock>(
         "world_state_model": s.world_state_model,
         "total_cost": nanos_to_usd(run.ledger.borrow().total_nanos),
         "calls": run.ledger.borrow().calls,
+        "truncated_replies": run.ledger.borrow().truncated,
+        "over_cap_replies": run.ledger.borrow().over_cap,
+        "possibly_billed_retries": run.ledger.borrow().timeouts,
     });
     format!("{state:#}\n")
 }

@@ -35,6 +35,8 @@ pub struct Request {
     pub cost_limit: Option<f64>,
     /// A completion cap for every call whose actor sets none.
     pub max_tokens: Option<u32>,
+    /// Seconds one LLM request may take (default: from its cap).
+    pub call_timeout: Option<f64>,
 }
 
 /// A run ready to start.

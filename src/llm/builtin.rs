@@ -29,8 +29,13 @@ pub fn respond(request: &ChatRequest) -> ChatResponse {
         .flat_map(|m| [m.role.as_str(), &m.content]);
     let hash = fnv1a(&texts.chain([seed.as_str()]).collect::<Vec<_>>());
     let mut reply = Context::read(&request.messages, Rng::new(hash)).compose();
-    if let Some(max) = request.max_tokens {
+    let mut finish_reason = "stop";
+    if let Some(max) = request.max_tokens.or(request.max_completion_tokens) {
+        let whole = reply.len();
         reply = cut(&reply, max as usize * 4);
+        if reply.len() < whole {
+            finish_reason = "length";
+        }
     }
     // Roughly four characters a token, the usual rule of thumb; only the usage report reads it.
     let tokens = |chars: usize| chars.div_ceil(4) as u64;
@@ -49,6 +54,7 @@ pub fn respond(request: &ChatRequest) -> ChatResponse {
         content: reply,
         usage: Some(usage),
         generation_id,
+        finish_reason: Some(finish_reason.to_string()),
     }
 }
 
@@ -647,6 +653,7 @@ mod tests {
             messages,
             temperature,
             max_tokens,
+            max_completion_tokens: None,
             seed: Some(seed),
             top_p,
         }

@@ -4,6 +4,9 @@
 //!
 //! The client returns a [`CallRecord`]: everything the run's call log keeps about the call.
 //! Logging and replay are the engine's; rate limits shared across a batch are the batch's.
+//!
+//! Every request carries its output cap, and [`CallSpec::worst_case_tokens`] bounds what it can
+//! be billed: the budget's reservations (in the engine and the batch) rest on that bound.
 
 use std::fmt;
 
@@ -38,15 +41,42 @@ pub struct CallSpec {
     pub messages: Vec<ChatMessage>,
     /// Sampling temperature.
     pub temperature: Option<f64>,
-    /// Completion cap.
-    pub max_tokens: Option<u32>,
+    /// The output cap sent as `max_tokens`: the most completion tokens (reasoning included)
+    /// the call may produce and be billed for.
+    pub max_tokens: u32,
     /// Nucleus sampling.
     pub top_p: Option<f64>,
     /// The per-call seed (derived from the run's seed and the key).
     pub seed: u64,
 }
 
+/// Tokens a chat template may add around each message (role markers, separators), counted
+/// generously: ChatML and Llama 3 add 4-5, Gemma 3-4.
+pub const TEMPLATE_TOKENS_PER_MESSAGE: u64 = 16;
+/// Tokens a server may add to a whole request (a beginning-of-text token, the assistant's
+/// header, a default system preamble such as Llama 3.1's dated one).
+pub const TEMPLATE_TOKENS_PER_REQUEST: u64 = 64;
+
 impl CallSpec {
+    /// A true upper bound of the (prompt, completion) tokens this call can be billed for.
+    ///
+    /// Completion: the cap sent. Prompt: the UTF-8 bytes of the messages plus a template
+    /// allowance. Every tokenizer in use (byte-level BPE as in GPT, Llama 3, Qwen and Claude;
+    /// SentencePiece with byte fallback as in Llama 2, Mistral and Gemma) turns a text into
+    /// tokens that each stand for at least one byte of it, so a text of n bytes is at most n
+    /// tokens, whatever its script; the characters / 4 rule of thumb is an average that code
+    /// and non-Latin text break by 2-4x. SentencePiece may add one word-start marker per text,
+    /// well inside the per-message allowance.
+    pub fn worst_case_tokens(&self) -> (u64, u64) {
+        let prompt = self
+            .messages
+            .iter()
+            .map(|m| (m.content.len() + m.role.len()) as u64 + TEMPLATE_TOKENS_PER_MESSAGE)
+            .sum::<u64>()
+            + TEMPLATE_TOKENS_PER_REQUEST;
+        (prompt, u64::from(self.max_tokens))
+    }
+
     /// A stable hash of what is asked (model, messages, parameters), in hex.
     pub fn request_hash(&self) -> String {
         let params = format!(
@@ -107,8 +137,30 @@ pub struct CallRecord {
     pub request_hash: String,
     /// Attempts made (1 = no retry).
     pub attempts: u32,
+    /// Attempts abandoned at their time limit: a server may have gone on and billed them.
+    #[serde(default)]
+    pub timeouts: u32,
+    /// The output cap sent.
+    #[serde(default)]
+    pub max_tokens: u32,
+    /// The provider's `finish_reason` (`stop`; `length` when the reply was cut at its cap).
+    #[serde(default)]
+    pub finish_reason: Option<String>,
     /// The reply text.
     pub reply: String,
+}
+
+impl CallRecord {
+    /// Whether the reply was cut at its output cap.
+    pub fn truncated(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+
+    /// Whether the provider returned more completion tokens than the cap it was sent: it
+    /// ignored `max_tokens`, and the call's cost was not bounded.
+    pub fn over_cap(&self) -> bool {
+        self.max_tokens > 0 && self.completion_tokens > u64::from(self.max_tokens)
+    }
 }
 
 /// Retry and time-out settings.
@@ -120,8 +172,9 @@ pub struct RetryPolicy {
     pub base_delay_ms: f64,
     /// Longest wait between attempts, ms (a longer `Retry-After` is still honoured).
     pub max_delay_ms: f64,
-    /// Per-attempt time limit, ms.
-    pub timeout_ms: f64,
+    /// Per-attempt time limit, ms, for every call (`call_timeout`, `--call-timeout`); `None`:
+    /// from the call's cap ([`RetryPolicy::timeout_ms_for`]).
+    pub timeout_ms: Option<f64>,
 }
 
 impl Default for RetryPolicy {
@@ -130,8 +183,30 @@ impl Default for RetryPolicy {
             max_retries: 4,
             base_delay_ms: 1000.0,
             max_delay_ms: 60_000.0,
-            timeout_ms: 120_000.0,
+            timeout_ms: None,
         }
+    }
+}
+
+/// Seconds any request gets before its first token (queueing, prompt processing).
+const TIMEOUT_BASE_S: f64 = 60.0;
+/// The slowest generation speed a call is given time for, tokens/s: a hosted API streams at
+/// 30-150; a CPU-only local server at 5-60 (a 135M model on one core: ~50; a 7B one: ~5).
+const HOSTED_TOKENS_PER_S: f64 = 20.0;
+const LOCAL_TOKENS_PER_S: f64 = 5.0;
+
+impl RetryPolicy {
+    /// The time limit of one attempt of a call with this cap on this kind of server: long
+    /// enough for the whole capped reply at the slowest speed the server may have, so that a
+    /// slow reply is not abandoned (and sent, and maybe billed, again) while it is still coming.
+    pub fn timeout_ms_for(&self, provider: Provider, max_tokens: u32) -> f64 {
+        self.timeout_ms.unwrap_or_else(|| {
+            let rate = match provider {
+                Provider::Local => LOCAL_TOKENS_PER_S,
+                _ => HOSTED_TOKENS_PER_S,
+            };
+            (TIMEOUT_BASE_S + f64::from(max_tokens) / rate) * 1000.0
+        })
     }
 }
 
@@ -222,6 +297,10 @@ pub fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
         content: content.to_string(),
         usage,
         generation_id: v.get("id").and_then(|i| i.as_str()).map(str::to_string),
+        finish_reason: v
+            .pointer("/choices/0/finish_reason")
+            .and_then(|f| f.as_str())
+            .map(str::to_string),
     })
 }
 
@@ -292,17 +371,24 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
     /// Sends one call, retrying what can be retried.
     pub async fn call(&self, spec: &CallSpec) -> Result<CallRecord, CallError> {
         let r = route(&spec.model, &self.endpoints);
+        // OpenAI's own API takes the cap as `max_completion_tokens` (its reasoning models
+        // refuse `max_tokens`); every other server takes `max_tokens`. Both bound reasoning
+        // tokens too, which are billed as completion.
+        let openai = r.base_url.starts_with("https://api.openai.com/");
         let request = ChatRequest {
             model: r.model.clone(),
             messages: spec.messages.clone(),
             temperature: spec.temperature,
-            max_tokens: spec.max_tokens,
+            max_tokens: (!openai).then_some(spec.max_tokens),
+            max_completion_tokens: openai.then_some(spec.max_tokens),
             seed: Some(spec.seed),
             top_p: spec.top_p,
         };
+        let timeout_ms = self.retry.timeout_ms_for(r.provider, spec.max_tokens);
         let start = self.clock.now_ms();
         let mut jitter = Rng::new(spec.seed ^ 0x5eed);
         let mut attempts = 0;
+        let mut timeouts = 0;
         let mut rate_limited = 0;
         loop {
             attempts += 1;
@@ -310,9 +396,11 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                 Ok(super::builtin::respond(&request))
             } else {
                 let limiter = self.limiter(&r.base_url);
+                // Released when dropped too: a call abandoned mid-request (its run past its
+                // time, a stop) gives its slot back.
                 let permit = limiter.acquire(self.clock).await;
                 let outcome = self
-                    .with_timeout(self.llm.complete(&r.base_url, &request))
+                    .with_timeout(self.llm.complete(&r.base_url, &request), timeout_ms)
                     .await;
                 let pause = match &outcome {
                     Err(LlmError::Status {
@@ -322,12 +410,15 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                     }) => Some(retry_after.map_or(self.retry.base_delay_ms, |s| s * 1000.0)),
                     _ => None,
                 };
-                limiter.release(permit, self.clock, pause);
+                permit.release(self.clock, pause);
                 outcome
             };
             let retry_after = match outcome {
                 Ok(resp) => {
-                    return Ok(self.record(spec, &r, resp, attempts, self.clock.now_ms() - start))
+                    let mut record =
+                        self.record(spec, &r, resp, attempts, self.clock.now_ms() - start);
+                    record.timeouts = timeouts;
+                    return Ok(record);
                 }
                 Err(LlmError::Status {
                     status,
@@ -345,10 +436,28 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                         retry_after,
                     )
                 }
-                Err(LlmError::Timeout) => (
-                    format!("no answer within {} s", self.retry.timeout_ms / 1000.0),
-                    None,
-                ),
+                Err(LlmError::Timeout) => {
+                    timeouts += 1;
+                    let why = match self.retry.timeout_ms {
+                        Some(_) => "the `call_timeout` set".to_string(),
+                        None => format!(
+                            "the limit for a reply of up to {} tokens from a {} server",
+                            spec.max_tokens,
+                            if r.provider == Provider::Local {
+                                "local"
+                            } else {
+                                "hosted"
+                            }
+                        ),
+                    };
+                    (
+                        format!(
+                            "no answer within {:.0} s ({why}; raise it with `call_timeout: SECONDS` in the batch config or --call-timeout SECONDS)",
+                            timeout_ms / 1000.0
+                        ),
+                        None,
+                    )
+                }
                 Err(LlmError::Network(e)) => (format!("network error: {e}"), None),
                 Err(LlmError::InvalidResponse(e)) => (format!("invalid response: {e}"), None),
             };
@@ -372,9 +481,10 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
     async fn with_timeout<F: std::future::Future<Output = Result<ChatResponse, LlmError>>>(
         &self,
         f: F,
+        timeout_ms: f64,
     ) -> Result<ChatResponse, LlmError> {
         let f = std::pin::pin!(f);
-        let t = std::pin::pin!(self.clock.sleep(self.retry.timeout_ms));
+        let t = std::pin::pin!(self.clock.sleep(timeout_ms));
         match select(f, t).await {
             Either::Left((r, _)) => r,
             Either::Right(_) => Err(LlmError::Timeout),
@@ -431,6 +541,9 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             generation_id: resp.generation_id,
             request_hash: spec.request_hash(),
             attempts,
+            timeouts: 0,
+            max_tokens: spec.max_tokens,
+            finish_reason: resp.finish_reason,
             reply: resp.content,
         }
     }

@@ -23,10 +23,49 @@ pub struct Limiter {
     rate_limited: Cell<u64>,
 }
 
-/// A slot taken from a limiter; give it back with [`Limiter::release`].
-#[must_use = "a permit must be released, or the slot is lost"]
+/// A slot taken from a limiter. [`Permit::release`] gives it back with what the request
+/// taught (a success, a 429); dropping it gives it back with nothing learnt.
+///
+/// Released on `Drop` because the request that holds it may itself be dropped mid-flight (a
+/// run past its `timeout_per_run`, a stopped batch): a slot released by hand after the
+/// `await` would then be lost, and enough lost slots starve the endpoint for every later run.
+#[must_use = "a permit holds its slot until it is released or dropped"]
 #[derive(Debug)]
-pub struct Permit(());
+pub struct Permit<'a> {
+    limiter: &'a Limiter,
+}
+
+impl Permit<'_> {
+    /// Gives the slot back: `rate_limited` is the pause a 429 asked for (ms), `None` for a
+    /// success or a failure that says nothing about the rate.
+    pub fn release<C: Clock>(self, clock: &C, rate_limited: Option<f64>) {
+        let limiter = self.limiter;
+        match rate_limited {
+            Some(retry_after_ms) => {
+                limiter.rate_limited.set(limiter.rate_limited.get() + 1);
+                limiter.limit.set((limiter.limit.get() / 2.0).max(1.0));
+                let until = clock.now_ms() + retry_after_ms.max(0.0);
+                if until > limiter.paused_until.get() {
+                    limiter.paused_until.set(until);
+                }
+            }
+            None => limiter
+                .limit
+                .set((limiter.limit.get() + 1.0 / limiter.limit.get()).min(limiter.max)),
+        }
+        // The slot itself is freed by `Drop`.
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let l = self.limiter;
+        l.in_flight.set(l.in_flight.get().saturating_sub(1));
+        for w in l.waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+}
 
 impl Limiter {
     /// A limiter allowing up to `max` requests at once.
@@ -57,7 +96,7 @@ impl Limiter {
     }
 
     /// Waits for a slot (and for any pause to end).
-    pub async fn acquire<C: Clock>(&self, clock: &C) -> Permit {
+    pub async fn acquire<C: Clock>(&self, clock: &C) -> Permit<'_> {
         loop {
             let wait = self.paused_until.get() - clock.now_ms();
             if wait > 0.0 {
@@ -66,31 +105,9 @@ impl Limiter {
             }
             if self.in_flight.get() < self.limit() {
                 self.in_flight.set(self.in_flight.get() + 1);
-                return Permit(());
+                return Permit { limiter: self };
             }
             Slot { limiter: self }.await;
-        }
-    }
-
-    /// Gives a slot back: `ok` for a success, `retry_after_ms` for a 429.
-    pub fn release<C: Clock>(&self, permit: Permit, clock: &C, rate_limited: Option<f64>) {
-        let Permit(()) = permit;
-        self.in_flight.set(self.in_flight.get().saturating_sub(1));
-        match rate_limited {
-            Some(retry_after_ms) => {
-                self.rate_limited.set(self.rate_limited.get() + 1);
-                self.limit.set((self.limit.get() / 2.0).max(1.0));
-                let until = clock.now_ms() + retry_after_ms.max(0.0);
-                if until > self.paused_until.get() {
-                    self.paused_until.set(until);
-                }
-            }
-            None => self
-                .limit
-                .set((self.limit.get() + 1.0 / self.limit.get()).min(self.max)),
-        }
-        for w in self.waiters.borrow_mut().drain(..) {
-            w.wake();
         }
     }
 }
@@ -109,5 +126,49 @@ impl Future for Slot<'_> {
             self.limiter.waiters.borrow_mut().push(cx.waker().clone());
             Poll::Pending
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    struct Frozen;
+    impl Clock for Frozen {
+        fn now_ms(&self) -> f64 {
+            0.0
+        }
+        async fn sleep(&self, _: f64) {}
+    }
+
+    fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Requests dropped while they hold a slot (a run past its time limit) give it back: with
+    /// a limit of 2, two abandoned requests would otherwise starve the endpoint for good.
+    #[test]
+    fn a_dropped_request_gives_its_slot_back() {
+        let limiter = Limiter::new(2);
+        for _ in 0..2 {
+            let held = std::pin::pin!(async {
+                let _permit = limiter.acquire(&Frozen).await;
+                std::future::pending::<()>().await;
+            });
+            assert!(poll_once(held).is_pending());
+            // `held` is dropped here, mid-request.
+        }
+        assert_eq!(limiter.in_flight(), 0);
+        let a = limiter.acquire(&Frozen);
+        let b = limiter.acquire(&Frozen);
+        let (a, b) = (std::pin::pin!(a), std::pin::pin!(b));
+        let (Poll::Ready(pa), Poll::Ready(pb)) = (poll_once(a), poll_once(b)) else {
+            panic!("the endpoint is starved");
+        };
+        assert_eq!(limiter.in_flight(), 2);
+        pa.release(&Frozen, None);
+        drop(pb);
+        assert_eq!(limiter.in_flight(), 0);
     }
 }

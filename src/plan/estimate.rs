@@ -11,10 +11,11 @@
 //! - summary: 1 per turn once older turns fall out of the context window.
 //!
 //! The token model: prompt sizes come from the scenario's own text (4 characters a token) plus
-//! fixed overheads below; completion sizes are the low / expected / high figures of
-//! [`COMPLETION`] (the high figure is an actor's `max_tokens` when set). Prompts are scaled by
-//! 0.8 for the low estimate and 1.5 for the high one. All of it is an estimate, stated as a
-//! range; the budget is enforced per call when the batch runs, not from this.
+//! fixed overheads below; completion sizes are the low / expected figures of [`COMPLETION`], and
+//! the high figure is the output cap the call is sent with ([`crate::config::Scenario::cap`]).
+//! Prompts are scaled by 0.8 for the low estimate and 1.5 for the high one. All of it is an
+//! estimate, stated as a range; the budget is enforced per call when the batch runs, not from
+//! this.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ use crate::config::{Extraction, Scenario};
 use crate::pricing::PriceBook;
 
 /// The roles of LLM calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// An actor's decision.
@@ -63,24 +64,49 @@ pub const ROLES: [Role; 6] = [
     Role::Summary,
 ];
 
-/// Completion tokens (low, expected, high) and the fixed prompt overhead (instructions) of
-/// each role.
-pub const COMPLETION: [(Role, f64, f64, f64, f64); 6] = [
-    (Role::Actor, 150.0, 400.0, 1000.0, 250.0),
-    (Role::World, 250.0, 600.0, 1500.0, 200.0),
-    (Role::Communication, 60.0, 150.0, 400.0, 150.0),
-    (Role::Metric, 2.0, 5.0, 20.0, 100.0),
-    (Role::Check, 60.0, 200.0, 500.0, 150.0),
-    (Role::Summary, 150.0, 300.0, 600.0, 100.0),
+/// Completion tokens of each role: (low, expected, default cap), and the fixed prompt overhead
+/// (the instructions) in tokens.
+///
+/// The cap is what a call of the role is sent with as `max_tokens` unless the scenario, the
+/// batch config, the actor or `--max-tokens` says otherwise. Each is about twice what its
+/// prompt asks for from a capable model, so that a good answer is never cut and a runaway one
+/// (a small model that never stops, a reasoning model that thinks at length) costs a bounded
+/// amount:
+/// - actor: 2-4 goals, 1-3 priorities, the reasoning and the action, 250-450 tokens;
+/// - world: 2-4 paragraphs and five bullets, 350-550 tokens;
+/// - communication: one short message or reply, 50-150 tokens;
+/// - metric: one number or category, under 10 tokens (40 leaves room for a sentence around it);
+/// - check: a verdict, issues, a severity and an explanation, 100-200 tokens;
+/// - summary: several turns folded into a few paragraphs, 200-300 tokens.
+pub const COMPLETION: [(Role, f64, f64, u32, f64); 6] = [
+    (Role::Actor, 150.0, 400.0, 800, 250.0),
+    (Role::World, 250.0, 600.0, 1000, 200.0),
+    (Role::Communication, 60.0, 150.0, 300, 150.0),
+    (Role::Metric, 2.0, 5.0, 40, 100.0),
+    (Role::Check, 60.0, 200.0, 400, 150.0),
+    (Role::Summary, 150.0, 300.0, 600, 100.0),
 ];
 
-fn role_model(role: Role) -> (f64, f64, f64, f64) {
+/// (low, expected, cap, overhead) of a role.
+fn role_model(role: Role) -> (f64, f64, u32, f64) {
     let (_, l, e, h, o) = COMPLETION
         .iter()
         .find(|r| r.0 == role)
         .copied()
-        .unwrap_or((role, 0.0, 0.0, 0.0, 0.0));
+        .unwrap_or((role, 0.0, 0.0, 0, 0.0));
     (l, e, h, o)
+}
+
+/// The output cap a call of `role` is sent with when nothing overrides it.
+pub fn default_cap(role: Role) -> u32 {
+    role_model(role).2
+}
+
+impl std::str::FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Role, ()> {
+        ROLES.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
 }
 
 /// Tokens of a text, estimated at 4 characters a token.
@@ -191,6 +217,10 @@ pub struct RunEstimate {
     pub unknown_price_models: Vec<String>,
     /// Seconds of one run, expected, along the critical path.
     pub seconds: f64,
+    /// USD reserved for the dearest single call, about: its prompt at 4 bytes a token (the
+    /// budget's bound counts bytes) and its cap. A limit below it cannot pay for that call.
+    #[serde(default)]
+    pub largest_reservation: f64,
 }
 
 /// Seconds one call takes: a first-token latency plus generation. The built-in simulator
@@ -206,13 +236,13 @@ pub fn call_seconds(model: &str, completion_tokens: f64) -> f64 {
 }
 
 /// One kind of call in a turn: who makes it, on which model, how many times (low / expected
-/// / high), with what prompt, and how many completion tokens at most when capped.
+/// / high), with what prompt, and its output cap.
 struct CallKind<'a> {
     role: Role,
     model: &'a str,
     count: Range,
     prompt: f64,
-    max_tokens: Option<u32>,
+    max_tokens: u32,
 }
 
 /// Estimates one run of `scenario`, priced by `book`.
@@ -266,7 +296,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                     high: 1.0,
                 },
                 prompt,
-                max_tokens: a.max_tokens,
+                max_tokens: scenario.cap(Role::Actor, Some(a)),
             });
             if comm_on {
                 let replies = (comm.max_per_turn as f64).min(n) / n;
@@ -286,7 +316,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                     model: &a.model,
                     count,
                     prompt: sys + persona + world_now,
-                    max_tokens: a.max_tokens,
+                    max_tokens: scenario.cap(Role::Communication, Some(a)),
                 });
             }
         }
@@ -295,7 +325,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
             model: &scenario.world_state_model,
             count: one(),
             prompt: sys + world_now + n * action_expected + 50.0,
-            max_tokens: None,
+            max_tokens: scenario.cap(Role::World, None),
         });
         for m in &scenario.metrics {
             if let Extraction::Llm { prompt, model } = &m.extraction {
@@ -310,7 +340,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                     model,
                     count: one().scale(times),
                     prompt: tokens(prompt) + world_expected,
-                    max_tokens: None,
+                    max_tokens: scenario.cap(Role::Metric, None),
                 });
             }
         }
@@ -328,7 +358,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                     model,
                     count: one().scale(times),
                     prompt: template + world_expected + action_expected,
-                    max_tokens: None,
+                    max_tokens: scenario.cap(Role::Check, None),
                 });
             }
         }
@@ -338,17 +368,17 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                 model: &scenario.world_state_model,
                 count: one(),
                 prompt: summary_expected + world_expected + n * 150.0,
-                max_tokens: None,
+                max_tokens: scenario.cap(Role::Summary, None),
             });
         }
         let mut turn_seconds: Vec<(Role, f64)> = Vec::new();
         for k in &kinds {
-            let (cl, ce, ch, overhead) = role_model(k.role);
-            let cap = k.max_tokens.map_or(f64::INFINITY, f64::from);
+            let (cl, ce, _, overhead) = role_model(k.role);
+            let cap = f64::from(k.max_tokens);
             let completion = Range {
                 low: cl.min(cap),
                 expected: ce.min(cap),
-                high: if k.max_tokens.is_some() { cap } else { ch },
+                high: cap,
             };
             let prompt = k.prompt + overhead;
             est.calls.slot(k.role).add(k.count);
@@ -365,6 +395,11 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                         high: k.count.high * price.cost_usd(prompt * 1.5, completion.high),
                     };
                     cost.add(c);
+                    let reservation = price.cost_usd(
+                        prompt * 4.0 + crate::llm::client::TEMPLATE_TOKENS_PER_REQUEST as f64,
+                        cap,
+                    );
+                    est.largest_reservation = est.largest_reservation.max(reservation);
                     if let Some((_, r)) = by_role.iter_mut().find(|(r, _)| *r == k.role) {
                         r.add(c);
                     }
@@ -476,6 +511,7 @@ mod tests {
             metrics: vec![],
             events: vec![],
             checks: None,
+            max_tokens: BTreeMap::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -515,8 +551,9 @@ mod tests {
         assert!((c.expected - 5300e-6).abs() < 1e-12, "{c:?}");
         // low: actor (480 + 300) * 2 = 1560, world 1040 + 500 = 1540.
         assert!((c.low - (1560e-6 + 1540e-6)).abs() < 1e-12, "{c:?}");
-        // high: actor (900 + 2000) * 2 = 5800, world 1950 + 3000 = 4950.
-        assert!((c.high - (5800e-6 + 4950e-6)).abs() < 1e-12, "{c:?}");
+        // high: at the default caps (actor 800, world 1000 completion tokens):
+        // actor (900 + 1600) * 2 = 5000, world 1950 + 2000 = 3950.
+        assert!((c.high - (5000e-6 + 3950e-6)).abs() < 1e-12, "{c:?}");
         assert!(e.unknown_price_models.is_empty());
     }
 
@@ -555,8 +592,9 @@ mod tests {
         s.actors[0].max_tokens = Some(100);
         let e = estimate_run(&s, &book());
         let uncapped = estimate_run(&scenario(1), &book());
-        // actor a: high completion 100 instead of 1000 tokens at $2/M = 1800 micro-USD less.
-        assert!((uncapped.cost.unwrap().high - e.cost.unwrap().high - 1800e-6).abs() < 1e-12);
+        // actor a: high completion 100 instead of the default 800 tokens at $2/M = 1400
+        // micro-USD less.
+        assert!((uncapped.cost.unwrap().high - e.cost.unwrap().high - 1400e-6).abs() < 1e-12);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! whether the budget allows it. A plan is computed from a loaded [`BatchConfig`] and a
 //! [`PriceBook`]; it writes nothing and sends nothing.
 
+pub mod calibrate;
 pub mod estimate;
 mod render;
 pub mod variations;
@@ -121,25 +122,42 @@ pub struct Plan {
     pub command: String,
 }
 
+/// The variations a plan looks at: every one up to [`EXACT_LIMIT`], else an even sample.
+fn sampled<'s>(space: &'s VariationSpace<'_>) -> impl Iterator<Item = Variation> + 's {
+    let count = space.count();
+    let step = count.div_ceil(EXACT_LIMIT).max(1);
+    (0..count).step_by(step as usize).map(|i| space.get(i))
+}
+
+/// Every model a batch calls: the models of each variation's scenario, which is the base
+/// scenario with the variation applied (a base model that every variation replaces is not
+/// called). The plan lists these, and a budget needs a price for each of them.
+pub fn called_models(config: &BatchConfig) -> Vec<String> {
+    let space = VariationSpace::new(&config.variations);
+    let mut models: Vec<String> = sampled(&space)
+        .filter_map(|v| variations::apply(&config.scenario, &v.modifications).ok())
+        .flat_map(|s| s.models())
+        .collect();
+    models.sort();
+    models.dedup();
+    models
+}
+
 /// Plans a loaded batch.
 pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let space = VariationSpace::new(&config.variations);
     let count = space.count();
     let runs = config.runs_per_variation as u64;
     let total_runs = count.saturating_mul(runs);
-    let step = count.div_ceil(EXACT_LIMIT).max(1);
     let mut sum_cost = Range::default();
     let mut sum_calls = estimate::Calls::default();
     let mut sum_by_role: Vec<(Role, Range)> = Vec::new();
     let mut sum_seconds = 0.0;
     let mut unknown: Vec<String> = Vec::new();
-    let mut models: Vec<String> = Vec::new();
     let mut estimated = 0u64;
+    let mut largest_reservation: f64 = 0.0;
     let mut notes = Vec::new();
-    let mut index = 0;
-    while index < count {
-        let v = space.get(index);
-        index += step;
+    for v in sampled(&space) {
         let scenario = match variations::apply(&config.scenario, &v.modifications) {
             Ok(s) => s,
             Err(e) => {
@@ -151,11 +169,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
             }
         };
         let e = estimate_run(&scenario, book);
-        for m in scenario.models() {
-            if !models.contains(&m) {
-                models.push(m);
-            }
-        }
+        largest_reservation = largest_reservation.max(e.largest_reservation);
         for m in &e.unknown_price_models {
             if !unknown.contains(m) {
                 unknown.push(m.clone());
@@ -193,7 +207,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let k = 1.0 / estimated.max(1) as f64;
     let avg_calls = sum_calls.scale(k);
     unknown.sort();
-    models.sort();
+    let models = called_models(config);
     let cost_per_run = unknown.is_empty().then(|| sum_cost.scale(k));
     let cost_total = cost_per_run.map(|c| c.scale(total_runs as f64));
     let seconds_per_run = sum_seconds * k;
@@ -209,6 +223,14 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
             notes.push(format!("a run is expected to cost ${:.4}, above cost_per_run_limit (${limit:.2}): most runs would stop at their limit", c.expected));
         } else if c.high > limit {
             notes.push(format!("at the high estimate a run costs ${:.4}: some runs may stop at cost_per_run_limit (${limit:.2})", c.high));
+        }
+    }
+    for (name, limit) in [
+        ("budget_limit", config.budget_limit),
+        ("cost_per_run_limit", config.cost_per_run_limit),
+    ] {
+        if let Some(limit) = limit.filter(|l| *l < largest_reservation) {
+            notes.push(format!("one call may cost up to about ${largest_reservation:.4} (its prompt at 4 bytes a token and its output cap, at its model's price), more than {name} (${limit:.4}): such a call can never be sent; raise the limit or lower the cap (`max_tokens:`)"));
         }
     }
     if seconds_per_run > config.timeout_per_run {

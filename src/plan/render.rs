@@ -1,7 +1,9 @@
-//! The dry-run text: a plan as a person reads it in a terminal.
+//! The dry-run text: a plan as a person reads it in a terminal, and the estimate of the rest of
+//! a started batch ([`Calibration`]) after it or on its own (after a `--pilot`).
 
 use std::fmt::Write;
 
+use super::calibrate::{Basis, Calibration, TokenSource};
 use super::{Plan, Range};
 use crate::pricing::PriceSource;
 
@@ -72,6 +74,12 @@ fn calls(n: f64) -> String {
 
 /// Renders a plan; `color` adds ANSI styling.
 pub fn render(plan: &Plan, color: bool) -> String {
+    render_with(plan, None, color)
+}
+
+/// Renders a plan and, when the batch has started, the estimate of its rest (`calibration`,
+/// from [`super::calibrate::calibrate`]); the closing command then continues the batch.
+pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) -> String {
     let st = Style { color };
     let mut o = String::new();
     let _ = writeln!(o, "{} {}", st.bold("Plan:"), st.bold(&plan.experiment_name));
@@ -213,7 +221,24 @@ pub fn render(plan: &Plan, color: bool) -> String {
         duration(plan.seconds_total),
         plan.max_parallel
     );
+    let started = calibration.filter(|c| c.runs_recorded > 0);
+    let _ = writeln!(
+        o,
+        "  Basis          {}",
+        match started {
+            Some(_) =>
+                "built-in token model (the rest of the batch is estimated below)".to_string(),
+            None => calibration.map_or_else(
+                || "built-in token model".to_string(),
+                |c| c.basis_text.clone(),
+            ),
+        }
+    );
     let _ = writeln!(o);
+    if let Some(c) = started {
+        o.push_str(&section(c, &st));
+        let _ = writeln!(o);
+    }
     let verdict_color = match plan.budget.status.as_str() {
         "fits" => "32",
         "tight" | "no_budget" => "33",
@@ -231,18 +256,195 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let _ = writeln!(o, "  note: {n}");
     }
     let _ = writeln!(o);
+    match started {
+        Some(c) if c.remaining_runs == 0 => {
+            let _ = writeln!(
+                o,
+                "{}",
+                st.dim("This was a dry run: nothing was written and no request was sent. Every run is completed: nothing is left to run.")
+            );
+        }
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "{}",
+                st.dim("This was a dry run: nothing was written and no request was sent. To run the rest:")
+            );
+            let _ = writeln!(o, "  {}", c.command);
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "{}",
+                st.dim(
+                    "This was a dry run: nothing was written and no request was sent. To run it:"
+                )
+            );
+            let _ = writeln!(o, "  {}", plan.command);
+        }
+    }
+    o
+}
+
+/// Renders the estimate of the rest of a batch on its own (what a `--pilot` prints), ending
+/// with the command that runs the rest.
+pub fn render_calibration(c: &Calibration, color: bool) -> String {
+    let st = Style { color };
+    let mut o = section(c, &st);
+    if c.remaining_runs > 0 {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "{}", st.dim("To run the rest:"));
+        let _ = writeln!(o, "  {}", c.command);
+    }
+    o
+}
+
+/// Calls per run by role, as `12 actor + 6 world`.
+fn role_calls(parts: impl Iterator<Item = (&'static str, f64)>) -> String {
+    let shown: Vec<String> = parts
+        .filter(|(_, n)| *n > 0.0)
+        .map(|(r, n)| format!("{} {r}", calls(n)))
+        .collect();
+    if shown.is_empty() {
+        "none".to_string()
+    } else {
+        shown.join(" + ")
+    }
+}
+
+/// Tokens as a whole number with thousands separated (`12,345`).
+fn whole(x: f64) -> String {
+    let n = x.round() as u64;
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The "rest of the batch" section.
+fn section(c: &Calibration, st: &Style) -> String {
+    let mut o = String::new();
     let _ = writeln!(
         o,
-        "{}",
-        st.dim("This was a dry run: nothing was written and no request was sent. To run it:")
+        "{} {}",
+        st.bold("The rest of the batch"),
+        st.dim(&format!("({})", c.basis_text))
     );
-    let _ = writeln!(o, "  {}", plan.command);
+    let stopped = if c.runs_partial > 0 {
+        format!(", {} stopped part-way", c.runs_partial)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "  Done           {} of {} runs completed{stopped}; {} spent",
+        c.runs_completed,
+        c.total_runs,
+        usd(c.spent)
+    );
+    if c.remaining_runs == 0 {
+        let _ = writeln!(o, "  Remaining      none: every run is completed");
+        return o;
+    }
+    let partly = if c.runs_partial > 0 {
+        format!(
+            " ({} of them partly done: only their missing turns are counted)",
+            c.runs_partial
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "  Remaining      {} run{}{partly}",
+        c.remaining_runs,
+        if c.remaining_runs == 1 { "" } else { "s" }
+    );
+    match &c.remaining_cost {
+        Some(r) => {
+            let _ = writeln!(o, "  Cost           {}", st.bold(&range(r)));
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "  Cost           unknown: no price for {}",
+                c.unknown_price_models.join(", ")
+            );
+        }
+    }
+    if c.basis == Basis::Calibrated {
+        if let Some(b) = &c.built_in_remaining_cost {
+            let _ = writeln!(
+                o,
+                "  Built-in       {}",
+                st.dim(&format!(
+                    "{} (the token model alone, for comparison)",
+                    range(b)
+                ))
+            );
+        }
+        let _ = writeln!(
+            o,
+            "  Calls per run  {}  {}",
+            role_calls(c.roles.iter().map(|r| (r.role.as_str(), r.calls_per_run))),
+            st.dim(&format!(
+                "(built-in: {})",
+                role_calls(
+                    c.roles
+                        .iter()
+                        .map(|r| (r.role.as_str(), r.built_in_calls_per_run))
+                )
+            ))
+        );
+        let _ = writeln!(o, "  Tokens per call, recorded (mean prompt / completion):");
+        for t in &c.tokens {
+            let cost = t.cost_per_call.map_or("price unknown".to_string(), |x| {
+                format!("{} a call", usd(x))
+            });
+            let _ = writeln!(
+                o,
+                "    {:<14} {:<36} {:>6} / {:<6} {}",
+                t.role.as_str(),
+                t.model,
+                whole(t.prompt_tokens),
+                whole(t.completion_tokens),
+                st.dim(&format!("{} calls, {cost}", t.calls))
+            );
+        }
+        for r in c.roles.iter().filter(|r| r.tokens == TokenSource::Role) {
+            let _ = writeln!(
+                o,
+                "    {:<14} {}",
+                r.role.as_str(),
+                st.dim("(some models never recorded in this role: the role's mean is used)")
+            );
+        }
+    }
+    if let Some(m) = &c.budget_message {
+        let _ = writeln!(o, "  Budget         {m}");
+    }
+    for n in &c.notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
     o
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_read_well() {
+        assert_eq!(whole(0.4), "0");
+        assert_eq!(whole(999.0), "999");
+        assert_eq!(whole(1234.4), "1,234");
+        assert_eq!(whole(1_234_567.0), "1,234,567");
+    }
 
     #[test]
     fn money_and_time_read_well() {

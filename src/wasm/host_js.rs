@@ -160,7 +160,14 @@ impl crate::host::Llm for FetchLlm {
         use crate::host::LlmError;
         let body =
             serde_json::to_string(request).map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
+        // Aborted when this future is dropped before the answer is read: a call abandoned at
+        // its time limit, or by a run past `timeout_per_run`, must not go on at the server
+        // (holding a slot there, and being billed) with nobody to record it.
+        let controller = web_sys::AbortController::new()
+            .map_err(|_| LlmError::Network("AbortController is not available".into()))?;
+        let mut abort = AbortOnDrop(Some(controller.clone()));
         let mut req = gloo_net::http::Request::post(&format!("{base_url}/chat/completions"))
+            .abort_signal(Some(&controller.signal()))
             .header("Content-Type", "application/json");
         if let Some((_, key)) = self.keys.iter().find(|(b, _)| b == base_url) {
             req = req.header("Authorization", &format!("Bearer {key}"));
@@ -186,6 +193,7 @@ impl crate::host::Llm for FetchLlm {
             .text()
             .await
             .map_err(|e| LlmError::Network(e.to_string()))?;
+        abort.0 = None;
         if (200..300).contains(&status) {
             crate::llm::parse_completion(&text)
         } else {
@@ -194,6 +202,17 @@ impl crate::host::Llm for FetchLlm {
                 body: text.chars().take(2000).collect(),
                 retry_after,
             })
+        }
+    }
+}
+
+/// Aborts a request when dropped, unless its answer was read.
+struct AbortOnDrop(Option<web_sys::AbortController>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.abort();
         }
     }
 }

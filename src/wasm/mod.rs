@@ -260,6 +260,10 @@ pub async fn run_scenario(
     use crate::engine::session;
     let storage = JsStorage::new(storage)?;
     let req: session::Request = import(request)?;
+    let retry = crate::llm::RetryPolicy {
+        timeout_ms: req.call_timeout.map(|s| s * 1000.0),
+        ..Default::default()
+    };
     let prepared = session::prepare(&storage, &req, fresh_seed(&connection)).await;
     storage.take_error()?;
     let prepared = prepared.map_err(|e| match e {
@@ -268,13 +272,7 @@ pub async fn run_scenario(
     })?;
     let (endpoints, llm) = connect(&connection);
     let clock = JsClock;
-    let client = crate::llm::Client::new(
-        &llm,
-        &clock,
-        endpoints,
-        PriceBook::default(),
-        crate::llm::RetryPolicy::default(),
-    );
+    let client = crate::llm::Client::new(&llm, &clock, endpoints, PriceBook::default(), retry);
     let outcome = crate::engine::run(
         &storage,
         &client,
@@ -321,7 +319,13 @@ pub async fn run_batch(
         &clock,
         endpoints,
         book,
-        crate::llm::RetryPolicy::default(),
+        crate::llm::RetryPolicy {
+            timeout_ms: opts
+                .call_timeout
+                .or(config.call_timeout)
+                .map(|s| s * 1000.0),
+            ..Default::default()
+        },
     )
     .with_max_in_flight(config.max_parallel as usize * 8);
     let control = host_js::JsControl::new(&options);
@@ -371,4 +375,114 @@ pub async fn analyze_batch(
         }
         AnalysisError::Collect(_) => error::usage(&e.to_string()),
     })?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The estimate of the rest of a started batch, model ids checked against a provider's list, and
+// "did you mean" for the hosts' own names (issue 10).
+
+#[wasm_bindgen(typescript_custom_section)]
+const CALIBRATION_TYPES: &'static str = r#"
+/** Options for `calibrateBatch`: `PlanOptions`, and the session's budget. */
+export interface CalibrateOptions extends PlanOptions {
+  /** Overrides the config's budget_limit (USD), as `runBatch` takes it. */
+  budgetLimit?: number;
+}
+/** Options for `renderCalibration`. */
+export interface CalibrationRenderOptions {
+  color?: boolean;
+  /** A plan from `planBatch`: render the whole dry run, with the rest of the batch after it. */
+  plan?: unknown;
+}
+/** The estimate of the rest of a batch; the package's index.d.ts describes its fields. */
+export interface Calibration {
+  [field: string]: unknown;
+}
+/** Model ids checked against a provider's model list. */
+export interface ModelCheck {
+  known: string[];
+  not_checked: string[];
+  unknown: { model: string; suggestion: string | null; message: string }[];
+  listed: number;
+}
+"#;
+
+/// Estimates the rest of a batch from the calls its runs recorded (a pilot, or a batch that
+/// stopped): reads `<output_dir>/runs/`, writes nothing. A batch with no run yet gets the
+/// built-in estimate, and says so.
+#[wasm_bindgen(js_name = calibrateBatch, unchecked_return_type = "Calibration")]
+pub async fn calibrate_batch(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CalibrateOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let mut config = batch_config(&path, &storage).await?;
+    let mut book = PriceBook::new(&config.prices);
+    if let Some(models) = convert::string_field(&options, "openrouterModels") {
+        // A list that does not read leaves the built-in table (planBatch says so in a note).
+        let _ = book.add_openrouter_models(&models);
+    }
+    if options.is_object() {
+        // `--budget-limit` for this session, as runBatch takes it.
+        let limit = js_sys::Reflect::get(&options, &"budgetLimit".into()).ok();
+        if let Some(limit) = limit.and_then(|v| v.as_f64()) {
+            config.budget_limit = Some(limit);
+        }
+    }
+    let calibration = plan::calibrate::calibrate_batch(&storage, &config, &book).await;
+    storage.take_error()?;
+    export(&calibration.map_err(|e| error::storage(&e.to_string()))?)
+}
+
+/// The text of a `calibrateBatch` result: on its own (after a pilot), or with `options.plan`
+/// the whole dry run with the rest of the batch after the plan.
+#[wasm_bindgen(js_name = renderCalibration)]
+pub fn render_calibration(
+    #[wasm_bindgen(unchecked_param_type = "Calibration")] calibration: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CalibrationRenderOptions | undefined")] options: JsValue,
+) -> Result<String, JsValue> {
+    let calibration: plan::calibrate::Calibration = import(calibration)?;
+    let color = convert::bool_field(&options, "color").unwrap_or(false);
+    let plan = if options.is_object() {
+        js_sys::Reflect::get(&options, &"plan".into())
+            .ok()
+            .filter(JsValue::is_object)
+    } else {
+        None
+    };
+    Ok(match plan {
+        Some(p) => {
+            let plan: plan::Plan = import(p)?;
+            plan::calibrate::render_with(&plan, Some(&calibration), color)
+        }
+        None => plan::calibrate::render_calibration(&calibration, color),
+    })
+}
+
+/// Checks every model id a batch config (or a scenario folder) calls against a provider's model
+/// list (the JSON text of `GET {base}/models`), with a did-you-mean for each unknown one.
+/// Resolves to null when the input does not load (`validate` says why).
+#[wasm_bindgen(js_name = checkModels, unchecked_return_type = "ModelCheck | null")]
+pub async fn check_models(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    model_list: String,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let ids = crate::suggest::models_called(&storage, &path).await;
+    storage.take_error()?;
+    match ids {
+        None => Ok(JsValue::NULL),
+        Some(ids) => {
+            export(&crate::suggest::check_models(&model_list, &ids).map_err(|e| error::usage(&e))?)
+        }
+    }
+}
+
+/// The candidate nearest to a misspelt `word`, when it is close enough to be a typo (the
+/// config loader's own "did you mean"); the CLI uses it for commands and flags.
+#[wasm_bindgen]
+pub fn suggest(word: String, candidates: Vec<String>) -> Option<String> {
+    crate::suggest::closest(&word, candidates.iter().map(String::as_str)).map(str::to_string)
 }

@@ -103,11 +103,18 @@ pub fn drive<F: Future>(clock: &VirtualClock, f: F) -> F::Output {
 pub type Responder = dyn Fn(usize, &ChatRequest) -> Result<String, LlmError>;
 
 /// An LLM that answers by a closure, after `latency_ms` of simulated time, reporting usage
-/// with `cost_per_call`. Records every request.
+/// with `cost_per_call`. Records every request. Like a real server it cuts a reply at the
+/// request's `max_tokens` (4 bytes a token) and says `finish_reason: length`, unless
+/// `ignore_cap` is set (a bad provider).
 pub struct ScriptedLlm {
     pub clock: VirtualClock,
     pub latency_ms: f64,
     pub cost_per_call: Option<f64>,
+    pub ignore_cap: bool,
+    /// Latency added to a request's `latency_ms` (a slow model for some requests).
+    pub extra_latency: Box<dyn Fn(&ChatRequest) -> f64>,
+    /// Requests answered (sent and not dropped before their answer).
+    pub answered: Cell<usize>,
     pub respond: Box<Responder>,
     pub requests: RefCell<Vec<ChatRequest>>,
     pub in_flight: Cell<usize>,
@@ -124,6 +131,9 @@ impl ScriptedLlm {
             clock: clock.clone(),
             latency_ms: 100.0,
             cost_per_call: Some(0.001),
+            ignore_cap: false,
+            extra_latency: Box::new(|_| 0.0),
+            answered: Cell::new(0),
             respond: Box::new(respond),
             requests: RefCell::new(Vec::new()),
             in_flight: Cell::new(0),
@@ -156,9 +166,31 @@ impl Llm for ScriptedLlm {
         };
         self.in_flight.set(self.in_flight.get() + 1);
         self.peak.set(self.peak.get().max(self.in_flight.get()));
-        self.clock.sleep(self.latency_ms).await;
-        self.in_flight.set(self.in_flight.get() - 1);
-        let content = (self.respond)(n, request)?;
+        // Leaves the count of requests in flight even when the request is dropped mid-wait.
+        struct Leave<'a>(&'a Cell<usize>);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() - 1);
+            }
+        }
+        let leave = Leave(&self.in_flight);
+        self.clock
+            .sleep(self.latency_ms + (self.extra_latency)(request))
+            .await;
+        drop(leave);
+        self.answered.set(self.answered.get() + 1);
+        let mut content = (self.respond)(n, request)?;
+        let mut finish_reason = "stop";
+        if let Some(cap) = request.max_tokens.filter(|_| !self.ignore_cap) {
+            let mut end = (cap as usize * 4).min(content.len());
+            while !content.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end < content.len() {
+                content.truncate(end);
+                finish_reason = "length";
+            }
+        }
         if let Some(c) = self.cost_per_call {
             self.billed.set(self.billed.get() + c);
         }
@@ -166,11 +198,12 @@ impl Llm for ScriptedLlm {
         Ok(ChatResponse {
             usage: Some(Usage {
                 prompt_tokens: (chars / 4) as u64,
-                completion_tokens: (content.len() / 4) as u64,
+                completion_tokens: content.len().div_ceil(4) as u64,
                 cost: self.cost_per_call,
             }),
             content,
             generation_id: Some(format!("gen-{n}")),
+            finish_reason: Some(finish_reason.to_string()),
         })
     }
 }

@@ -7,11 +7,47 @@
 // Does not own: anything about Scenario Lab itself; it only answers what the prompts ask for.
 //
 // Module:  const srv = await startFakeLlm({ port: 0, latencyMs, jitterMs, script, echo, faults,
-//            costPerCall, apiKey, retryAfterSeconds, models, seed });
+//            costPerCall, apiKey, retryAfterSeconds, models, seed,
+//            replyTokens, ignoreMaxTokens, tokensPerSecond, pricePerMillion });
 //          srv.url ('http://127.0.0.1:<port>/v1'), srv.port, srv.stats(), srv.reset(),
 //          srv.configure({...}), await srv.close()
 // CLI:     node tests/fake-llm/server.mjs --port 0 [--latency-ms N] [--rate-429 0.3] ...
+//          [--reply-tokens 500 | 200-900 | '{"world":1500}'] [--ignore-max-tokens]
+//          [--tokens-per-second 50] [--price-per-million 1,2 | '{"prompt":1,"completion":2}']
+//          [--config '{...any module option as JSON...}']
 //          prints {"url":"...","port":N} once listening; serves until SIGTERM/SIGINT.
+//
+// Bad-real-server options (all off by default; also settable with POST /_configure):
+// - replyTokens: pad the shape-aware reply to about that many tokens (4 characters a token, as
+//   usage counts them). A number, a {min, max} range (drawn per request from a hash of the seed
+//   and the request body, so reproducible), or a map by role {actor, world, communication,
+//   metric, check, summary} whose values are numbers or ranges (roles left out are not padded).
+//   The role is read from the prompt as the shape-aware reply reads it: metrics extraction
+//   system prompt -> metric, **PASSED:** -> check, **UPDATED STATE:** -> world,
+//   **INITIATE_BILATERAL:** / **DECISION:** -> communication, **ACTION:** -> actor,
+//   **RESPONSE:** / **MESSAGE:** -> communication, anything else -> summary. Padding appends
+//   sentences (no digits, colons or tags) at the end of the reply, inside its last section, so
+//   the format asked for still parses. Scripted and echo replies are never padded.
+// - max_tokens is always honoured (as a real server does): a reply longer than the request's
+//   max_tokens is cut to max_tokens tokens and answered with finish_reason "length" (else
+//   "stop"); usage.completion_tokens counts what is returned.
+// - ignoreMaxTokens: true: a bad provider. The full reply is returned whatever max_tokens says
+//   (completion_tokens may exceed the cap), with finish_reason "stop".
+// - tokensPerSecond: a slow local model. The answer's delay is latencyMs + jitter +
+//   completion_tokens / tokensPerSecond * 1000 ms.
+// - pricePerMillion: {prompt, completion} USD per million tokens (or a map by model id of such
+//   pairs; models not in the map fall back to costPerCall). When set, usage.cost = prompt_tokens
+//   x prompt + completion_tokens x completion (rounded to whole nano-dollars) instead of
+//   costPerCall, so a call's cost follows its reply's length.
+//
+// stats(): requests, completions (200 replies with choices, counted when sent), answered (those
+// fully written to the client), aborted (requests whose client closed the connection before an
+// answer was written; a hang ended by close() or a dropped socket is not counted), byStatus,
+// inFlight, peakInFlight, totalCost (what usage.cost billed), models, lastRequests (the last 50
+// bodies), headers, faults, and calls: one record per chat request, in arrival order (the first
+// 20,000), {n, model, role, maxTokens (null when the request had none), promptTokens,
+// completionTokens, finishReason, cost, outcome: 'pending' | 'answered' | 'aborted' | 'error'
+// | the fault's name}.
 //
 // Faults (`faults: {rate429, rate5xx, drop, malformed, hang}`), each one of: a probability
 // 0..1, a list of request numbers ([2, 5]), or {every: k} (every k-th request). Request numbers
@@ -29,7 +65,9 @@ const DEFAULT_MODELS = ['openai/gpt-4o-mini', 'anthropic/claude-3-haiku'];
 const DEFAULTS = {
   latencyMs: 0, jitterMs: 0, script: [], echo: false, faults: {}, costPerCall: 0.0001,
   apiKey: null, retryAfterSeconds: 1, models: DEFAULT_MODELS, seed: 1,
+  replyTokens: null, ignoreMaxTokens: false, tokensPerSecond: null, pricePerMillion: null,
 };
+const MAX_CALL_RECORDS = 20_000;
 const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' };
 const PREFLIGHT = {
   ...CORS,
@@ -73,38 +111,89 @@ const SENTENCES = [
   'New information shifts the balance of incentives slightly.',
 ];
 
-// Answer in the format the prompt asks for. Meta prompts (metrics extraction, QA validation)
-// and world-state updates embed other actors' tagged text, so they are checked first.
-function shapeReply(body, raw) {
-  const h = fnv(raw);
-  const s = (k) => SENTENCES[(h + 2 * k) % SENTENCES.length];
+// The role a prompt plays, read from what it asks for. Meta prompts (metrics extraction, QA
+// validation) and world-state updates embed other actors' tagged text, so they are checked
+// first; the order is the one shapeReply answers in.
+function promptRole(body) {
   const text = body.messages.map((m) => m.content).join('\n');
   const system = body.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
   const has = (tag) => text.includes(`**${tag}:**`);
-  if (/metrics extraction/i.test(system)) return String((h % 10) + 1);
-  if (has('PASSED')) {
-    return `**PASSED:** Yes\n**ISSUES:**\n- None\n**SEVERITY:** low\n**EXPLANATION:** ${s(1)}`;
+  if (/metrics extraction/i.test(system)) return { role: 'metric', kind: 'metric', text };
+  if (has('PASSED')) return { role: 'check', kind: 'check', text };
+  if (has('UPDATED STATE')) return { role: 'world', kind: 'world', text };
+  if (has('INITIATE_BILATERAL')) return { role: 'communication', kind: 'bilateral', text, coalition: has('PROPOSE_COALITION') };
+  if (has('DECISION')) return { role: 'communication', kind: 'decision', text };
+  if (has('ACTION')) return { role: 'actor', kind: 'action', text };
+  if (has('RESPONSE')) return { role: 'communication', kind: 'response', text };
+  if (has('MESSAGE')) return { role: 'communication', kind: 'message', text };
+  return { role: 'summary', kind: 'summary', text };
+}
+
+// Answer in the format the prompt asks for.
+function shapeReply(body, raw) {
+  const h = fnv(raw);
+  const s = (k) => SENTENCES[(h + 2 * k) % SENTENCES.length];
+  const p = promptRole(body);
+  switch (p.kind) {
+    case 'metric': return String((h % 10) + 1);
+    case 'check': return `**PASSED:** Yes\n**ISSUES:**\n- None\n**SEVERITY:** low\n**EXPLANATION:** ${s(1)}`;
+    case 'world':
+      return `**UPDATED STATE:**\n${s(1)} ${s(2)}\n\n**KEY CHANGES:**\n- ${s(3)}\n- ${s(4)}\n- ${s(5)}` +
+        `\n\n**CONSEQUENCES:**\n- ${s(6)}\n- ${s(7)}`;
+    case 'bilateral': {
+      const m = /Other actors:\s*(?:[-*•]\s*)?[*`"']*\s*([A-Za-z0-9][\w.-]*)/.exec(p.text);
+      let out = m
+        ? `**INITIATE_BILATERAL:** yes\n**TARGET_ACTOR:** ${m[1]}\n**PROPOSED_MESSAGE:** ${s(1)}\n`
+        : '**INITIATE_BILATERAL:** no\n';
+      if (p.coalition) out += '**PROPOSE_COALITION:** no\n';
+      return `${out}**REASONING:** ${s(2)}`;
+    }
+    case 'decision': return `**DECISION:** accept\n**RESPONSE:** ${s(1)}`;
+    case 'action':
+      return `**LONG-TERM GOALS:**\n- ${s(1)}\n\n**SHORT-TERM PRIORITIES:**\n- ${s(2)}\n\n` +
+        `**REASONING:**\n${s(3)} ${s(4)}\n\n**ACTION:**\n${s(5)}`;
+    case 'response': return `**RESPONSE:** ${s(1)}`;
+    case 'message': return `**MESSAGE:** ${s(1)}`;
+    default: return `${s(1)} ${s(2)} ${s(3)}`;
   }
-  if (has('UPDATED STATE')) {
-    return `**UPDATED STATE:**\n${s(1)} ${s(2)}\n\n**KEY CHANGES:**\n- ${s(3)}\n- ${s(4)}\n- ${s(5)}` +
-      `\n\n**CONSEQUENCES:**\n- ${s(6)}\n- ${s(7)}`;
+}
+
+// The number of tokens `replyTokens` asks for this request's role (null: no padding).
+function targetTokens(spec, role, seed, raw) {
+  if (spec == null || spec === false) return null;
+  const ranged = (v) => {
+    if (typeof v === 'number') return v;
+    if (v && typeof v === 'object' && Number.isFinite(v.min) && Number.isFinite(v.max)) {
+      return Math.round(v.min + draw(seed, 'replyTokens', fnv(raw)) * (v.max - v.min));
+    }
+    return null;
+  };
+  const direct = ranged(spec);
+  if (direct != null) return direct;
+  return typeof spec === 'object' ? ranged(spec[role]) : null;
+}
+
+// Pads `content` to about `target` tokens by appending sentences at its end (inside its last
+// section, whatever that is), never cutting what was there.
+function pad(content, target, raw) {
+  const chars = Math.max(0, Math.floor(target)) * 4;
+  if (content.length >= chars) return content;
+  const h = fnv(`pad:${raw}`);
+  const parts = [content];
+  let len = content.length;
+  for (let k = 0; len < chars; k++) {
+    const sentence = SENTENCES[(h + k) % SENTENCES.length];
+    parts.push(sentence);
+    len += sentence.length + 1;
   }
-  if (has('INITIATE_BILATERAL')) {
-    const m = /Other actors:\s*(?:[-*•]\s*)?[*`"']*\s*([A-Za-z0-9][\w.-]*)/.exec(text);
-    let out = m
-      ? `**INITIATE_BILATERAL:** yes\n**TARGET_ACTOR:** ${m[1]}\n**PROPOSED_MESSAGE:** ${s(1)}\n`
-      : '**INITIATE_BILATERAL:** no\n';
-    if (has('PROPOSE_COALITION')) out += '**PROPOSE_COALITION:** no\n';
-    return `${out}**REASONING:** ${s(2)}`;
-  }
-  if (has('DECISION')) return `**DECISION:** accept\n**RESPONSE:** ${s(1)}`;
-  if (has('ACTION')) {
-    return `**LONG-TERM GOALS:**\n- ${s(1)}\n\n**SHORT-TERM PRIORITIES:**\n- ${s(2)}\n\n` +
-      `**REASONING:**\n${s(3)} ${s(4)}\n\n**ACTION:**\n${s(5)}`;
-  }
-  if (has('RESPONSE')) return `**RESPONSE:** ${s(1)}`;
-  if (has('MESSAGE')) return `**MESSAGE:** ${s(1)}`;
-  return `${s(1)} ${s(2)} ${s(3)}`;
+  const out = parts.join(' ').slice(0, chars);
+  const space = out.lastIndexOf(' ');
+  return (space > content.length ? out.slice(0, space) : out).trimEnd();
+}
+
+// Cut to `max` tokens (4 characters a token).
+function cut(content, max) {
+  return content.slice(0, Math.max(0, max) * 4);
 }
 
 function validate(body) {
@@ -129,8 +218,8 @@ const errBody = (message, type, code) => JSON.stringify({ error: { message, type
 
 function freshStats(inFlight = 0) {
   return {
-    requests: 0, completions: 0, byStatus: {}, inFlight, peakInFlight: inFlight, totalNanoCost: 0,
-    models: {}, lastRequests: [], headers: { httpReferer: 0, xTitle: 0 },
+    requests: 0, completions: 0, answered: 0, aborted: 0, byStatus: {}, inFlight, peakInFlight: inFlight,
+    totalNanoCost: 0, models: {}, lastRequests: [], calls: [], headers: { httpReferer: 0, xTitle: 0 },
     faults: Object.fromEntries(FAULTS.map((f) => [f, 0])),
   };
 }
@@ -142,6 +231,7 @@ export async function startFakeLlm(options = {}) {
   let genId = 0;
   let rotate = { rate5xx: 0, malformed: 0 };
   const timers = new Set();
+  let closing = null; // close()'s promise, once called
 
   function configure(patch = {}) {
     cfg = { ...cfg, ...patch };
@@ -180,39 +270,97 @@ export async function startFakeLlm(options = {}) {
     res.end(body);
   }
 
+  // The nano-dollars a reply costs: pricePerMillion (flat or by model) when it applies, else
+  // costPerCall; null when neither is set.
+  function nanoCost(model, usage) {
+    const ppm = cfg.pricePerMillion;
+    const price = ppm && typeof ppm === 'object'
+      ? (Number.isFinite(ppm.prompt) || Number.isFinite(ppm.completion) ? ppm : ppm[model]) : null;
+    if (price) {
+      return Math.round(usage.prompt_tokens * (price.prompt ?? 0) * 1e3 + usage.completion_tokens * (price.completion ?? 0) * 1e3);
+    }
+    return cfg.costPerCall != null ? Math.round(cfg.costPerCall * 1e9) : null;
+  }
+
+  // What a successful request would answer, decided on arrival (so that its length can set
+  // its delay): content, usage, finish_reason.
+  function compose(body, raw, record) {
+    const users = body.messages.filter((m) => m.role === 'user');
+    const lastUser = users.length ? users[users.length - 1].content : '';
+    let content;
+    if (cfg.echo) content = lastUser;
+    else {
+      content = scripted(lastUser);
+      if (content == null) {
+        content = shapeReply(body, raw);
+        const target = targetTokens(cfg.replyTokens, record.role, cfg.seed, raw);
+        if (target != null) content = pad(content, target, raw);
+      }
+    }
+    let finishReason = 'stop';
+    if (Number.isInteger(body.max_tokens) && !cfg.ignoreMaxTokens && tokens(content) > body.max_tokens) {
+      content = cut(content, body.max_tokens);
+      finishReason = 'length';
+    }
+    const usage = { prompt_tokens: tokens(body.messages.map((m) => m.content).join('')), completion_tokens: tokens(content) };
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    return { content, usage, finishReason };
+  }
+
   function chat(req, res, raw) {
     const n = ++st.requests;
     st.inFlight++;
     st.peakInFlight = Math.max(st.peakInFlight, st.inFlight);
+    const record = { n, model: null, role: null, maxTokens: null, promptTokens: null, completionTokens: null,
+      finishReason: null, cost: null, outcome: 'pending' };
+    if (st.calls.length < MAX_CALL_RECORDS) st.calls.push(record);
+    const stAtStart = st;
     let finished = false;
-    const done = () => { if (!finished) { finished = true; st.inFlight--; } };
+    let serverEnded = false; // a drop fault or close(): not the client's doing
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      st.inFlight--;
+      if (res.writableFinished) {
+        if (record.outcome === 'answered' && st === stAtStart) st.answered++;
+      } else if (!serverEnded && !closing) {
+        record.outcome = 'aborted';
+        if (st === stAtStart) st.aborted++;
+      }
+    };
     res.on('finish', done);
     res.on('close', done);
     if (req.headers['http-referer']) st.headers.httpReferer++;
     if (req.headers['x-title']) st.headers.xTitle++;
 
+    const fail = (status, body) => { record.outcome = 'error'; return send(res, status, body); };
     if (cfg.apiKey && req.headers.authorization !== `Bearer ${cfg.apiKey}`) {
-      return send(res, 401, errBody('invalid api key', 'authentication_error', 'invalid_api_key'));
+      return fail(401, errBody('invalid api key', 'authentication_error', 'invalid_api_key'));
     }
     let body;
     try { body = JSON.parse(raw); } catch {
-      return send(res, 400, errBody('request body is not valid JSON', 'invalid_request_error', 'invalid_json'));
+      return fail(400, errBody('request body is not valid JSON', 'invalid_request_error', 'invalid_json'));
     }
     if (body && typeof body === 'object') st.lastRequests = [...st.lastRequests, body].slice(-50);
     const invalid = validate(body);
-    if (invalid) return send(res, 400, errBody(invalid, 'invalid_request_error', 'invalid_request'));
+    if (invalid) return fail(400, errBody(invalid, 'invalid_request_error', 'invalid_request'));
     st.models[body.model] = (st.models[body.model] ?? 0) + 1;
+    record.model = body.model;
+    record.role = promptRole(body).role;
+    record.maxTokens = body.max_tokens ?? null;
 
     const fault = FAULTS.find((f) => faultHits(cfg.faults?.[f], cfg.seed, f, n));
-    if (fault) st.faults[fault]++;
+    if (fault) { st.faults[fault]++; record.outcome = fault; }
     if (fault === 'hang') return; // never answered; close() destroys the socket
-    const delay = (cfg.latencyMs ?? 0) + Math.floor(draw(cfg.seed, 'jitter', n) * (cfg.jitterMs ?? 0));
-    later(delay, () => answer(req, res, body, raw, fault));
+    const reply = fault ? null : compose(body, raw, record);
+    let delay = (cfg.latencyMs ?? 0) + Math.floor(draw(cfg.seed, 'jitter', n) * (cfg.jitterMs ?? 0));
+    if (reply && cfg.tokensPerSecond > 0) delay += Math.round((reply.usage.completion_tokens / cfg.tokensPerSecond) * 1000);
+    later(delay, () => answer(req, res, body, fault, reply, record, () => { serverEnded = true; }));
   }
 
-  function answer(req, res, body, raw, fault) {
+  function answer(req, res, body, fault, reply, record, markServerEnded) {
     if (res.destroyed) return;
-    if (fault === 'drop') return req.socket.destroy();
+    if (fault === 'drop') { markServerEnded(); return req.socket.destroy(); }
     if (fault === 'rate429') {
       return send(res, 429, errBody('rate limit exceeded', 'rate_limit_error', 'rate_limit_exceeded'),
         { 'retry-after': String(cfg.retryAfterSeconds ?? 1) });
@@ -226,22 +374,19 @@ export async function startFakeLlm(options = {}) {
       return send(res, 200, asText ? 'Internal hiccup <html>not json' :
         JSON.stringify({ id: `gen-${++genId}`, object: 'chat.completion', model: body.model }));
     }
-    const users = body.messages.filter((m) => m.role === 'user');
-    const lastUser = users.length ? users[users.length - 1].content : '';
-    const content = cfg.echo ? lastUser : (scripted(lastUser) ?? shapeReply(body, raw));
-    const promptTokens = tokens(body.messages.map((m) => m.content).join(''));
-    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens(content) };
-    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-    if (cfg.costPerCall != null) {
-      const nano = Math.round(cfg.costPerCall * 1e9);
+    const { content, usage, finishReason } = reply;
+    const nano = nanoCost(body.model, usage);
+    if (nano != null) {
       st.totalNanoCost += nano;
       usage.cost = nano / 1e9;
     }
+    Object.assign(record, { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens,
+      finishReason, cost: usage.cost ?? null, outcome: 'answered' });
     st.completions++;
     send(res, 200, JSON.stringify({
       id: `gen-${++genId}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
       usage,
     }));
   }
@@ -287,7 +432,6 @@ export async function startFakeLlm(options = {}) {
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const port = server.address().port;
-  let closing;
   return {
     url: `http://127.0.0.1:${port}/v1`,
     port,
@@ -312,19 +456,35 @@ function parseFault(v) {
   return Number(v);
 }
 
+// `500`, `200-900` (a range) or JSON (a number, {min, max}, or a map by role).
+function parseReplyTokens(v) {
+  const range = /^(\d+)-(\d+)$/.exec(v);
+  if (range) return { min: Number(range[1]), max: Number(range[2]) };
+  return /^\d+$/.test(v) ? Number(v) : JSON.parse(v);
+}
+
+// `1,2` (prompt, completion USD per million tokens) or JSON.
+function parsePrices(v) {
+  const pair = /^([\d.]+),([\d.]+)$/.exec(v);
+  return pair ? { prompt: Number(pair[1]), completion: Number(pair[2]) } : JSON.parse(v);
+}
+
 export function parseArgs(argv) {
   const opts = { faults: {} };
   const faultFlags = { 'rate-429': 'rate429', 'rate-5xx': 'rate5xx', drop: 'drop', malformed: 'malformed', hang: 'hang' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i].replace(/^--/, '');
     if (flag === 'echo') { opts.echo = true; continue; }
+    if (flag === 'ignore-max-tokens') { opts.ignoreMaxTokens = true; continue; }
     const v = argv[++i];
     if (v === undefined) throw new Error(`--${flag} needs a value`);
     if (faultFlags[flag]) opts.faults[faultFlags[flag]] = parseFault(v);
     else if (flag === 'api-key') opts.apiKey = v;
     else if (flag === 'cost-per-call') opts.costPerCall = v === 'null' ? null : Number(v);
     else if (flag === 'config') opts.config = v; // JSON string of extra options (script, models...)
-    else if (['port', 'latency-ms', 'jitter-ms', 'retry-after-seconds', 'seed'].includes(flag)) {
+    else if (flag === 'reply-tokens') opts.replyTokens = parseReplyTokens(v);
+    else if (flag === 'price-per-million') opts.pricePerMillion = parsePrices(v);
+    else if (['port', 'latency-ms', 'jitter-ms', 'retry-after-seconds', 'seed', 'tokens-per-second'].includes(flag)) {
       opts[flag.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = Number(v);
     } else throw new Error(`unknown flag --${flag}`);
   }

@@ -92,16 +92,21 @@ test('a 2x2 experiment with 3 runs each at max_parallel 4 completes, 4 runs at a
   assert.deepEqual(Object.keys(json(join(out, 'batch-costs.json')).variation_statistics), ['1', '2', '3', '4']);
 });
 
-test('the budget stops the batch, and a resume with a higher limit completes it', async () => {
+test('the budget is spent, then stops the batch, and a resume with a higher limit completes it', async () => {
   srv.reset();
+  // Billed by tokens at the config's prices, as a real provider bills: the batch costs about $0.08.
+  srv.configure({ pricePerMillion: { 'test/a': { prompt: 1.0, completion: 2.0 }, 'test/b': { prompt: 2.0, completion: 4.0 } } });
   const { path, out } = config('budget', 'budget_limit: 0.05\n');
   const first = await cli(['run', path, '--base-url', srv.url]);
+  srv.configure({ pricePerMillion: null });
   assert.equal(first.code, 1, first.stderr);
   assert.match(first.stderr, /Stopped at the budget/);
   assert.match(first.stderr, new RegExp(`npx scenario-lab run ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --resume`));
   const summary = json(join(out, 'batch-summary.json'));
   assert.equal(summary.stop_reason, 'budget');
   assert.ok(summary.cost_summary.total_spent <= 0.05, `spent ${summary.cost_summary.total_spent} of 0.05`);
+  // Spent, not abandoned: what is left is less than one call's worst case (under $0.01 here).
+  assert.ok(summary.cost_summary.total_spent > 0.04, `spent only ${summary.cost_summary.total_spent} of 0.05`);
   assert.ok(summary.runs_completed < 12);
   const second = await cli(['run', path, '--resume', '--budget-limit', '100', '--base-url', srv.url]);
   assert.equal(second.code, 0, second.stderr);

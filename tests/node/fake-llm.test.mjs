@@ -267,3 +267,169 @@ test('CLI prints its URL and serves the control API', async () => {
   }
   assert.equal(child.exitCode, 0);
 });
+
+// ---- bad real servers: long replies, caps, slow models, prices by token ------------------
+
+const ACTION_PROMPT = 'Decide.\n**LONG-TERM GOALS:**\n**REASONING:**\n**ACTION:**';
+const WORLD_PROMPT = 'Actors did things.\n**ACTION:** x\nRespond with **UPDATED STATE:** ...';
+const capped = (user, max, system) => ({ ...req(user, system), max_tokens: max });
+async function completion(srv, body) {
+  const res = await chat(srv, body);
+  assert.equal(res.status, 200);
+  const json = await res.json();
+  return { content: json.choices[0].message.content, finish: json.choices[0].finish_reason, usage: json.usage };
+}
+const uncapped = (user, system) => { const b = req(user, system); delete b.max_tokens; return b; };
+
+test('replyTokens pads each role to about that many tokens, keeping the format', async () => {
+  const srv = await start({ replyTokens: 300 });
+  const action = await completion(srv, uncapped(ACTION_PROMPT));
+  assert.ok(Math.abs(action.usage.completion_tokens - 300) <= 5, `${action.usage.completion_tokens} tokens`);
+  assert.equal(action.usage.completion_tokens, Math.ceil(action.content.length / 4));
+  assert.equal(action.finish, 'stop');
+  // Every tag is still there, in order, and the padding sits in the last section (ACTION).
+  assert.match(action.content, /^\*\*LONG-TERM GOALS:\*\*\n- .+\n\n\*\*SHORT-TERM PRIORITIES:\*\*\n- .+\n\n\*\*REASONING:\*\*\n.+\n\n\*\*ACTION:\*\*\n[^*\d:]{600,}$/);
+  const world = (await completion(srv, uncapped(WORLD_PROMPT))).content;
+  assert.match(world, /^\*\*UPDATED STATE:\*\*\n.+\n\n\*\*KEY CHANGES:\*\*\n(- .+\n){2}- .+\n\n\*\*CONSEQUENCES:\*\*\n- .+\n- [^*\d:]{500,}$/);
+  const metric = (await completion(srv, uncapped('State: **UPDATED STATE:** tension 4', 'You do metrics extraction.'))).content;
+  assert.match(metric, /^\d+ [^\d]+$/, 'a metric answer still starts with its number and holds no other');
+  const check = (await completion(srv, uncapped('Check **ACTION:** consistency.\n**PASSED:**\n**ISSUES:**'))).content;
+  assert.match(check, /^\*\*PASSED:\*\* Yes\n\*\*ISSUES:\*\*\n- None\n\*\*SEVERITY:\*\* low\n\*\*EXPLANATION:\*\* [^*]{1000,}$/);
+  assert.equal((await completion(srv, uncapped(ACTION_PROMPT))).content, action.content, 'deterministic');
+
+  // By role: only the roles named are padded; a range draws per body, reproducibly.
+  srv.configure({ replyTokens: { world: 200, communication: { min: 50, max: 120 } } });
+  assert.ok(Math.abs((await completion(srv, uncapped(WORLD_PROMPT))).usage.completion_tokens - 200) <= 5);
+  assert.ok((await completion(srv, uncapped(ACTION_PROMPT))).usage.completion_tokens < 120, 'actor not padded');
+  const lengths = [];
+  for (let i = 0; i < 12; i++) {
+    const r = await completion(srv, uncapped(`Write to them, take ${i}.\n**MESSAGE:**`));
+    assert.match(r.content, /^\*\*MESSAGE:\*\* [^*]+$/);
+    lengths.push(r.usage.completion_tokens);
+  }
+  assert.ok(lengths.every((n) => n >= 45 && n <= 120), lengths.join(','));
+  assert.ok(new Set(lengths).size > 3, `varied: ${lengths.join(',')}`);
+  assert.equal((await completion(srv, uncapped('Write to them, take 3.\n**MESSAGE:**'))).usage.completion_tokens, lengths[3]);
+  assert.deepEqual(srv.stats().calls.slice(0, 4).map((c) => c.role), ['actor', 'world', 'metric', 'check']);
+  assert.equal(srv.stats().calls.at(-1).role, 'communication');
+
+  // Scripted replies are not padded.
+  srv.configure({ replyTokens: 300, script: ['short'] });
+  assert.equal((await completion(srv, uncapped(ACTION_PROMPT))).content, 'short');
+});
+
+test('max_tokens cuts a reply with finish_reason length; ignoreMaxTokens does not', async () => {
+  const srv = await start({ replyTokens: 400 });
+  const cut = await completion(srv, capped(ACTION_PROMPT, 100));
+  assert.equal(cut.finish, 'length');
+  assert.equal(cut.usage.completion_tokens, 100);
+  assert.equal(cut.content.length, 400);
+  assert.match(cut.content, /\*\*ACTION:\*\*\n/, 'the tags before the cut are kept');
+  const roomy = await completion(srv, capped(ACTION_PROMPT, 1000));
+  assert.equal(roomy.finish, 'stop');
+  assert.ok(roomy.usage.completion_tokens > 390 && roomy.usage.completion_tokens <= 400);
+  // An unpadded reply longer than its cap is cut as well (a real server does the same).
+  const tiny = await completion(srv, capped(WORLD_PROMPT, 5));
+  assert.deepEqual([tiny.finish, tiny.usage.completion_tokens, tiny.content], ['length', 5, '**UPDATED STATE:**\nS']);
+
+  srv.configure({ ignoreMaxTokens: true });
+  const bad = await completion(srv, capped(ACTION_PROMPT, 100));
+  assert.equal(bad.finish, 'stop');
+  assert.ok(bad.usage.completion_tokens > 390, `${bad.usage.completion_tokens} tokens over a cap of 100`);
+  const calls = srv.stats().calls;
+  assert.deepEqual(calls.map((c) => c.maxTokens), [100, 1000, 5, 100]);
+  assert.deepEqual(calls.map((c) => c.finishReason), ['length', 'stop', 'length', 'stop']);
+  assert.ok(calls.every((c) => c.outcome === 'answered' && c.completionTokens > 0));
+});
+
+test('tokensPerSecond: the delay grows with the reply', async () => {
+  const srv = await start({ latencyMs: 20, tokensPerSecond: 1000, replyTokens: { actor: 300 } });
+  let t0 = Date.now();
+  const long = await completion(srv, uncapped(ACTION_PROMPT));
+  const longMs = Date.now() - t0;
+  assert.ok(longMs >= 20 + long.usage.completion_tokens - 5, `${longMs} ms for ${long.usage.completion_tokens} tokens`);
+  // A cap shortens the reply, and so the wait (what is generated is what is returned).
+  t0 = Date.now();
+  await completion(srv, capped(ACTION_PROMPT, 10));
+  const cappedMs = Date.now() - t0;
+  assert.ok(cappedMs < longMs, `${cappedMs} ms capped vs ${longMs} ms`);
+});
+
+test('pricePerMillion bills by tokens, flat or by model', async () => {
+  const srv = await start({ costPerCall: 0.5, replyTokens: 200, pricePerMillion: { prompt: 3, completion: 15 } });
+  const a = await completion(srv, uncapped(ACTION_PROMPT));
+  const nano = Math.round(a.usage.prompt_tokens * 3e3 + a.usage.completion_tokens * 15e3);
+  assert.equal(a.usage.cost, nano / 1e9);
+  const b = await completion(srv, capped(ACTION_PROMPT, 20));
+  assert.equal(b.usage.cost, Math.round(b.usage.prompt_tokens * 3e3 + 20 * 15e3) / 1e9, 'a cut reply costs less');
+  assert.equal(srv.stats().totalCost, (nano + Math.round(b.usage.prompt_tokens * 3e3 + 20 * 15e3)) / 1e9);
+  assert.deepEqual(srv.stats().calls.map((c) => c.cost), [a.usage.cost, b.usage.cost]);
+
+  srv.configure({ pricePerMillion: { 'anthropic/claude-3-haiku': { prompt: 1, completion: 2 } } });
+  const haiku = await (await chat(srv, { ...uncapped('x'), model: 'anthropic/claude-3-haiku' })).json();
+  assert.equal(haiku.usage.cost, Math.round(haiku.usage.prompt_tokens * 1e3 + haiku.usage.completion_tokens * 2e3) / 1e9);
+  assert.equal((await completion(srv, uncapped('x'))).usage.cost, 0.5, 'a model not in the map: costPerCall');
+});
+
+test('answered, aborted, peakInFlight and a record per request', async () => {
+  const srv = await start({ latencyMs: 150 });
+  const ctl = new AbortController();
+  const aborted = fetch(`${srv.url}/chat/completions`, {
+    method: 'POST', signal: ctl.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify(uncapped('abort me')),
+  });
+  const others = [chat(srv, req('a')), chat(srv, req('b')), chat(srv, req('c'))];
+  while (srv.stats().inFlight < 4) await new Promise((r) => setTimeout(r, 5));
+  ctl.abort();
+  await assert.rejects(aborted, { name: 'AbortError' });
+  for (const r of await Promise.all(others)) await r.arrayBuffer();
+  while (srv.stats().inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  const s = srv.stats();
+  assert.equal(s.requests, 4);
+  assert.equal(s.peakInFlight, 4);
+  assert.equal(s.aborted, 1);
+  assert.equal(s.answered, 3);
+  assert.equal(s.completions, 3, 'the aborted request is never answered');
+  assert.deepEqual(s.calls.map((c) => c.outcome), ['aborted', 'answered', 'answered', 'answered']);
+  assert.deepEqual(s.calls.map((c) => c.maxTokens), [null, 500, 500, 500]);
+  assert.ok(s.calls.every((c) => c.model === 'openai/gpt-4o-mini' && c.role === 'summary'));
+
+  // Errors, faults and a drop by the server are neither answered nor aborted.
+  srv.reset();
+  srv.configure({ latencyMs: 0, faults: { drop: [2], rate429: [3] } });
+  await (await chat(srv, '{bad')).arrayBuffer();
+  await assert.rejects(chat(srv, req('x')), TypeError);
+  await (await chat(srv, req('x'))).arrayBuffer();
+  await (await chat(srv, req('x'))).arrayBuffer();
+  while (srv.stats().inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  const t = srv.stats();
+  assert.deepEqual([t.requests, t.answered, t.aborted], [4, 1, 0]);
+  assert.deepEqual(t.calls.map((c) => c.outcome), ['error', 'drop', 'rate429', 'answered']);
+});
+
+test('the new options from CLI flags and POST /_configure', async () => {
+  const child = spawn(process.execPath, [SERVER, '--port', '0', '--reply-tokens', '200-300', '--ignore-max-tokens',
+    '--tokens-per-second', '100000', '--price-per-million', '2,8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(buf.split('\n')[0]); });
+      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    const { url, port } = JSON.parse(line);
+    const srv = { url };
+    const r = await completion(srv, capped(ACTION_PROMPT, 50));
+    assert.ok(r.usage.completion_tokens >= 195 && r.usage.completion_tokens <= 300, `${r.usage.completion_tokens}`);
+    assert.equal(r.finish, 'stop', 'ignores max_tokens');
+    assert.equal(r.usage.cost, Math.round(r.usage.prompt_tokens * 2e3 + r.usage.completion_tokens * 8e3) / 1e9);
+    const base = `http://127.0.0.1:${port}`;
+    await fetch(`${base}/_configure`, { method: 'POST', body: JSON.stringify({ ignoreMaxTokens: false, replyTokens: { actor: 80 }, pricePerMillion: null }) });
+    const again = await completion(srv, capped(ACTION_PROMPT, 50));
+    assert.deepEqual([again.finish, again.usage.completion_tokens, again.usage.cost], ['length', 50, 0.0001]);
+    const s = await (await fetch(`${base}/_stats`)).json();
+    assert.deepEqual([s.answered, s.aborted, s.calls.length], [2, 0, 2]);
+    assert.deepEqual(s.calls.map((c) => c.maxTokens), [50, 50]);
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+  }
+});

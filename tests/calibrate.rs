@@ -5,11 +5,9 @@
 mod common;
 
 use common::block_on;
-use common::sim::{drive, fake_endpoints, shaped, ScriptedLlm, VirtualClock};
-use scenario_lab::batch::{run_batch, BatchOptions, BatchOutcome, Control};
-use scenario_lab::config::{load_batch, BatchConfig};
-use scenario_lab::host::{ChatRequest, MemoryStorage, Storage};
-use scenario_lab::llm::{Client, RetryPolicy};
+use common::sim::{batch_config, run_sim_batch, shaped, ScriptedLlm, VirtualClock};
+use scenario_lab::batch::{BatchOptions, BatchOutcome, Control};
+use scenario_lab::host::{ChatRequest, MemoryStorage};
 use scenario_lab::plan::calibrate::{
     calibrate, calibrate_batch, parse_run, render_calibration, render_with, Basis, Calibration,
     TokenSource,
@@ -103,34 +101,12 @@ fn reply(r: &ChatRequest) -> String {
     text
 }
 
-fn config(store: &MemoryStorage) -> (BatchConfig, String) {
-    let cfg = block_on(load_batch(store, "b.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .value;
-    let text = block_on(store.read("b.yaml")).unwrap().unwrap();
-    (cfg, text)
-}
-
 fn batch(store: &MemoryStorage, llm: &ScriptedLlm, opts: &BatchOptions) -> BatchOutcome {
-    let (cfg, text) = config(store);
-    let clock = llm.clock.clone();
-    let client = Client::new(
-        llm,
-        &clock,
-        fake_endpoints(),
-        PriceBook::new(&cfg.prices),
-        RetryPolicy::default(),
-    )
-    .with_max_in_flight(64);
-    drive(
-        &clock,
-        run_batch(store, &client, &clock, &cfg, &text, opts, &Quiet),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    run_sim_batch(store, llm, opts, &Quiet)
 }
 
 fn estimate(store: &MemoryStorage) -> Calibration {
-    let (cfg, _) = config(store);
+    let (cfg, _) = batch_config(store);
     block_on(calibrate_batch(store, &cfg, &PriceBook::new(&cfg.prices))).unwrap()
 }
 
@@ -187,7 +163,7 @@ fn after_a_pilot_the_rest_costs_what_was_estimated() {
     );
 
     // What the dry run and the pilot print.
-    let (cfg, _) = config(&store);
+    let (cfg, _) = batch_config(&store);
     let p = plan(&cfg, &PriceBook::new(&cfg.prices));
     let dry = render_with(&p, Some(&c), false);
     for line in [
@@ -296,7 +272,7 @@ fn after_a_budget_stop_the_halted_runs_count_for_what_they_miss() {
 #[test]
 fn with_no_run_the_rest_is_the_plans_estimate() {
     let store = store_with(&format!("{HEAD}runs_per_variation: 3\n{TWO_MODELS}"));
-    let (cfg, _) = config(&store);
+    let (cfg, _) = batch_config(&store);
     let book = PriceBook::new(&cfg.prices);
     let c = estimate(&store);
     let p = plan(&cfg, &book);
@@ -320,7 +296,7 @@ fn call(role: &str, model: &str, turn: u32, prompt: u64, completion: u64) -> Str
 #[test]
 fn an_unrecorded_model_is_priced_from_its_roles_tokens() {
     let store = store_with(&format!("{HEAD}runs_per_variation: 2\n{TWO_MODELS}"));
-    let (mut cfg, _) = config(&store);
+    let (mut cfg, _) = batch_config(&store);
     // No talks, so the run is 3 turns x (2 decisions + 1 world update).
     cfg.scenario.communication.bilateral = false;
     cfg.scenario.communication.coalitions = false;
@@ -368,7 +344,7 @@ fn an_unrecorded_model_is_priced_from_its_roles_tokens() {
 #[test]
 fn a_halted_run_counts_its_missing_turns_at_their_cost() {
     let store = store_with(&format!("{HEAD}runs_per_variation: 2\n"));
-    let (mut cfg, _) = config(&store);
+    let (mut cfg, _) = batch_config(&store);
     cfg.scenario.communication.bilateral = false;
     let book = PriceBook::new(&cfg.prices);
     // A completed run whose turns cost 1 : 2 : 3 (one world update each, at $1/M prompt).

@@ -436,10 +436,8 @@ async fn save<S: Storage>(
 
 /// The 0-based index of a run folder's name (`var-002-run-003` with 5 runs per variation is 7).
 fn run_index(name: &str, runs_per_variation: u64) -> Option<u64> {
-    let rest = name.strip_prefix("var-")?;
-    let (v, r) = rest.split_once("-run-")?;
-    let (v, r): (u64, u64) = (v.parse().ok()?, r.parse().ok()?);
-    (v >= 1 && r >= 1 && r <= runs_per_variation).then(|| (v - 1) * runs_per_variation + (r - 1))
+    let (v, r) = crate::plan::variations::parse_run_id(name)?;
+    (r <= runs_per_variation).then(|| (v - 1) * runs_per_variation + (r - 1))
 }
 
 /// The id of the run at 0-based index `i` (variation-major: var-001-run-001, -002, ...).

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::estimate::{estimate_run, Range, Role, RunEstimate, ROLES};
-use super::variations::{apply, VariationSpace};
+use super::variations::{apply, parse_run_id, VariationSpace};
 use super::EXACT_LIMIT;
 use crate::config::{BatchConfig, Extraction, Scenario};
 use crate::engine::{RunStatus, CALL_LOG, STATE_FILE};
@@ -86,12 +86,6 @@ impl RecordedRun {
     fn completed(&self) -> bool {
         self.status == Some(RunStatus::Completed)
     }
-}
-
-/// The (variation id, run number) of a run folder's name: `var-002-run-003` is (2, 3).
-pub fn parse_run_id(name: &str) -> Option<(u64, u64)> {
-    let (v, r) = name.strip_prefix("var-")?.split_once("-run-")?;
-    Some((v.parse().ok()?, r.parse().ok()?))
 }
 
 /// The calls of a call log (`llm-calls.jsonl`). Lines that do not parse (a line torn by a kill,
@@ -1015,13 +1009,6 @@ pub async fn calibrate_batch<S: Storage>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn run_ids_parse() {
-        assert_eq!(parse_run_id("var-002-run-013"), Some((2, 13)));
-        assert_eq!(parse_run_id("var-x-run-1"), None);
-        assert_eq!(parse_run_id("notes.txt"), None);
-    }
 
     #[test]
     fn a_torn_or_unknown_line_is_skipped() {

@@ -89,6 +89,14 @@ pub fn run_id(variation_id: u64, run_number: u64) -> String {
     format!("var-{variation_id:03}-run-{run_number:03}")
 }
 
+/// The (variation id, run number) of a run id, the inverse of [`run_id`]: `var-002-run-003` is
+/// (2, 3). Both count from 1.
+pub fn parse_run_id(name: &str) -> Option<(u64, u64)> {
+    let (v, r) = name.strip_prefix("var-")?.split_once("-run-")?;
+    let (v, r): (u64, u64) = (v.parse().ok()?, r.parse().ok()?);
+    (v >= 1 && r >= 1).then_some((v, r))
+}
+
 /// The value as it reads in a description: a model id after its last `/`, text as is.
 fn short_value(kind: &DimensionKind, value: &Json) -> String {
     match (kind, value) {
@@ -236,6 +244,12 @@ mod tests {
         assert_eq!(run_id(1, 1), "var-001-run-001");
         assert_eq!(run_id(12, 345), "var-012-run-345");
         assert_eq!(run_id(1234, 5), "var-1234-run-005");
+        for (v, r) in [(1, 1), (12, 345), (1234, 5)] {
+            assert_eq!(parse_run_id(&run_id(v, r)), Some((v, r)));
+        }
+        assert_eq!(parse_run_id("var-000-run-001"), None, "ids count from 1");
+        assert_eq!(parse_run_id("var-x-run-1"), None);
+        assert_eq!(parse_run_id("notes.txt"), None);
     }
 
     #[test]

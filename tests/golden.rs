@@ -2,6 +2,8 @@
 //! any byte of what a batch writes (a refactor that should not, issue 11) fails here and names
 //! the files. A change that means to alter the output records the new tree with
 //! `UPDATE_GOLDEN=1 cargo test --test golden` and shows it in its diff.
+// The fixture is a file of the project, read and written as such (the core itself never does).
+#![allow(clippy::disallowed_methods)]
 mod common;
 
 use common::sim::{files_under, run_sim_batch, shaped, ScriptedLlm, VirtualClock};

@@ -532,6 +532,21 @@ fn a_run_stops_at_its_cost_limit() {
     );
 }
 
+/// A model with no price has no bound to break: what its provider bills is recorded, and the
+/// run goes on (it is not taken for a provider that ignored its cap).
+#[test]
+fn a_billed_call_of_an_unpriced_model_is_not_an_overrun() {
+    let s = scenario("scenarios/quick-negotiation");
+    let store = MemoryStorage::new();
+    let llm = shaped_llm(&VirtualClock::new());
+    let mut sp = spec(4);
+    sp.cost_limit = Some(1.0);
+    let o = run(&store, &llm, &s, &sp, "out");
+    assert_eq!(o.status, RunStatus::Completed, "{o:?}");
+    assert!(o.total_cost > 0.0, "the provider's bill is recorded");
+    assert!(!read(&store, "out/scenario.log").contains("a budget cannot be guaranteed"));
+}
+
 #[test]
 fn retries_honour_retry_after_in_simulated_time() {
     let s = scenario("scenarios/quick-negotiation");

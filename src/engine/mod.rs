@@ -336,14 +336,15 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
         }
     }
 
-    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices (zero
-    /// for a model without one: a budget refuses to start with such a model).
-    fn worst_case(&self, spec: &CallSpec) -> Nanos {
+    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices; `None`
+    /// for a model without a price (nothing to bound it by: a budget refuses to start with such
+    /// a model, and a run alone reserves nothing for it).
+    fn worst_case(&self, spec: &CallSpec) -> Option<Nanos> {
         let (prompt, completion) = spec.worst_case_tokens();
-        match self.client.prices().price(&spec.model) {
-            Some(p) => usd_to_nanos(p.cost_usd(prompt as f64, completion as f64)),
-            None => 0,
-        }
+        self.client
+            .prices()
+            .price(&spec.model)
+            .map(|p| usd_to_nanos(p.cost_usd(prompt as f64, completion as f64)))
     }
 
     /// Reserves `worst` for a call against the run's cost limit and the batch's guard. A call
@@ -403,7 +404,8 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             }
             self.note(spec.turn, &format!("{}: the logged call asked something else (the scenario changed?); asking again", spec.key));
         }
-        let worst = self.worst_case(&spec);
+        let bound = self.worst_case(&spec);
+        let worst = bound.unwrap_or(0);
         self.reserve(&spec, worst).await?;
         // Released even when this future is dropped mid-call (a run past its time limit).
         let held = Held { run: self, worst };
@@ -455,14 +457,23 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                         ),
                     );
                 }
-                if record.over_cap() || record.cost_nanos > worst {
+                let billed_over = bound.filter(|b| record.cost_nanos > *b);
+                if record.over_cap() || billed_over.is_some() {
+                    let what = if record.over_cap() {
+                        format!(
+                            "ignored the output cap: {} completion tokens for a cap of {}",
+                            record.completion_tokens, spec.max_tokens
+                        )
+                    } else {
+                        format!(
+                            "billed ${:.6} for a call bounded at ${:.6}",
+                            nanos_to_usd(record.cost_nanos),
+                            nanos_to_usd(worst)
+                        )
+                    };
                     let why = format!(
-                        "{} ignored the output cap: {} completion tokens for a cap of {}, ${:.6} for a call bounded at ${:.6}; a budget cannot be guaranteed with this model",
-                        spec.model,
-                        record.completion_tokens,
-                        spec.max_tokens,
-                        nanos_to_usd(record.cost_nanos),
-                        nanos_to_usd(worst)
+                        "{} {what}; a budget cannot be guaranteed with this model",
+                        spec.model
                     );
                     self.note(spec.turn, &why);
                     self.guard.overrun(&why);

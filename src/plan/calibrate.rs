@@ -551,9 +551,11 @@ impl Ctx<'_> {
 /// The two-sided 95% quantile of Student's t with `df` degrees of freedom (12.7 for 1, 4.3 for
 /// 2, 2.2 for 10, 1.96 for many): a spread measured on a handful of runs is widened to match.
 fn t95(df: usize) -> f64 {
-    // `mean_ci` gives mean ± t · sd / √n with n - 1 degrees of freedom; with sd = √n, it is t.
-    let n = df + 1;
-    crate::stats::mean_ci(n, 0.0, (n as f64).sqrt(), 0.95).map_or(1.96, |(_, hi)| hi)
+    match df {
+        // No degrees of freedom: no spread was measured, and the normal quantile stands in.
+        0 => 1.96,
+        _ => crate::stats::dist::t_isf(0.025, df as f64),
+    }
 }
 
 /// USD of a recorded call at the price book's price (its recorded cost when there is none).

@@ -16,7 +16,7 @@
 //! noncentral t, incomplete beta) in `dist.rs`.
 
 mod anova;
-mod dist;
+pub(crate) mod dist;
 mod effect;
 mod fisher;
 mod hypothesis;

@@ -709,8 +709,7 @@ async function cmdRunBatch(api, values, path) {
   }
   const outcome = await batchSession(api, path, conn, options, { json, values, budgetLimit });
   if (!outcome) return;
-  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
-  if (pilot === undefined || !clean || outcome.runs_pending === 0) {
+  if (pilot === undefined || !endedClean(outcome) || outcome.runs_pending === 0) {
     process.exitCode = exitFor(outcome, shard);
     return;
   }
@@ -734,8 +733,12 @@ async function cmdRunBatch(api, values, path) {
 /** 0 when the batch (or the shard's share of it) completed, else 1: it resumes with --resume. */
 function exitFor(outcome, shard) {
   // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
-  const clean = !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
-  return clean && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+  return endedClean(outcome) && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+}
+
+/** Whether a session stopped for no reason but running out of runs, with none failed or halted. */
+function endedClean(outcome) {
+  return !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
 }
 
 /** One call of runBatch with its progress line, Ctrl+C handling and summary; the outcome. */

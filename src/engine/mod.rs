@@ -457,8 +457,8 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                         ),
                     );
                 }
-                let billed_over = bound.filter(|b| record.cost_nanos > *b);
-                if record.over_cap() || billed_over.is_some() {
+                let billed_over = bound.is_some_and(|b| record.cost_nanos > b);
+                if record.over_cap() || billed_over {
                     let what = if record.over_cap() {
                         format!(
                             "ignored the output cap: {} completion tokens for a cap of {}",

@@ -102,10 +102,7 @@ const BUILT_IN: &[(&str, f64, f64)] = &[
 
 /// Whether a model id costs nothing by its id alone.
 pub fn is_free_by_id(model: &str) -> bool {
-    model.ends_with(":free")
-        || model.starts_with("ollama/")
-        || model.starts_with("local/")
-        || model.starts_with("builtin/")
+    model.ends_with(":free") || !crate::llm::route::is_hosted(model)
 }
 
 /// Prices from every source, looked up in order.

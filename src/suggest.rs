@@ -75,11 +75,6 @@ pub struct UnknownModel {
 /// `:extended` and `:thinking` variants are listed ids of their own.)
 const ROUTING_SUFFIXES: &[&str] = &["nitro", "floor", "online", "exacto"];
 
-/// Whether a model is served by the hosted provider (and so is in its model list).
-pub fn is_hosted(model: &str) -> bool {
-    !(model.starts_with("builtin/") || model.starts_with("local/") || model.starts_with("ollama/"))
-}
-
 /// The model ids an input calls: every model of a batch config's variations (the list its plan
 /// shows, [`crate::plan::called_models`]), or a scenario folder's. `None` when the path is
 /// neither or does not load (`validate` says why).
@@ -118,7 +113,7 @@ pub fn check_models(list_json: &str, ids: &[String]) -> Result<ModelCheck, Strin
         ..ModelCheck::default()
     };
     for id in ids {
-        if !is_hosted(id) {
+        if !crate::llm::route::is_hosted(id) {
             check.not_checked.push(id.clone());
             continue;
         }

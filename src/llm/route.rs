@@ -64,6 +64,20 @@ pub struct Route {
     pub model: String,
 }
 
+/// Model id prefixes answered by the local server (`OLLAMA_BASE_URL`), stripped when sent.
+const LOCAL_PREFIXES: [&str; 2] = ["ollama/", "local/"];
+
+/// Whether a model id goes to the local server.
+pub fn is_local(model: &str) -> bool {
+    LOCAL_PREFIXES.iter().any(|p| model.starts_with(p))
+}
+
+/// Whether a model id goes to a hosted provider: neither the built-in simulator nor the local
+/// server. Only these are in a provider's model list, and only these can cost money.
+pub fn is_hosted(model: &str) -> bool {
+    !model.starts_with(super::builtin::PREFIX) && !is_local(model)
+}
+
 /// Resolves a model id.
 pub fn route(model: &str, endpoints: &Endpoints) -> Route {
     if model.starts_with(super::builtin::PREFIX) {
@@ -73,7 +87,7 @@ pub fn route(model: &str, endpoints: &Endpoints) -> Route {
             model: model.to_string(),
         };
     }
-    for prefix in ["ollama/", "local/"] {
+    for prefix in LOCAL_PREFIXES {
         if let Some(name) = model.strip_prefix(prefix) {
             let root = endpoints
                 .ollama_base_url

@@ -226,9 +226,9 @@ pub struct RunEstimate {
 /// Seconds one call takes: a first-token latency plus generation. The built-in simulator
 /// answers at once; local servers are slower to start than hosted APIs but not to stream.
 pub fn call_seconds(model: &str, completion_tokens: f64) -> f64 {
-    if model.starts_with("builtin/") {
+    if model.starts_with(crate::llm::builtin::PREFIX) {
         0.0
-    } else if model.starts_with("ollama/") || model.starts_with("local/") {
+    } else if crate::llm::route::is_local(model) {
         0.5 + completion_tokens / 30.0
     } else {
         0.8 + completion_tokens / 60.0

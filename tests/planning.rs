@@ -140,4 +140,8 @@ fn a_million_variations_are_planned_from_a_sample() {
     assert!(p.notes.iter().any(|n| n.contains("sampled evenly")));
     let text = scenario_lab::plan::render(&p, false);
     assert!(text.contains("... and 999800 more variations"), "{text}");
+    assert!(
+        text.contains("Calls per run (expected)\n  6 actor + 3 world = 9 calls (9 to 9)"),
+        "{text}"
+    );
 }

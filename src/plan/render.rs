@@ -159,16 +159,14 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("Calls per run (expected)"));
     let c = &plan.calls_per_run;
-    let shown: Vec<String> = super::estimate::ROLES
-        .iter()
-        .map(|role| (role.as_str(), c.get(*role)))
-        .filter(|(_, r)| r.expected > 0.0)
-        .map(|(n, r)| format!("{} {n}", calls(r.expected)))
-        .collect();
     let _ = writeln!(
         o,
         "  {} = {} calls ({} to {})",
-        shown.join(" + "),
+        role_calls(
+            super::estimate::ROLES
+                .iter()
+                .map(|role| (role.as_str(), c.get(*role).expected))
+        ),
         calls(c.total().expected),
         calls(c.total().low),
         calls(c.total().high)

@@ -1,7 +1,11 @@
-// node/progress.js owns what a person sees while a batch runs: a status line redrawn in place
-// on a terminal (runs done / failed / in flight / total, spend against the budget, projected
-// spend, elapsed and ETA, the run ids in flight, rate-limit slowdowns), one plain line per run
-// start and end elsewhere, and the summary at the end. It only reads the core's events.
+// node/progress.js owns what a person sees on a terminal while a batch runs: a status line
+// redrawn in place (runs done / failed / halted / in flight / to do, spend against the budget,
+// projected spend, elapsed and ETA, the run ids in flight, rate-limit slowdowns), one plain
+// line per run start and end elsewhere, and the summary at the end. The figures come from the
+// package's one fold of the core's events, `BatchProgress` (lib/batch-progress.js), which the
+// web page's dashboard draws too; this file only draws them.
+
+import { BatchProgress } from '../lib/batch-progress.js';
 
 const fmtUsd = (x) => `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
 
@@ -13,24 +17,29 @@ function fmtTime(seconds) {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** Tracks a batch from its events and shows it on `stream`. */
+/** The status line of a `BatchProgress` snapshot. */
+export function statusLine(s) {
+  const money = s.budget != null ? `${fmtUsd(s.spent)} of ${fmtUsd(s.budget)}` : fmtUsd(s.spent);
+  const ids = s.inFlight.slice(0, 3).join(' ') + (s.inFlight.length > 3 ? ' …' : '');
+  const slow = s.rateLimited > 0 ? ` · rate-limited ${s.rateLimited}x (limit ${s.rateLimit})` : '';
+  return `${s.completed}/${s.toRun} done · ${s.failed} failed · ${s.halted} halted · ${s.running} in flight · ${money}` +
+    `${Number.isFinite(s.projected) ? ` (projected ${fmtUsd(s.projected)})` : ''} · ${fmtTime(s.elapsedMs / 1000)} elapsed` +
+    `${Number.isFinite(s.etaMs) ? ` · ETA ${fmtTime(s.etaMs / 1000)}` : ''}${slow}${ids ? ` · ${ids}` : ''}`;
+}
+
+/** Folds a batch's events and shows them on `stream`. */
 export class Progress {
-  constructor(stream, { live }) {
+  /** @param {{ live: boolean, now?: () => number }} options `live`: redraw a status line in place */
+  constructor(stream, { live, now }) {
     this.stream = stream;
     this.live = live;
-    this.started = Date.now();
-    this.inFlight = new Set();
-    this.done = 0;
-    this.failed = 0;
-    this.halted = 0;
-    this.total = 0;
-    this.toRun = 0;
-    this.spent = 0;
-    this.spentAtStart = 0;
-    this.budget = null;
-    this.rateLimited = 0;
-    this.limit = null;
+    this.fold = new BatchProgress({ now });
     this.timer = null;
+  }
+
+  /** The analysis the batch wrote when it ended (`aggregate_metrics`), when it did. */
+  get analysis() {
+    return this.fold.analysis ?? undefined;
   }
 
   line(text) {
@@ -44,17 +53,7 @@ export class Progress {
   }
 
   status() {
-    const finished = this.done + this.failed + this.halted;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const eta = finished > 0 ? (elapsed / finished) * (this.toRun - finished) : NaN;
-    const spentNow = this.spent - this.spentAtStart;
-    const projected = finished > 0 ? this.spent + (spentNow / finished) * (this.toRun - finished) : NaN;
-    const money = this.budget != null ? `${fmtUsd(this.spent)} of ${fmtUsd(this.budget)}` : fmtUsd(this.spent);
-    const ids = [...this.inFlight].slice(0, 3).join(' ') + (this.inFlight.size > 3 ? ' …' : '');
-    const slow = this.rateLimited > 0 ? ` · rate-limited ${this.rateLimited}x (limit ${this.limit})` : '';
-    return `${this.done}/${this.toRun} done · ${this.failed} failed · ${this.halted} halted · ${this.inFlight.size} in flight · ${money}` +
-      `${Number.isFinite(projected) ? ` (projected ${fmtUsd(projected)})` : ''} · ${fmtTime(elapsed)} elapsed` +
-      `${Number.isFinite(eta) ? ` · ETA ${fmtTime(eta)}` : ''}${slow}${ids ? ` · ${ids}` : ''}`;
+    return statusLine(this.fold.snapshot({ runs: false }));
   }
 
   draw() {
@@ -73,34 +72,21 @@ export class Progress {
     this.clear();
   }
 
-  /** Takes one core event. */
+  /** Takes one core event: folds it, prints its line when it has one, redraws. */
   event(e) {
+    this.fold.event(e);
     const d = e.data ?? {};
     switch (e.type) {
       case 'batch_started':
-        this.total = d.total_runs;
-        this.toRun = d.to_run;
-        this.budget = d.budget_limit ?? null;
-        this.spent = this.spentAtStart = d.spent ?? 0;
         this.line(`${d.resumed ? 'Resuming' : 'Running'} ${d.experiment_name}: ${d.to_run} of ${d.total_runs} runs to do` +
           `${d.already_completed ? ` (${d.already_completed} already completed)` : ''}, at most ${d.max_parallel} at once` +
           `${d.budget_limit != null ? `, budget ${fmtUsd(d.budget_limit)}` : ''}; outputs in ${d.output_dir}`);
         if (d.retrying_failed?.length) this.line(`Retrying ${d.retrying_failed.length} failed run(s) once more: ${d.retrying_failed.join(', ')}`);
         break;
       case 'run_started':
-        this.inFlight.add(d.run_id);
         if (!this.live) this.line(`▶ ${d.run_id} ${d.description}`);
         break;
       case 'run_finished': {
-        this.inFlight.delete(d.run_id);
-        this.spent = d.spent ?? this.spent;
-        if (d.status === 'completed') this.done++;
-        else if (d.status === 'failed') this.failed++;
-        else this.halted++;
-        for (const r of d.rate_limits ?? []) {
-          this.rateLimited = Math.max(this.rateLimited, r.rate_limited);
-          this.limit = r.limit;
-        }
         const why = d.status === 'completed' ? '' : ` (${d.halt_reason ?? ''}${d.error ? `: ${d.error}` : ''})`;
         if (!this.live || d.status !== 'completed') this.line(`${d.status === 'completed' ? '✓' : '✗'} ${d.run_id} ${d.status}${why} ${fmtUsd(d.cost)}`);
         break;
@@ -108,16 +94,12 @@ export class Progress {
       case 'note':
         this.line(d.message);
         break;
-      case 'analysis':
-        this.analysis = d;
-        break;
       default:
         break;
     }
     this.draw();
   }
 }
-
 /** The closing summary, and what to do next. */
 export function summary(o, { configPath, started, budget, analysis }) {
   const secs = (Date.now() - started) / 1000;

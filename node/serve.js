@@ -1,7 +1,6 @@
 // node/serve.js owns the local static server behind `scenario-lab serve`: it serves the web page
-// (www/) and the package files the page imports (browser.js, batch-progress.js, analyzer.js,
-// storage/, pkg/),
-// plus examples/, from the package folder, on 127.0.0.1 only. It is a convenience for local
+// (www/) and the package files the page imports (lib/, pkg/), plus examples/, from the package
+// folder, on 127.0.0.1 only. It is a convenience for local
 // use: the page itself needs no server of ours and works from any static host that serves the
 // package folder (with `application/wasm` for .wasm, which every common host does).
 //
@@ -20,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** What may be served: folders end with `/`, files are exact. */
-const ALLOWED = ['www/', 'pkg/', 'storage/', 'examples/', 'browser.js', 'batch-progress.js', 'analyzer.js'];
+const ALLOWED = ['www/', 'pkg/', 'lib/', 'examples/'];
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

@@ -1,7 +1,7 @@
 // node/storage.js owns the filesystem Storage: the object the wasm core reads and writes files
 // through when it runs in Node. The core never touches `fs`; this file is the only place that
 // does. The contract (what each method returns and when) is the `Storage` interface in
-// index.d.ts, mirrored from the core's `host::Storage` trait.
+// pkg/scenario_lab.d.ts (declared by the core, mirroring its `host::Storage` trait).
 //
 // Paths are `/`-separated; a relative path is resolved against the root (by default the current
 // working directory, read at call time so that a later `process.chdir` is honoured). Absolute
@@ -11,6 +11,8 @@ import { appendFile, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFi
 import { closeSync, constants, existsSync, lstatSync, opendirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
+/** @import { Storage } from '../pkg/scenario_lab.js' */
+
 // "Not there" answers (null / false) rather than errors: a missing file, a path through a
 // file (ENOTDIR), or a directory where a file was asked for (EISDIR).
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
@@ -19,7 +21,7 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR']);
  * A Storage over the local filesystem.
  * @param {{ root?: string }} [options] folder that relative paths are resolved against
  *   (default: the current working directory at the time of each call)
- * @returns {import('../index.d.ts').Storage}
+ * @returns {Storage}
  */
 export function nodeStorage(options = {}) {
   const at = (path) => resolve(options.root ?? process.cwd(), String(path));
@@ -120,7 +122,7 @@ export function nodeStorage(options = {}) {
  * read through the thread pool, a Promise and a JS string cost several times the read itself
  * (bench/README.md).
  * @param {string} dir the folder being analysed
- * @returns {import('../index.d.ts').Storage}
+ * @returns {Storage}
  */
 export function confinedStorage(dir) {
   const inner = nodeStorage();
@@ -216,8 +218,8 @@ export function confinedStorage(dir) {
 /**
  * The same Storage with writes refused: what a dry run gets, so that "a dry run writes nothing"
  * is enforced here rather than merely promised.
- * @param {import('../index.d.ts').Storage} storage
- * @returns {import('../index.d.ts').Storage}
+ * @param {Storage} storage
+ * @returns {Storage}
  */
 export function readOnlyStorage(storage) {
   const refuse = async (path) => {

@@ -18,14 +18,15 @@
 //   5. wasm-bindgen --target web --out-dir pkg <crate>.wasm          } only when the cargo output
 //   6. wasm-opt -Oz <features> pkg/scenario_lab_bg.wasm              } changed (hash stamp in target/)
 //   7. print the final size, raw and gzipped
-//   8. the web page's generated files: www/vendor/ (marked, dompurify, fflate, copied from
+//   8. tsc -p tsconfig.types.json: the declarations of lib/ and node/ from their JSDoc
+//   9. the web page's generated files: www/vendor/ (marked, dompurify, fflate, copied from
 //      node_modules) and www/examples.json (the bundled examples); see scripts/web-assets.mjs
 //
 // Progress goes to stderr, one line per step.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,7 @@ const PKG = join(ROOT, 'pkg');
 const FINAL = join(PKG, `${CRATE}_bg.wasm`);
 const STAMP = join(TARGET_DIR, 'scenario-lab-build.stamp');
 const WASM_OPT = join(ROOT, 'node_modules', '.bin', 'wasm-opt');
+const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 
 // The wasm features rustc 1.95 emits by default for wasm32-unknown-unknown that binaryen does not
 // enable by default. Without them wasm-opt refuses the module ("... requires ... [--enable-...]").
@@ -119,7 +121,16 @@ function main() {
   const gz = gzipSync(bytes, { level: 9 }).length;
   log(`pkg/${CRATE}_bg.wasm: ${kb(bytes.length)} raw, ${kb(gz)} gzipped (${bytes.length} / ${gz} bytes)`);
 
-  // 8. The web page's vendored libraries and bundled examples.
+  // 8. The declarations of the package's JavaScript, from its JSDoc (lib/**/*.d.ts, node/*.d.ts).
+  // The last build's are removed first: tsc would read them in place of the .js they describe.
+  for (const dir of ['lib', 'lib/storage', 'node']) {
+    for (const name of readdirSync(join(ROOT, dir))) {
+      if (name.endsWith('.d.ts') && `${dir}/${name}` !== 'lib/types.d.ts') rmSync(join(ROOT, dir, name));
+    }
+  }
+  run(TSC, ['-p', 'tsconfig.types.json']);
+
+  // 9. The web page's vendored libraries and bundled examples.
   for (const f of buildWebAssets()) log(`${f.file}: ${kb(f.bytes)} raw, ${kb(f.gzipped)} gzipped`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -13,6 +13,7 @@ use crate::yaml::Node;
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The input cannot be used; nothing runs.
@@ -49,21 +50,47 @@ pub struct Diagnostic {
     pub source_line: Option<String>,
 }
 
+/// A diagnostic as hosts receive it: the fields, and `text`, its printable form.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Diagnostic"))]
+pub struct DiagnosticView<'a> {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file.
+    pub file: &'a str,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// The dotted path of the key concerned (`variations[1].actor`), when there is one.
+    pub key: Option<&'a str>,
+    /// One sentence saying what is wrong.
+    pub message: &'a str,
+    /// What would have been right.
+    pub expected: Option<&'a str>,
+    /// What was there instead.
+    pub found: Option<&'a str>,
+    /// A likely fix ("did you mean `budget_limit`?").
+    pub suggestion: Option<&'a str>,
+    /// The printable form: the message, its place and the quoted line, as the CLI prints it.
+    pub text: String,
+}
+
 impl Serialize for Diagnostic {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Diagnostic", 10)?;
-        st.serialize_field("severity", &self.severity)?;
-        st.serialize_field("file", &self.file)?;
-        st.serialize_field("line", &self.line)?;
-        st.serialize_field("column", &self.column)?;
-        st.serialize_field("key", &self.key)?;
-        st.serialize_field("message", &self.message)?;
-        st.serialize_field("expected", &self.expected)?;
-        st.serialize_field("found", &self.found)?;
-        st.serialize_field("suggestion", &self.suggestion)?;
-        st.serialize_field("text", &self.to_string())?;
-        st.end()
+        DiagnosticView {
+            severity: self.severity,
+            file: &self.file,
+            line: self.line,
+            column: self.column,
+            key: self.key.as_deref(),
+            message: &self.message,
+            expected: self.expected.as_deref(),
+            found: self.found.as_deref(),
+            suggestion: self.suggestion.as_deref(),
+            text: self.to_string(),
+        }
+        .serialize(s)
     }
 }
 

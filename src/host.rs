@@ -139,6 +139,7 @@ impl Storage for MemoryStorage {
 
 /// One chat message of an OpenAI-compatible request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChatMessage {
     /// `system`, `user` or `assistant`.
     pub role: String,
@@ -148,6 +149,7 @@ pub struct ChatMessage {
 
 /// One OpenAI-compatible chat-completions request, as sent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChatRequest {
     /// The provider's model id (routing prefixes such as `ollama/` already stripped).
     pub model: String,
@@ -172,6 +174,7 @@ pub struct ChatRequest {
 
 /// Token counts and the provider's bill for one call.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Usage {
     /// Prompt tokens.
     pub prompt_tokens: u64,

@@ -18,7 +18,9 @@
 //! - [`config`]: scenario folders and batch configs, loaded and validated into typed values.
 //! - [`pricing`]: model prices (built-in table, OpenRouter's list, a config's `prices:`) and money.
 //! - [`plan`]: variation expansion (lazy), cost and time estimates, the dry-run plan and its text.
+//! - [`error`]: the kinds of failure and the exit status of each.
 //! - [`host`]: the traits through which the core touches storage, the network and time.
+//! - [`schema`]: the types of every file and event (the contract between core, hosts and files).
 //! - [`stats`]: summaries, intervals, tests, effect sizes, power and two-way ANOVA for analysis.
 //! - `wasm` (wasm32 only): the JavaScript-facing binding; conversion and nothing else.
 #![forbid(unsafe_code)]
@@ -29,12 +31,14 @@ pub mod batch;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod error;
 pub mod host;
 pub mod llm;
 pub mod paths;
 pub mod plan;
 pub mod pricing;
 pub mod rng;
+pub mod schema;
 pub mod stats;
 pub mod suggest;
 pub mod yaml;

@@ -30,6 +30,7 @@ pub fn nanos_to_usd(n: Nanos) -> f64 {
 
 /// Where a price came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PriceSource {
     /// The batch config's `prices:`.
@@ -44,6 +45,7 @@ pub enum PriceSource {
 
 /// A known price.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Price {
     /// USD per million prompt tokens.
     pub prompt: f64,

@@ -47,6 +47,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 
 /// Model ids checked against a provider's model list.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelCheck {
     /// Ids found in the list (or accepted as a routing variant of one).
     pub known: Vec<String>,
@@ -60,6 +61,7 @@ pub struct ModelCheck {
 
 /// A model id the provider does not list.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UnknownModel {
     /// The id as written.
     pub model: String,

@@ -11,6 +11,7 @@ use scenario_lab::host::{LlmError, MemoryStorage, Storage};
 use scenario_lab::llm::{Client, Endpoints, RetryPolicy};
 use scenario_lab::pricing::PriceBook;
 use scenario_lab::rng::Rng;
+use scenario_lab::schema::{BatchEvent, StopReason};
 use serde_json::Value;
 
 /// The quick scenario with a priced hosted model instead of the simulator.
@@ -33,19 +34,22 @@ struct Recorder {
 }
 
 impl Control for Recorder {
-    fn emit(&self, e: Value) {
-        match e["type"].as_str() {
-            Some("run_started") => {
+    fn emit(&self, e: BatchEvent) {
+        match e {
+            BatchEvent::RunStarted(_) => {
                 self.in_flight.set(self.in_flight.get() + 1);
                 self.peak.set(self.peak.get().max(self.in_flight.get()));
             }
-            Some("run_finished") => {
+            BatchEvent::RunFinished(_) => {
                 self.in_flight.set(self.in_flight.get() - 1);
                 self.finished.set(self.finished.get() + 1);
             }
             _ => {}
         }
-        self.events.borrow_mut().push(e);
+        // Kept as the JSON a host receives.
+        self.events
+            .borrow_mut()
+            .push(serde_json::to_value(&e).unwrap());
     }
     fn stop_requested(&self) -> bool {
         self.stop_after_finished
@@ -254,7 +258,7 @@ fn a_budget_is_never_exceeded_in_a_thousand_random_batches() {
         llm.latency_ms = 1.0 + rng.next_f64() * 500.0;
         let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
         let spent = o.totals.total_spent;
-        stopped_by_budget += usize::from(o.stop_reason.as_deref() == Some("budget"));
+        stopped_by_budget += usize::from(o.stop_reason == Some(StopReason::Budget));
         assert!(
             spent <= budget + 1e-12,
             "case {case}: spent {spent} of a {budget} budget"
@@ -328,7 +332,7 @@ fn resuming_after_interruptions_at_random_points_gives_the_same_runs_and_costs()
                 );
                 break;
             }
-            assert_eq!(o.stop_reason.as_deref(), Some("interrupted"));
+            assert_eq!(o.stop_reason, Some(StopReason::Interrupted));
             assert!(sessions < 20);
         }
         assert!(sessions > 1);
@@ -435,7 +439,7 @@ fn a_budget_for_half_a_batch_is_spent_to_at_least_90_percent_and_never_passed() 
             spent <= budget + 1e-12,
             "case {case}: spent {spent} of {budget}"
         );
-        assert_eq!(o.stop_reason.as_deref(), Some("budget"), "case {case}");
+        assert_eq!(o.stop_reason, Some(StopReason::Budget), "case {case}");
         let used = spent / budget;
         assert!(
             used >= 0.9,
@@ -593,7 +597,7 @@ fn cut_replies_are_counted_and_an_ignored_cap_stops_a_budget() {
     llm.ignore_cap = true;
     llm.cost_per_call = None;
     let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
-    assert_eq!(o.stop_reason.as_deref(), Some("budget"));
+    assert_eq!(o.stop_reason, Some(StopReason::Budget));
     let why = o.stop_message.unwrap();
     assert!(why.contains("test/model ignored the output cap"), "{why}");
     assert!(

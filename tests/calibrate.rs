@@ -14,12 +14,12 @@ use scenario_lab::plan::calibrate::{
 };
 use scenario_lab::plan::{plan, Role};
 use scenario_lab::pricing::PriceBook;
-use serde_json::Value;
+use scenario_lab::schema::BatchEvent;
 
 struct Quiet;
 
 impl Control for Quiet {
-    fn emit(&self, _: Value) {}
+    fn emit(&self, _: BatchEvent) {}
     fn stop_requested(&self) -> bool {
         false
     }
@@ -228,8 +228,8 @@ fn after_a_budget_stop_the_halted_runs_count_for_what_they_miss() {
     let llm = llm();
     let stopped = batch(&store, &llm, &BatchOptions::default());
     assert_eq!(
-        stopped.stop_reason.as_deref(),
-        Some("budget"),
+        stopped.stop_reason,
+        Some(scenario_lab::schema::StopReason::Budget),
         "{stopped:?}"
     );
     assert!(stopped.totals.runs_completed >= 2, "{stopped:?}");

@@ -11,6 +11,7 @@ use scenario_lab::host::{Clock, LlmError, MemoryStorage, Storage};
 use scenario_lab::llm::{Client, RetryPolicy};
 use scenario_lab::plan::variations::Modifications;
 use scenario_lab::pricing::PriceBook;
+use scenario_lab::schema::HaltReason;
 
 /// A scenario whose built-in models are replaced by a hosted one, so that calls reach the
 /// scripted LLM.
@@ -99,7 +100,7 @@ fn a_quick_run_writes_every_file() {
     let llm = shaped_llm(&VirtualClock::new());
     let o = run(&store, &llm, &s, &spec(1), "out");
     assert_eq!(
-        (o.status, o.current_turn),
+        (o.standing.status, o.standing.current_turn),
         (RunStatus::Completed, 3),
         "{o:?}"
     );
@@ -172,7 +173,7 @@ fn phases_run_in_order_and_decisions_are_simultaneous() {
     let store = MemoryStorage::new();
     let llm = shaped_llm(&VirtualClock::new());
     let o = run(&store, &llm, &s, &spec(7), "out");
-    assert_eq!(o.status, RunStatus::Completed, "{o:?}");
+    assert_eq!(o.standing.status, RunStatus::Completed, "{o:?}");
     // Turn 1's calls, in the order they were sent.
     let kinds: Vec<&str> = llm
         .requests
@@ -365,7 +366,7 @@ fn a_run_interrupted_mid_turn_resumes_without_paying_a_call_twice() {
     let llm = shaped_llm(&VirtualClock::new());
     let o = run(&whole, &llm, &s, &spec(21), "out");
     let total_calls = llm.requests.borrow().len();
-    assert_eq!(o.status, RunStatus::Completed);
+    assert_eq!(o.standing.status, RunStatus::Completed);
     // The same run, cut off in the middle of turn 2 by a failure that is not retried.
     let cut = MemoryStorage::new();
     let turn2 = llm
@@ -386,11 +387,15 @@ fn a_run_interrupted_mid_turn_resumes_without_paying_a_call_twice() {
         }
     });
     let o = run(&cut, &failing, &s, &spec(21), "out");
-    assert_eq!((o.status, o.current_turn), (RunStatus::Failed, 1), "{o:?}");
+    assert_eq!(
+        (o.standing.status, o.standing.current_turn),
+        (RunStatus::Failed, 1),
+        "{o:?}"
+    );
     // Resumed: only the missing calls are sent, and the files are those of the whole run.
     let healthy = shaped_llm(&VirtualClock::new());
     let o = run(&cut, &healthy, &s, &spec(21), "out");
-    assert_eq!(o.status, RunStatus::Completed, "{o:?}");
+    assert_eq!(o.standing.status, RunStatus::Completed, "{o:?}");
     assert_eq!(
         healthy.requests.borrow().len(),
         total_calls - turn2,
@@ -438,7 +443,10 @@ fn a_cut_log_line_is_sent_again() {
     store2.insert("out/llm-calls.jsonl", &cut);
     let llm2 = shaped_llm(&VirtualClock::new());
     let o = run(&store2, &llm2, &s, &spec(2), "out");
-    assert_eq!((o.status, o.calls_replayed), (RunStatus::Completed, 4));
+    assert_eq!(
+        (o.standing.status, o.calls_replayed),
+        (RunStatus::Completed, 4)
+    );
     assert_eq!(llm2.requests.borrow().len(), lines.len() - 4);
 }
 
@@ -468,7 +476,7 @@ fn a_branch_reuses_the_first_turns_then_diverges() {
     });
     let llm_b = shaped_llm(&VirtualClock::new());
     let o = run(&store, &llm_b, &s, &b, "b");
-    assert_eq!(o.status, RunStatus::Completed);
+    assert_eq!(o.standing.status, RunStatus::Completed);
     assert_eq!(o.calls_replayed, 3, "turn 1's calls come from the source");
     assert_eq!(
         read(&store, "a/world-state-001.md"),
@@ -516,8 +524,8 @@ fn a_run_stops_at_its_cost_limit() {
     );
     let o = drive(&clock, engine::run(&store, &client, &clock, &s, &sp, "out"));
     assert_eq!(
-        (o.status, o.halt_reason.as_deref()),
-        (RunStatus::Halted, Some("cost_limit")),
+        (o.standing.status, o.standing.halt_reason),
+        (RunStatus::Halted, Some(HaltReason::CostLimit)),
         "{o:?}"
     );
     assert!(o.total_cost <= 0.02, "{}", o.total_cost);
@@ -542,7 +550,7 @@ fn a_billed_call_of_an_unpriced_model_is_not_an_overrun() {
     let mut sp = spec(4);
     sp.cost_limit = Some(1.0);
     let o = run(&store, &llm, &s, &sp, "out");
-    assert_eq!(o.status, RunStatus::Completed, "{o:?}");
+    assert_eq!(o.standing.status, RunStatus::Completed, "{o:?}");
     assert!(o.total_cost > 0.0, "the provider's bill is recorded");
     assert!(!read(&store, "out/scenario.log").contains("a budget cannot be guaranteed"));
 }
@@ -563,7 +571,7 @@ fn retries_honour_retry_after_in_simulated_time() {
         }
     });
     let o = run(&store, &llm, &s, &spec(1), "out");
-    assert_eq!(o.status, RunStatus::Completed);
+    assert_eq!(o.standing.status, RunStatus::Completed);
     assert!(
         llm.clock.now_ms() >= 30_000.0,
         "waited for Retry-After: {}",

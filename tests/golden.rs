@@ -9,13 +9,13 @@ mod common;
 use common::sim::{files_under, run_sim_batch, shaped, ScriptedLlm, VirtualClock};
 use scenario_lab::batch::{BatchOptions, Control};
 use scenario_lab::host::MemoryStorage;
-use serde_json::Value;
+use scenario_lab::schema::BatchEvent;
 
 const FIXTURE: &str = "tests/fixtures/golden/quick-batch.txt";
 
 struct Quiet;
 impl Control for Quiet {
-    fn emit(&self, _: Value) {}
+    fn emit(&self, _: BatchEvent) {}
     fn stop_requested(&self) -> bool {
         false
     }

@@ -6,6 +6,7 @@ use scenario_lab::config::load_batch;
 use scenario_lab::host::MemoryStorage;
 use scenario_lab::plan::{plan, EXACT_LIMIT};
 use scenario_lab::pricing::PriceBook;
+use scenario_lab::schema::BudgetStatus;
 
 fn planned(path: &str) -> scenario_lab::plan::Plan {
     let s = DiskStorage::new(project_root());
@@ -20,10 +21,11 @@ fn quick_start_is_three_free_runs() {
     let p = planned("experiments/quick-start/batch-config.yaml");
     assert_eq!((p.variation_count, p.total_runs), (1, 3));
     assert_eq!(p.cost_total.unwrap().high, 0.0);
-    assert_eq!(p.budget.status, "no_budget");
+    assert_eq!(p.budget.status, BudgetStatus::NoBudget);
     assert_eq!(p.variations[0].variation.description, "Base configuration");
+    let (first, last) = p.variations[0].run_ids;
     assert_eq!(
-        p.variations[0].run_ids,
+        (first.to_string(), last.to_string()),
         ("var-001-run-001".to_string(), "var-001-run-003".to_string())
     );
 }
@@ -42,7 +44,10 @@ fn sensitivity_is_a_2x2_in_declaration_order() {
         "{d:?}"
     );
     assert!(p.cost_total.is_some(), "every model has a price");
-    assert!(["fits", "tight", "short"].contains(&p.budget.status.as_str()));
+    assert!(matches!(
+        p.budget.status,
+        BudgetStatus::Fits | BudgetStatus::Tight | BudgetStatus::Short
+    ));
     // Variation 4 uses the dearer model twice, so it costs more than variation 1.
     assert!(
         p.variations[3].cost_per_run.unwrap().expected
@@ -78,7 +83,7 @@ fn the_verdict_counts_affordable_runs() {
     );
     let cfg = block_on(load_batch(&s, "b.yaml")).unwrap().value;
     let p = plan(&cfg, &PriceBook::new(&cfg.prices));
-    assert_eq!(p.budget.status, "short");
+    assert_eq!(p.budget.status, BudgetStatus::Short);
     assert_eq!(p.budget.runs_affordable, Some(37));
     assert!(
         p.budget.message.contains("allows about 37 of 40 runs"),

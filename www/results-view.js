@@ -60,38 +60,31 @@ export async function show(app, prefer) {
     return;
   }
   const { ws, dir } = view.source;
-  const [summaryText, runs] = await Promise.all([
-    app.engine.call('read', [ws, `${dir}/batch-summary.json`]),
-    app.engine.call('listRuns', [ws, dir]),
-  ]);
+  const status = await app.engine.call('batchStatus', [ws, dir]);
   if (mine !== view.seq) return;
+  const { runs } = status;
   view.runs = runs;
-  let summary = null;
-  try {
-    summary = summaryText ? JSON.parse(summaryText) : null;
-  } catch {
-    summary = null;
-  }
-  drawSummary(summary, runs);
+  drawSummary(status, runs);
   drawRuns(app, runs);
   if (runs.length && !runs.some((r) => r.run_id === view.selected)) view.selected = null;
   if (view.selected) await openRun(app, view.selected);
   else fill($('#run-detail'), h('p', { class: 'muted' }, runs.length ? 'Choose a run.' : 'This batch has no run folders yet.'));
 }
 
-function drawSummary(summary, runs) {
+/** The figures of a batch: `status` is the core's `batchStatus` (its summary's headline, its runs). */
+function drawSummary(status, runs) {
   const count = (st) => runs.filter((r) => r.status === st).length;
   const fig = (key, label, value, exact) => h('div', { class: 'figure', dataset: { fig: key, value: String(exact ?? value) } },
     h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
-  const spent = summary?.cost_summary?.total_spent ?? runs.reduce((a, r) => a + (r.cost ?? 0), 0);
+  const spent = status.total_spent ?? runs.reduce((a, r) => a + (r.cost ?? 0), 0);
   fill($('#results-summary'),
-    summary?.experiment_name ? fig('experiment', 'Experiment', summary.experiment_name) : null,
+    status.experiment_name ? fig('experiment', 'Experiment', status.experiment_name) : null,
     fig('runs', 'Run folders', String(runs.length), runs.length),
     fig('completed', 'Completed', String(count('completed')), count('completed')),
     fig('failed', 'Failed', String(count('failed')), count('failed')),
     fig('halted', 'Halted', String(count('halted')), count('halted')),
     fig('spent', 'Spent', usd(spent), spent),
-    summary?.stop_reason ? fig('stop', 'Stopped', summary.stop_reason) : null);
+    status.stop_reason ? fig('stop', 'Stopped', status.stop_reason) : null);
 }
 
 function drawRuns(app, runs) {
@@ -143,7 +136,7 @@ async function openRun(app, runId) {
     fill(body, await renderMarkdown(run.texts[name]));
     body.dataset.file = name;
   }
-  const state = run.state ?? {};
+  const state = run.run; // the core's listing of the run (its status, turns, halt reason)
   const costs = run.costs ?? {};
   const table = (title, obj, id) => (obj && Object.keys(obj).length
     ? h('div', null, h('h3', null, title), h('table', { class: 'data', id }, h('tbody', null,
@@ -151,8 +144,8 @@ async function openRun(app, runId) {
     : null);
   const metrics = run.metrics?.final_metrics ?? {};
   fill($('#run-detail'),
-    h('h2', null, runId, ' ', h('span', { class: `status ${state.status ?? ''}` }, state.status ?? 'unknown')),
-    h('p', { class: 'muted' }, `${state.current_turn ?? '?'} of ${state.total_turns ?? '?'} turns · ${costs.calls ?? '?'} calls · ${usd(costs.total_cost)}`,
+    h('h2', null, runId, ' ', h('span', { class: `status ${state.status}` }, state.status)),
+    h('p', { class: 'muted' }, `${state.turns ?? '?'} of ${state.total_turns ?? '?'} turns · ${costs.calls ?? '?'} calls · ${usd(costs.total_cost)}`,
       state.halt_reason ? ` · halted: ${state.halt_reason}` : '', state.error ? ` · ${state.error}` : ''),
     h('div', { class: 'columns' },
       h('div', null,

@@ -9,7 +9,7 @@
 // on this device" is ticked (and removed the moment it is unticked); it goes to the worker with
 // each run and is never part of a batch's files.
 
-import { BatchProgress } from '../batch-progress.js';
+import { BatchProgress } from '../lib/batch-progress.js';
 import { $, usd } from './dom.js';
 import { Dashboard } from './dashboard.js';
 
@@ -119,9 +119,9 @@ export function init(app) {
       return;
     }
     const plan = await app.planQuietly();
-    const needsNetwork = (plan?.models ?? []).filter((m) => !/^(builtin|ollama|local)\//.test(m.model));
+    const needsNetwork = await app.engine.call('hostedModels', [(plan?.models ?? []).map((m) => m.model)]);
     if (mode() === 'builtin' && needsNetwork.length) {
-      app.alert(`This experiment calls ${needsNetwork.map((m) => m.model).join(', ')}: choose OpenRouter (with a key) or a local server.`);
+      app.alert(`This experiment calls ${needsNetwork.join(', ')}: choose OpenRouter (with a key) or a local server.`);
       return;
     }
     const budgetText = $('#budget-override').value.trim();

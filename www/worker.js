@@ -1,7 +1,8 @@
 // www/worker.js owns the engine side of the web page: it loads the wasm core, holds the
 // storages, and answers the page's requests (validate, plan, run, stop, read the results, zip
-// and unzip). Everything that decides anything is a call into the core; this file only moves
-// files between storages and the page. The page talks to it through www/rpc.js.
+// and unzip). Everything that decides anything is a call into the core (which files are batch
+// configs, where a dropped result tree starts, each run's status); this file only moves files
+// between storages and the page. The page talks to it through www/rpc.js.
 //
 // Workspaces: a project opened in the page (the bundled examples, a folder, a zip) lives in the
 // origin-private file system under `projects/<name>/` (IndexedDB when OPFS is missing), so its
@@ -10,15 +11,13 @@
 // The API key, when the page sends one with a run, is passed to the core for that run and kept
 // nowhere else: not in a storage, not in a variable that outlives the run.
 
-import init, * as api from '../browser.js';
-import { memoryStorage, opfsStorage, indexedDbStorage } from '../browser.js';
+import init, * as api from '../lib/browser.js';
+import { memoryStorage, opfsStorage, indexedDbStorage } from '../lib/browser.js';
+import { fetchModelList, modelsBase } from '../lib/models.js';
 
 const ready = init();
 const TEXT_LIMIT = 20 * 2 ** 20; // a file larger than this is not a scenario or result file
 const SKIP_DIRS = new Set(['.git', 'node_modules', 'target', '.venv', '__pycache__']);
-
-const OPENROUTER = 'https://openrouter.ai/api/v1';
-const MODELS_TIMEOUT_MS = 10_000;
 
 const workspaces = new Map();
 const modelLists = new Map(); // base URL -> the text of its GET /models answer
@@ -91,6 +90,7 @@ async function pool(items, n, fn) {
   return out;
 }
 
+/** A JSON file's value, or null when it is missing or unreadable (costs and metrics, shown as they are). */
 const parseJson = (text) => {
   if (text == null) return null;
   try {
@@ -154,24 +154,10 @@ async function writeAll(s, files) {
   return { written, skipped };
 }
 
-/** The batch configs of a workspace: YAML files with a top-level `base_scenario`. */
+/** The batch configs of a workspace, as the core finds them. */
 async function findConfigs(name) {
-  const s = storage(name);
-  const paths = (await walk(s, '', new Set(['runs', 'analysis', ...SKIP_DIRS]))).filter((p) => /\.ya?ml$/i.test(p));
-  const found = [];
-  for (const p of paths) {
-    const text = await s.read(p);
-    if (!/^base_scenario\s*:/m.test(text ?? '')) continue;
-    // The copy of its config that a batch keeps in its output folder is not one to open, unless
-    // it is the config itself (output_dir is the config's folder, as in the examples).
-    const m = /^(.*\/)?batch-config\.yaml$/.exec(p);
-    if (m) {
-      const state = parseJson(await s.read(`${m[1] ?? ''}batch-state.json`));
-      if (state?.config_path && state.config_path !== p) continue;
-    }
-    found.push(p);
-  }
-  return found.sort();
+  await ready;
+  return api.findBatchConfigs('', storage(name));
 }
 
 /** The bits of a loaded batch config and scenario that the page shows. */
@@ -201,39 +187,10 @@ function describe(config) {
   };
 }
 
-/** Each run folder's status and cost, read from its files (what the core resumes from). */
+/** Each run folder's status and cost, as the core reads them (what it resumes from). */
 async function listRuns(name, dir) {
-  const s = storage(name);
-  const ids = (await s.list(`${dir}/runs`)) ?? [];
-  return pool(ids, 16, async (id) => {
-    const state = parseJson(await s.read(`${dir}/runs/${id}/scenario-state.json`));
-    const costs = parseJson(await s.read(`${dir}/runs/${id}/costs.json`));
-    return {
-      run_id: id,
-      status: state?.status ?? 'unknown',
-      halt_reason: state?.halt_reason ?? null,
-      error: state?.error ?? null,
-      turns: state?.current_turn ?? null,
-      total_turns: state?.total_turns ?? null,
-      cost: costs?.total_cost ?? null,
-      cost_nanos: costs?.total_cost_nanos ?? null,
-    };
-  });
-}
-
-/** The output tree's root in a workspace: the shallowest folder holding `runs/` or batch files. */
-async function findResultRoot(s) {
-  const queue = [''];
-  while (queue.length) {
-    const dir = queue.shift();
-    const names = (await s.list(dir)) ?? [];
-    if (names.includes('runs') || names.includes('batch-summary.json') || names.includes('batch-state.json')) return dir;
-    for (const n of names) {
-      const sub = dir ? `${dir}/${n}` : n;
-      if ((await s.list(sub)) !== null) queue.push(sub);
-    }
-  }
-  return null;
+  await ready;
+  return api.listRuns(dir, storage(name));
 }
 
 /**
@@ -244,23 +201,15 @@ async function findResultRoot(s) {
  */
 async function modelList(connection) {
   if (!connection?.apiKey) return undefined;
-  const base = (connection.baseUrl || OPENROUTER).replace(/\/+$/, '');
+  const base = modelsBase(connection.baseUrl);
   if (modelLists.has(base)) return modelLists.get(base);
-  try {
-    const res = await fetch(`${base}/models`, {
-      headers: { Authorization: `Bearer ${connection.apiKey}` },
-      signal: AbortSignal.timeout(MODELS_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    if (!Array.isArray(parseJson(text)?.data)) throw new Error('the answer has no `data` list');
-    modelLists.set(base, text);
-    return text;
-  } catch (e) {
-    const why = e?.name === 'TimeoutError' ? `no answer in ${MODELS_TIMEOUT_MS / 1000} s` : e?.message ?? String(e);
-    postMessage({ type: 'event', event: { type: 'note', data: { message: `could not fetch model prices from ${base}/models (${why}); using the config's prices and the built-in table` } } });
+  const list = await fetchModelList(base, connection.apiKey);
+  if (list.error !== undefined) {
+    postMessage({ type: 'event', event: { type: 'note', data: { message: `could not fetch model prices from ${list.url} (${list.error}); using the config's prices and the built-in table` } } });
     return undefined;
   }
+  modelLists.set(base, list.text);
+  return list.text;
 }
 
 const ops = {
@@ -318,7 +267,8 @@ const ops = {
     workspaces.delete('upload');
     const s = storage('upload');
     const result = await writeAll(s, list);
-    const root = await findResultRoot(s);
+    await ready;
+    const root = await api.resultRoot('', s);
     if (root === null) throw new Error('no result tree found: expected a folder with runs/ or batch-summary.json');
     return { ...result, root };
   },
@@ -336,6 +286,12 @@ const ops = {
     return { report, config };
   },
 
+  /** The model ids of `models` that go to a hosted provider (they need a key, or a server). */
+  async hostedModels(models) {
+    await ready;
+    return models.filter((m) => api.isHostedModel(m));
+  },
+
   async plan(name, path, text) {
     await ready;
     const s = text == null ? storage(name) : overlay(storage(name), { [path]: text });
@@ -343,15 +299,10 @@ const ops = {
     return { plan, text: api.renderPlan(plan, { color: false }) };
   },
 
-  /** What is on disk of a batch: whether it started, and each run folder. */
+  /** What is on disk of a batch: whether it started, its summary's headline, each run folder. */
   async batchStatus(name, dir) {
-    const s = storage(name);
-    const started = await s.exists(`${dir}/batch-state.json`);
-    return {
-      started,
-      summary: parseJson(await s.read(`${dir}/batch-summary.json`)),
-      runs: started || (await s.exists(`${dir}/runs`)) ? await listRuns(name, dir) : [],
-    };
+    await ready;
+    return api.batchStatus(dir, storage(name));
   },
 
   listRuns,
@@ -405,6 +356,7 @@ const ops = {
 
   /** The files of one run: their names, the text of the markdown ones, costs and metrics. */
   async runFiles(name, runDir) {
+    await ready;
     const s = storage(name);
     const names = (await s.list(runDir)) ?? [];
     const texts = {};
@@ -416,7 +368,7 @@ const ops = {
       texts,
       costs: parseJson(await s.read(`${runDir}/costs.json`)),
       metrics: parseJson(await s.read(`${runDir}/metrics.json`)),
-      state: parseJson(await s.read(`${runDir}/scenario-state.json`)),
+      run: await api.readRun(runDir, s),
     };
   },
 

@@ -6,17 +6,25 @@
 //! on without it (or is skipped, when its state is unreadable). Only folder names of the form
 //! `var-N-run-M` under `runs/` are opened, so no name in the folder can lead a read elsewhere.
 //!
+//! The files' shapes are not here: ours are the types of [`crate::schema::run`], the original's
+//! are read by [`crate::schema::original`], and both come here as one view of a run
+//! ([`SeenState`], [`SeenMetric`]s).
+//!
 //! Memory: a run becomes one [`RunRow`] (its final values, cost, status) plus pushes into
 //! per-turn running accumulators; nothing else of a run is kept once it has been read.
 
 use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::success::Condition;
 use crate::host::{Storage, StorageError};
 use crate::paths;
+use crate::plan::variations::Modifications;
+use crate::schema::original::{self, SeenMetric, SeenState, Writer};
+use crate::schema::run::{Metrics, COSTS_FILE, METRICS_FILE};
+use crate::schema::{RunId, RunStatus, ScenarioState};
 use crate::stats::Running;
 
 /// How many runs are read at once (their files are independent; a host with slow reads, like a
@@ -52,14 +60,16 @@ impl Status {
             Status::Other => "other",
         }
     }
+}
 
-    fn parse(text: &str) -> Status {
-        match text {
-            "completed" => Status::Completed,
-            "halted" => Status::Halted,
-            "failed" => Status::Failed,
-            "running" => Status::Running,
-            _ => Status::Other,
+impl From<Option<RunStatus>> for Status {
+    fn from(status: Option<RunStatus>) -> Status {
+        match status {
+            Some(RunStatus::Completed) => Status::Completed,
+            Some(RunStatus::Halted) => Status::Halted,
+            Some(RunStatus::Failed) => Status::Failed,
+            Some(RunStatus::Running) => Status::Running,
+            None => Status::Other,
         }
     }
 }
@@ -107,6 +117,7 @@ pub struct Variation {
 
 /// Something wrong with the input, and what was done about it.
 #[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Problem {
     /// The file or folder, relative to the analysed folder.
     pub path: String,
@@ -117,6 +128,7 @@ pub struct Problem {
 /// Which writer made the folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Format {
     /// Scenario Lab (this tool).
     ScenarioLab,
@@ -185,53 +197,36 @@ impl From<StorageError> for CollectError {
     }
 }
 
-/// `var-N-run-M` → (N, M).
-fn parse_run_name(name: &str) -> Option<(u64, u32)> {
-    let rest = name.strip_prefix("var-")?;
-    let (var, run) = rest.split_once("-run-")?;
-    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
-    if !(digits(var) && digits(run)) {
-        return None;
-    }
-    Some((var.parse().ok()?, run.parse().ok()?))
-}
-
 /// The files of one run, as read; the state already parsed.
 struct RunFiles {
     name: String,
-    ids: (u64, u32),
-    state: Result<Option<Result<StateFile, serde_json::Error>>, StorageError>,
+    id: RunId,
+    state: Result<Option<Result<SeenState, serde_json::Error>>, StorageError>,
     metrics: Result<Option<String>, StorageError>,
     /// Not read for our own runs: their state carries the same total, and is written after
     /// every turn where `costs.json` is written only at the end.
     costs: Result<Option<String>, StorageError>,
 }
 
-async fn read_run<S: Storage>(
-    storage: &S,
-    runs_dir: &str,
-    name: String,
-    ids: (u64, u32),
-) -> RunFiles {
+async fn read_run<S: Storage>(storage: &S, runs_dir: &str, name: String, id: RunId) -> RunFiles {
     let dir = paths::join(runs_dir, &name);
-    let state = storage
-        .read(&paths::join(&dir, "scenario-state.json"))
+    let state = ScenarioState::read_text(storage, &dir)
         .await
-        .map(|text| text.map(|t| serde_json::from_str::<StateFile>(&t)));
-    let ours = matches!(&state, Ok(Some(Ok(s))) if s.spec.is_some());
-    let metrics_path = paths::join(&dir, "metrics.json");
+        .map(|text| text.map(|t| original::state(&t)));
+    let ours = matches!(&state, Ok(Some(Ok(s))) if s.writer == Writer::Ours);
+    let metrics_path = paths::join(&dir, METRICS_FILE);
     let (metrics, costs) = if ours {
         (storage.read(&metrics_path).await, Ok(None))
     } else {
         futures_util::future::join(
             storage.read(&metrics_path),
-            storage.read(&paths::join(&dir, "costs.json")),
+            storage.read(&paths::join(&dir, COSTS_FILE)),
         )
         .await
     };
     RunFiles {
         name,
-        ids,
+        id,
         state,
         metrics,
         costs,
@@ -269,21 +264,21 @@ pub async fn collect<S: Storage>(
     let Some(names) = storage.list(&runs_dir).await? else {
         return Err(CollectError::NoRuns(dir.to_string()));
     };
-    let mut named: Vec<(String, (u64, u32))> = Vec::with_capacity(names.len());
+    let mut named: Vec<(String, RunId)> = Vec::with_capacity(names.len());
     for name in names {
-        match parse_run_name(&name) {
-            Some(ids) => named.push((name, ids)),
+        match RunId::parse(&name) {
+            Some(id) => named.push((name, id)),
             None => c.problem(
                 format!("runs/{name}"),
                 "not a run folder name (var-N-run-M); skipped".into(),
             ),
         }
     }
-    named.sort_by_key(|(_, ids)| *ids);
+    named.sort_by_key(|(_, id)| *id);
 
     let mut builder = Builder::new(batch.variations);
     let mut reads = stream::iter(named)
-        .map(|(name, ids)| read_run(storage, &runs_dir, name, ids))
+        .map(|(name, id)| read_run(storage, &runs_dir, name, id))
         .buffered(READ_AHEAD);
     while let Some(files) = reads.next().await {
         builder.add(&mut c, files)?;
@@ -297,7 +292,21 @@ pub async fn collect<S: Storage>(
 struct BatchInfo {
     success: Option<String>,
     /// Variation id → (description, modifications), from the batch files.
-    variations: BTreeMap<u64, (Option<String>, Option<Value>)>,
+    variations: BTreeMap<u64, (Option<String>, Option<Modifications>)>,
+}
+
+/// What the analysis takes of our `batch-costs.json` ([`BatchCosts`](crate::schema::BatchCosts)):
+/// each variation's description, read on its own so that a file whose other fields are missing
+/// or changed still names its variations.
+#[derive(Deserialize)]
+struct Descriptions {
+    #[serde(default)]
+    variation_statistics: BTreeMap<u64, Described>,
+}
+
+#[derive(Deserialize)]
+struct Described {
+    description: Option<String>,
 }
 
 async fn read_batch_files<S: Storage>(
@@ -319,60 +328,49 @@ async fn read_batch_files<S: Storage>(
         }
     }
     // Ours: batch-costs.json has each variation's description.
-    if let Some(costs) = read_json(storage, dir, "batch-costs.json", c).await? {
-        if let Some(stats) = costs.get("variation_statistics").and_then(Value::as_object) {
-            for (id, v) in stats {
-                if let Ok(id) = id.parse::<u64>() {
-                    let description = v
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .map(String::from);
-                    info.variations.entry(id).or_default().0 = description;
-                }
-            }
-        }
+    let costs = read_json(storage, dir, "batch-costs.json", c, |t| {
+        serde_json::from_str::<Descriptions>(t)
+    });
+    for (id, v) in costs
+        .await?
+        .map(|d| d.variation_statistics)
+        .unwrap_or_default()
+    {
+        info.variations.entry(id).or_default().0 = v.description;
     }
     // The original's batch-state.json lists each variation with its modifications.
-    if let Some(state) = read_json(storage, dir, "batch-state.json", c).await? {
+    if let Some(state) =
+        read_json(storage, dir, "batch-state.json", c, original::batch_state).await?
+    {
         if c.experiment.is_none() {
-            c.experiment = state
-                .get("experiment_name")
-                .and_then(Value::as_str)
-                .map(String::from);
+            c.experiment = state.experiment_name;
         }
-        for v in state
-            .get("variations")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = v.get("variation_id").and_then(Value::as_u64) else {
-                continue;
-            };
+        for (id, description, modifications) in state.variations {
             let entry = info.variations.entry(id).or_default();
             if entry.0.is_none() {
-                entry.0 = v
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(String::from);
+                entry.0 = description;
             }
-            entry.1 = v.get("modifications").cloned();
+            entry.1 = modifications;
         }
     }
     Ok(info)
 }
 
-async fn read_json<S: Storage>(
+/// A batch-level JSON file read by `parse`: `None` when it is missing or of another shape; a
+/// file that is not JSON is a problem.
+async fn read_json<S: Storage, T>(
     storage: &S,
     dir: &str,
     name: &str,
     c: &mut Collected,
-) -> Result<Option<Value>, StorageError> {
+    parse: impl FnOnce(&str) -> Result<T, serde_json::Error>,
+) -> Result<Option<T>, StorageError> {
     let Some(text) = storage.read(&paths::join(dir, name)).await? else {
         return Ok(None);
     };
-    match serde_json::from_str(&text) {
+    match parse(&text) {
         Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_data() => Ok(None),
         Err(e) => {
             c.problem(
                 name.into(),
@@ -405,13 +403,13 @@ impl Collected {
 
 /// Turns the files of each run into rows, keeping the variation table as runs arrive.
 struct Builder {
-    batch_variations: BTreeMap<u64, (Option<String>, Option<Value>)>,
+    batch_variations: BTreeMap<u64, (Option<String>, Option<Modifications>)>,
     variation_index: BTreeMap<u64, usize>,
     formats: [bool; 3],
 }
 
 impl Builder {
-    fn new(batch_variations: BTreeMap<u64, (Option<String>, Option<Value>)>) -> Self {
+    fn new(batch_variations: BTreeMap<u64, (Option<String>, Option<Modifications>)>) -> Self {
         Builder {
             batch_variations,
             variation_index: BTreeMap::new(),
@@ -422,13 +420,13 @@ impl Builder {
     fn add(&mut self, c: &mut Collected, files: RunFiles) -> Result<(), CollectError> {
         let RunFiles {
             name,
-            ids,
+            id,
             state,
             metrics,
             costs,
         } = files;
         let at = |file: &str| format!("runs/{name}/{file}");
-        let state: StateFile = match state? {
+        let state: SeenState = match state? {
             None => {
                 c.problem(at("scenario-state.json"), "missing; run skipped".into());
                 return Ok(());
@@ -442,53 +440,22 @@ impl Builder {
                 return Ok(());
             }
         };
-        let v2 = state.current_phase.is_some() || state.scenario_id.is_some();
-        let ours = state.spec.is_some();
-        self.formats[if ours {
-            0
-        } else if v2 {
-            2
-        } else {
-            1
+        self.formats[match state.writer {
+            Writer::Ours => 0,
+            Writer::OriginalV1 => 1,
+            Writer::OriginalV2 => 2,
         }] = true;
 
-        let variation = self.variation(c, ids.0, &state);
-        let turns = [&state.current_turn, &state.turn]
-            .iter()
-            .find_map(|v| v.as_ref().and_then(Value::as_u64))
-            .unwrap_or(0);
-        let mut status = state
-            .status
-            .as_ref()
-            .and_then(Value::as_str)
-            .map(Status::parse)
-            .unwrap_or(Status::Other);
-        if v2 && status == Status::Running {
-            // The original V2 runner never updates `status` after its last turn; a run that
-            // reached its planned turn count is complete.
-            let planned = state
-                .scenario_config
-                .as_ref()
-                .and_then(|s| s.get("turns").or_else(|| s.get("num_turns")))
-                .and_then(Value::as_u64);
-            if planned.is_some_and(|p| p > 0 && turns >= p) {
-                status = Status::Completed;
-            }
-        }
-        let text_of = |v: &Option<Value>| match v {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.chars().take(200).collect()),
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
-        };
-        let reason = text_of(&state.halt_reason).or_else(|| text_of(&state.error));
+        let variation = self.variation(c, id.variation, state.modifications.as_ref());
+        let status = Status::from(state.status);
         // Replies cut at their cap are data, but not whole data: never silent.
-        if let Some(n) = state.truncated_replies.filter(|n| *n > 0) {
+        if let n @ 1.. = state.truncated_replies {
             c.problem(
                 at("scenario-state.json"),
                 format!("{n} repl{} cut at the output cap (finish_reason: length; see llm-calls.jsonl); raise `max_tokens` for the role if the cut text matters", if n == 1 { "y was" } else { "ies were" }),
             );
         }
-        if let Some(n) = state.over_cap_replies.filter(|n| *n > 0) {
+        if let n @ 1.. = state.over_cap_replies {
             c.problem(
                 at("scenario-state.json"),
                 format!("{n} repl{} longer than the output cap sent: the provider ignored max_tokens, so their cost was not bounded", if n == 1 { "y was" } else { "ies were" }),
@@ -496,31 +463,44 @@ impl Builder {
         }
 
         let cost = match costs? {
-            Some(text) => match serde_json::from_str::<CostsFile>(&text) {
-                Ok(v) => v.total().or_else(|| {
+            Some(text) => match original::total_cost(&text) {
+                Ok(total) => total.or_else(|| {
                     c.problem(
-                        at("costs.json"),
+                        at(COSTS_FILE),
                         "has no total_cost; the state's total is used".into(),
                     );
-                    state.cost()
+                    state.cost
                 }),
                 Err(e) => {
                     c.problem(
-                        at("costs.json"),
+                        at(COSTS_FILE),
                         format!("{}; the state's total is used", unreadable(&e)),
                     );
-                    state.cost()
+                    state.cost
                 }
             },
-            None => state.cost(),
+            None => state.cost,
         }
         .unwrap_or(0.0);
 
         let mut finals = vec![f64::NAN; c.metrics.len()];
         match metrics? {
-            Some(text) => self.read_metrics(c, variation, &text, &mut finals, &at("metrics.json")),
+            Some(text) => {
+                let seen = if state.writer == Writer::Ours {
+                    read_metrics(&text).map(|m| original::seen_metrics(&m))
+                } else {
+                    original::metrics(&text)
+                };
+                match seen {
+                    Ok(seen) => take_metrics(c, variation, seen, &mut finals, &at(METRICS_FILE)),
+                    Err(e) => c.problem(
+                        at(METRICS_FILE),
+                        format!("{}; its metrics are not used", unreadable(&e)),
+                    ),
+                }
+            }
             None if status == Status::Completed => c.problem(
-                at("metrics.json"),
+                at(METRICS_FILE),
                 "missing in a completed run; no metrics from it".into(),
             ),
             None => {}
@@ -537,10 +517,11 @@ impl Builder {
             run_id: name.into_boxed_str(),
             // At most one variation per run: fewer than 2^32 of them.
             variation: variation as u32,
-            run_number: ids.1,
+            // At most 9 digits.
+            run_number: id.run as u32,
             status,
-            reason: reason.map(String::into_boxed_str),
-            turns: turns.min(u64::from(u32::MAX)) as u32,
+            reason: state.reason.map(String::into_boxed_str),
+            turns: state.turns.min(u64::from(u32::MAX)) as u32,
             cost,
             success,
             finals: finals.into_boxed_slice(),
@@ -549,17 +530,15 @@ impl Builder {
     }
 
     /// The index of variation `id`, adding it (with its description and factors) on first sight.
-    fn variation(&mut self, c: &mut Collected, id: u64, state: &StateFile) -> usize {
+    fn variation(&mut self, c: &mut Collected, id: u64, mods: Option<&Modifications>) -> usize {
         if let Some(&i) = self.variation_index.get(&id) {
             return i;
         }
         let (description, batch_mods) = self.batch_variations.remove(&id).unwrap_or_default();
-        let mods = state
-            .spec
-            .as_ref()
-            .and_then(|s| s.get("modifications"))
-            .or(batch_mods.as_ref());
-        let factors = mods.map(factors_of).unwrap_or_default();
+        let factors = mods
+            .or(batch_mods.as_ref())
+            .map(factors_of)
+            .unwrap_or_default();
         let description = description.unwrap_or_else(|| {
             if factors.is_empty() {
                 format!("Variation {id}")
@@ -578,108 +557,6 @@ impl Builder {
         });
         self.variation_index.insert(id, c.variations.len() - 1);
         c.variations.len() - 1
-    }
-
-    fn read_metrics(
-        &self,
-        c: &mut Collected,
-        variation: usize,
-        text: &str,
-        finals: &mut Vec<f64>,
-        path: &str,
-    ) {
-        let parsed = if text.trim_start().starts_with('[') {
-            serde_json::from_str::<Vec<MetricRecord>>(text).map(MetricsFile::Records)
-        } else {
-            before_records(text)
-                .and_then(|head| serde_json::from_str::<MetricsMaps>(&head).ok())
-                .map_or_else(|| serde_json::from_str::<MetricsMaps>(text), Ok)
-                .map(MetricsFile::Maps)
-        };
-        let v = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                c.problem(
-                    path.into(),
-                    format!("{}; its metrics are not used", unreadable(&e)),
-                );
-                return;
-            }
-        };
-        let mut non_numeric = Vec::new();
-        let put_final = |c: &mut Collected, finals: &mut Vec<f64>, name: &str, value: f64| {
-            let i = c.metric_index(name);
-            if finals.len() <= i {
-                finals.resize(i + 1, f64::NAN);
-            }
-            finals[i] = value;
-        };
-        let push_turn = |c: &mut Collected, name: &str, turn: u64, value: f64| {
-            let i = c.metric_index(name);
-            let series = c.trajectories.entry((variation, i)).or_default();
-            let turn = turn.min(10_000) as usize;
-            if series.len() <= turn {
-                series.resize(turn + 1, Running::default());
-            }
-            series[turn].push(value);
-        };
-        match v {
-            // Ours and the original V1: final_metrics and metrics_by_turn maps.
-            MetricsFile::Maps(maps) => {
-                for (name, value) in maps.final_metrics.iter().flatten() {
-                    match number(value) {
-                        Some(x) => put_final(c, finals, name, x),
-                        None => non_numeric.push(name.clone()),
-                    }
-                }
-                for (turn, values) in maps.metrics_by_turn.iter().flatten() {
-                    let Ok(turn) = turn.parse::<u64>() else {
-                        continue;
-                    };
-                    for (name, value) in values.as_object().into_iter().flatten() {
-                        if let Some(x) = number(value) {
-                            push_turn(c, name, turn, x);
-                        }
-                    }
-                }
-            }
-            // The original V2: a list of {name, value, turn} records; the final value of a
-            // metric is its record with the highest turn.
-            MetricsFile::Records(records) => {
-                let mut last: BTreeMap<&str, (u64, Option<f64>)> = BTreeMap::new();
-                for r in &records {
-                    let (Some(name), Some(value)) =
-                        (r.name.as_ref().and_then(Value::as_str), r.value.as_ref())
-                    else {
-                        continue;
-                    };
-                    let turn = r.turn.as_ref().and_then(Value::as_u64).unwrap_or(0);
-                    let x = number(value);
-                    if let Some(x) = x {
-                        push_turn(c, name, turn, x);
-                    }
-                    let slot = last.entry(name).or_insert((turn, x));
-                    if turn >= slot.0 {
-                        *slot = (turn, x);
-                    }
-                }
-                for (name, (_, x)) in last {
-                    match x {
-                        Some(x) => put_final(c, finals, name, x),
-                        None => non_numeric.push(name.to_string()),
-                    }
-                }
-            }
-        }
-        if !non_numeric.is_empty() {
-            c.problem(
-                path.into(),
-                format!(
-                    "non-numeric final value of {} (not counted)",
-                    non_numeric.join(", ")
-                ),
-            );
-        }
     }
 
     fn finish(self, c: &mut Collected) {
@@ -701,73 +578,56 @@ impl Builder {
     }
 }
 
-/// A metric value as a number: numbers and booleans (as the original counted them); text such
-/// as "NaN" or "high" is not a measurement.
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64().filter(|x| x.is_finite()),
-        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        _ => None,
-    }
-}
-
-/// The fields of `scenario-state.json` the analysis reads (ours, V1 and V2 between them). Every
-/// other field, such as V1's whole world history, is skipped without being built. Leaves are
-/// `Value`s so that a field of an unexpected type is ignored rather than fatal.
-#[derive(serde::Deserialize)]
-struct StateFile {
-    status: Option<Value>,
-    halt_reason: Option<Value>,
-    error: Option<Value>,
-    current_turn: Option<Value>,
-    turn: Option<Value>,
-    spec: Option<Value>,
-    current_phase: Option<serde::de::IgnoredAny>,
-    scenario_id: Option<serde::de::IgnoredAny>,
-    scenario_config: Option<Value>,
-    total_cost: Option<Value>,
-    cost_tracker_state: Option<Value>,
-    truncated_replies: Option<u64>,
-    over_cap_replies: Option<u64>,
-}
-
-impl StateFile {
-    /// The run's total from its state, for runs whose `costs.json` is missing (the original
-    /// wrote it only at the end).
-    fn cost(&self) -> Option<f64> {
-        self.total_cost
-            .as_ref()
-            .and_then(Value::as_f64)
-            .or_else(|| {
-                self.cost_tracker_state
-                    .as_ref()?
-                    .get("total_cost")?
-                    .as_f64()
-            })
-            .filter(|x| x.is_finite() && *x >= 0.0)
-    }
-}
-
-/// The fields of `costs.json` the analysis reads.
-#[derive(serde::Deserialize)]
-struct CostsFile {
-    total_cost_nanos: Option<Value>,
-    total_cost: Option<Value>,
-    totals: Option<Value>,
-}
-
-impl CostsFile {
-    /// Ours: `total_cost_nanos` (exact); V2: `total_cost`; V1: `totals.total_cost_usd`.
-    fn total(&self) -> Option<f64> {
-        if let Some(nanos) = self.total_cost_nanos.as_ref().and_then(Value::as_u64) {
-            return Some(nanos as f64 / 1e9);
+/// Takes a run's metric values: its finals into `finals` (by metric index), its per-turn values
+/// into its variation's trajectories. A final value that is not a number is a problem.
+fn take_metrics(
+    c: &mut Collected,
+    variation: usize,
+    seen: Vec<SeenMetric>,
+    finals: &mut Vec<f64>,
+    path: &str,
+) {
+    let mut non_numeric = Vec::new();
+    for m in seen {
+        match m {
+            SeenMetric::Final {
+                name,
+                value: Some(x),
+            } => {
+                let i = c.metric_index(&name);
+                if finals.len() <= i {
+                    finals.resize(i + 1, f64::NAN);
+                }
+                finals[i] = x;
+            }
+            SeenMetric::Final { name, value: None } => non_numeric.push(name),
+            SeenMetric::Turn { name, turn, value } => {
+                let i = c.metric_index(&name);
+                let series = c.trajectories.entry((variation, i)).or_default();
+                let turn = turn.min(10_000) as usize;
+                if series.len() <= turn {
+                    series.resize(turn + 1, Running::default());
+                }
+                series[turn].push(value);
+            }
         }
-        self.total_cost
-            .as_ref()
-            .and_then(Value::as_f64)
-            .or_else(|| self.totals.as_ref()?.get("total_cost_usd")?.as_f64())
-            .filter(|x| x.is_finite() && *x >= 0.0)
     }
+    if !non_numeric.is_empty() {
+        c.problem(
+            path.into(),
+            format!(
+                "non-numeric final value of {} (not counted)",
+                non_numeric.join(", ")
+            ),
+        );
+    }
+}
+
+/// Our `metrics.json`, without its `records` when its layout allows (see [`before_records`]).
+fn read_metrics(text: &str) -> Result<Metrics, serde_json::Error> {
+    before_records(text)
+        .and_then(|head| serde_json::from_str(&head).ok())
+        .map_or_else(|| serde_json::from_str(text), Ok)
 }
 
 /// Our `metrics.json` ends with `records`, the per-extraction list, which the analysis does
@@ -793,58 +653,23 @@ fn unreadable(e: &serde_json::Error) -> String {
     }
 }
 
-/// `metrics.json` in either shape.
-enum MetricsFile {
-    /// Ours and V1.
-    Maps(MetricsMaps),
-    /// V2.
-    Records(Vec<MetricRecord>),
-}
-
-#[derive(serde::Deserialize)]
-struct MetricsMaps {
-    final_metrics: Option<serde_json::Map<String, Value>>,
-    metrics_by_turn: Option<serde_json::Map<String, Value>>,
-}
-
-#[derive(serde::Deserialize)]
-struct MetricRecord {
-    name: Option<Value>,
-    value: Option<Value>,
-    turn: Option<Value>,
-}
-
-/// The factors of a variation from its `modifications` (ours and the original's shape).
-fn factors_of(mods: &Value) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
+/// The factors of a variation from its `modifications`: `actor.model`, `actor.param` and
+/// scenario parameters, each with its value as text.
+fn factors_of(mods: &Modifications) -> BTreeMap<String, String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    for (actor, model) in mods
-        .get("actor_models")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        out.insert(format!("{actor}.model"), text(model));
+    let mut out = BTreeMap::new();
+    for (actor, model) in &mods.actor_models {
+        out.insert(format!("{actor}.model"), model.clone());
     }
-    for (actor, params) in mods
-        .get("actor_overrides")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (param, value) in params.as_object().into_iter().flatten() {
+    for (actor, params) in &mods.actor_overrides {
+        for (param, value) in params {
             out.insert(format!("{actor}.{param}"), text(value));
         }
     }
-    for (param, value) in mods
-        .get("scenario_overrides")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (param, value) in &mods.scenario_overrides {
         out.insert(param.clone(), text(value));
     }
     out
@@ -859,8 +684,8 @@ mod tests {
         let ours = "{\n  \"final_metrics\": {\n    \"x\": 1.0\n  },\n  \"flagged\": 0,\n  \"metrics_by_turn\": {},\n  \"records\": [\n    {}\n  ],\n  \"scenario\": \"s\"\n}\n";
         let head = before_records(ours).unwrap();
         assert!(!head.contains("records") && !head.contains("scenario"));
-        let parsed: MetricsMaps = serde_json::from_str(&head).unwrap();
-        assert_eq!(parsed.final_metrics.unwrap()["x"], 1.0);
+        let parsed: Metrics = serde_json::from_str(&head).unwrap();
+        assert_eq!(parsed.final_metrics["x"].number(), Some(1.0));
         // Compact text, a nested "records", or finals after the records: parsed whole.
         assert_eq!(
             before_records("{\"final_metrics\":{},\"records\":[]}"),
@@ -876,15 +701,5 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn run_names() {
-        assert_eq!(parse_run_name("var-001-run-002"), Some((1, 2)));
-        assert_eq!(parse_run_name("var-123-run-4567"), Some((123, 4567)));
-        assert_eq!(parse_run_name("var--run-1"), None);
-        assert_eq!(parse_run_name("var-1-run-1x"), None);
-        assert_eq!(parse_run_name("../var-1-run-1"), None);
-        assert_eq!(parse_run_name("var-1-run-1/.."), None);
     }
 }

@@ -22,6 +22,7 @@ pub const ALPHA: f64 = 0.05;
 /// Descriptive statistics of one metric over a set of runs (keys of the original's
 /// `metrics-analysis.json` plus the new ones).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetricStats {
     /// Values counted.
     pub count: usize,
@@ -49,6 +50,7 @@ pub struct MetricStats {
 
 /// A metric's mean at one turn.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TurnStats {
     /// The turn.
     pub turn: usize,
@@ -131,6 +133,7 @@ fn merge_series(all: &[&[Running]]) -> Vec<TurnStats> {
 
 /// Cost of a set of runs, in USD.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CostStats {
     /// Sum.
     pub total: f64,
@@ -146,6 +149,7 @@ pub struct CostStats {
 
 /// Everything about one variation (`variation-statistics.json`).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct VariationStats {
     /// The id.
     pub variation_id: u64,
@@ -175,6 +179,7 @@ pub struct VariationStats {
 
 /// One pairwise comparison of two variations on one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Pair {
     /// First variation id.
     pub a: u64,
@@ -200,6 +205,7 @@ pub struct Pair {
 
 /// How the variations compare on one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetricComparison {
     /// Welch's ANOVA over the variations with at least two values.
     pub welch_anova: Option<Test>,
@@ -218,6 +224,7 @@ pub struct MetricComparison {
 
 /// Pairwise success-rate comparison (Fisher's exact test).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SuccessPair {
     /// First variation.
     pub a: u64,

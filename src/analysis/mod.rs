@@ -25,6 +25,7 @@ pub mod html;
 pub mod patterns;
 pub mod report;
 pub mod success;
+pub mod tree;
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,11 @@ use crate::paths;
 
 /// What the caller asks for.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(rename = "AnalyzeOptions", optional_fields)
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Options {
     /// A success condition that overrides the batch config's `success:`.
@@ -50,6 +56,7 @@ pub struct Options {
     pub half_width: Option<f64>,
     /// Write `<dir>/analysis/` (default true).
     #[serde(default = "yes")]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub write: bool,
 }
 
@@ -69,6 +76,7 @@ impl Default for Options {
 
 /// The analysis of one folder.
 #[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Analysis {
     /// `experiment_name`, when the folder says.
     pub experiment: Option<String>,
@@ -111,6 +119,18 @@ impl std::fmt::Display for AnalysisError {
 }
 
 impl std::error::Error for AnalysisError {}
+
+impl crate::error::HasKind for AnalysisError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            AnalysisError::Storage(_) | AnalysisError::Collect(CollectError::Storage(_)) => {
+                ErrorKind::Storage
+            }
+            AnalysisError::Collect(_) => ErrorKind::Usage,
+        }
+    }
+}
 
 /// Variation statistics keyed by id, in id order (a JSON object's keys are strings, and
 /// "10" sorts before "2" in a string-keyed map).

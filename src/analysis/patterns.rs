@@ -22,6 +22,7 @@ use crate::stats::{self, Test};
 
 /// One level of a factor, on one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LevelStats {
     /// The level, e.g. `openai/gpt-4o`.
     pub level: String,
@@ -37,6 +38,7 @@ pub struct LevelStats {
 
 /// The effect of one factor on one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FactorEffect {
     /// The factor, e.g. `regulator.model` or `turns`.
     pub factor: String,
@@ -59,6 +61,7 @@ pub struct FactorEffect {
 
 /// A level's success rate against the reference level's.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SuccessFactor {
     /// The factor.
     pub factor: String,
@@ -80,6 +83,7 @@ pub struct SuccessFactor {
 
 /// An interaction of two factors on one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Interaction {
     /// The two factors.
     pub factors: (String, String),
@@ -97,6 +101,7 @@ pub struct Interaction {
 
 /// How runs ended other than by completing.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailureMode {
     /// `halted`, `failed`, `running` (interrupted) or `other`.
     pub status: &'static str,
@@ -112,6 +117,7 @@ pub struct FailureMode {
 
 /// Cost efficiency of one variation (the original's key is `runs_per_dollar`).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CostEfficiency {
     /// The variation.
     pub variation_id: u64,
@@ -129,6 +135,7 @@ pub struct CostEfficiency {
 
 /// How many runs are enough, for one metric.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SampleSize {
     /// Pooled within-variation standard deviation.
     pub pooled_sd: Option<f64>,
@@ -150,6 +157,7 @@ pub struct SampleSize {
 
 /// The best variation by success rate.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Best {
     /// Its id (the lowest id among ties).
     pub variation_id: u64,
@@ -159,6 +167,7 @@ pub struct Best {
 
 /// `patterns.json`.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Patterns {
     /// What success means here.
     pub success_definition: String,

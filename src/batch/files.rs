@@ -4,57 +4,32 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-use super::engine_run_id;
 use crate::config::BatchConfig;
-use crate::engine::{ReplyCounts, RunStatus};
+use crate::engine::ReplyCounts;
 use crate::plan::variations::VariationSpace;
 use crate::pricing::{nanos_to_usd, Nanos};
+use crate::schema::batch::{
+    CostSummary, FailedRun, Fingerprint, HaltedRun, RunCost, VariationCost,
+};
+use crate::schema::run::RunStanding;
+use crate::schema::{
+    BatchCosts, BatchState, BatchSummary, BatchTotals, HaltReason, RunId, RunStatus, StopReason,
+};
 
 /// What the batch knows of one run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
-    /// Its status.
-    pub status: RunStatus,
-    /// Why it halted or failed.
-    pub halt_reason: Option<String>,
-    /// Its error, when failed.
-    pub error: Option<String>,
+    /// Its status, halt reason, error and turns done.
+    pub standing: RunStanding,
     /// What it spent.
     pub cost_nanos: Nanos,
-    /// Turns completed.
-    pub turns: u32,
     /// What its replies say about caps and time limits.
-    #[serde(default)]
-    pub replies: ReplyCounts,
-}
-
-/// Counts and money of a batch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BatchTotals {
-    /// Runs planned (all shards).
-    pub total_runs: u64,
-    /// Completed.
-    pub runs_completed: u64,
-    /// Failed.
-    pub runs_failed: u64,
-    /// Halted (budget, cost limit, timeout, interrupted).
-    pub runs_halted: u64,
-    /// Not started or not finished.
-    pub runs_pending: u64,
-    /// Spent, USD: the sum of the runs' costs.
-    pub total_spent: f64,
-    /// Spent, nano-dollars.
-    pub total_spent_nanos: Nanos,
-    /// Replies cut at their cap, over their cap, and possibly billed retries, of every run.
     pub replies: ReplyCounts,
 }
 
 /// The totals of what is known.
 pub fn totals(known: &BTreeMap<u64, RunSummary>, total: u64, spent: Nanos) -> BatchTotals {
-    let count = |st: RunStatus| known.values().filter(|s| s.status == st).count() as u64;
+    let count = |st: RunStatus| known.values().filter(|s| s.standing.status == st).count() as u64;
     let (completed, failed, halted) = (
         count(RunStatus::Completed),
         count(RunStatus::Failed),
@@ -98,122 +73,189 @@ pub fn iso(ms: f64) -> String {
     )
 }
 
-/// The three batch files, by name.
-#[allow(clippy::too_many_arguments)]
-pub fn batch_files(
-    config: &BatchConfig,
-    fingerprint: &Value,
-    seed: u64,
-    start_ms: f64,
-    now_ms: f64,
-    known: &BTreeMap<u64, RunSummary>,
-    total: u64,
-    shard: Option<(u64, u64)>,
-    spent: Nanos,
-    budget: Option<f64>,
-    done: bool,
-    stop: Option<(String, String)>,
-) -> Vec<(&'static str, Value)> {
-    let runs = u64::from(config.runs_per_variation);
-    let id = |i: &u64| engine_run_id(*i, runs);
-    let of = |st: RunStatus| known.iter().filter(move |(_, s)| s.status == st);
-    let completed: Vec<String> = of(RunStatus::Completed).map(|(i, _)| id(i)).collect();
-    let failed: Vec<Value> = of(RunStatus::Failed)
-        .map(|(i, s)| json!({"run_id": id(i), "error": s.error, "status": "failed"}))
-        .collect();
-    let halted: Vec<Value> = of(RunStatus::Halted)
-        .map(|(i, s)| json!({"run_id": id(i), "halt_reason": s.halt_reason, "status": "halted"}))
-        .collect();
-    let t = totals(known, total, spent);
-    let duration = ((now_ms - start_ms) / 1000.0).max(0.0);
-    let mut per_var: BTreeMap<u64, (Nanos, u64, u64)> = BTreeMap::new();
-    for (i, s) in known {
-        let e = per_var.entry(i / runs.max(1) + 1).or_default();
-        e.0 += s.cost_nanos;
-        e.1 += 1;
-        e.2 += u64::from(s.status == RunStatus::Completed);
+/// The three batch files.
+pub struct BatchFiles {
+    /// `batch-state.json`.
+    pub state: BatchState,
+    /// `batch-costs.json`.
+    pub costs: BatchCosts,
+    /// `batch-summary.json`.
+    pub summary: BatchSummary,
+}
+
+impl BatchFiles {
+    /// Each file's name and text.
+    pub fn texts(&self) -> [(&'static str, String); 3] {
+        use crate::schema::to_json_text;
+        [
+            ("batch-state.json", to_json_text(&self.state)),
+            ("batch-costs.json", to_json_text(&self.costs)),
+            ("batch-summary.json", to_json_text(&self.summary)),
+        ]
     }
-    let space = VariationSpace::new(&config.variations);
-    let variation_statistics: serde_json::Map<String, Value> = per_var
-        .iter()
-        .map(|(v, (c, n, ok))| {
-            (
-                v.to_string(),
-                json!({
-                    "description": space.get(v - 1).description,
-                    "total_cost": nanos_to_usd(*c), "num_runs": n, "successful_runs": ok,
-                    "avg_cost_per_run": if *n > 0 { nanos_to_usd(*c) / *n as f64 } else { 0.0 },
-                }),
-            )
+}
+
+/// Where a batch stands, for its files: what is fixed for the batch and what the clock and the
+/// runs say now.
+pub struct BatchSnapshot<'a> {
+    /// The config.
+    pub config: &'a BatchConfig,
+    /// What must not change between sessions.
+    pub fingerprint: &'a Fingerprint,
+    /// The batch's seed.
+    pub seed: u64,
+    /// When it first started, ms since the epoch.
+    pub start_ms: f64,
+    /// Now, ms since the epoch.
+    pub now_ms: f64,
+    /// What is known of each run, by 0-based index.
+    pub known: &'a BTreeMap<u64, RunSummary>,
+    /// Runs planned (all shards).
+    pub total: u64,
+    /// `(k, n)` when this is one shard.
+    pub shard: Option<(u64, u64)>,
+    /// Spent, nano-dollars.
+    pub spent: Nanos,
+    /// The budget, USD.
+    pub budget: Option<f64>,
+    /// Whether the batch is over.
+    pub done: bool,
+    /// Why it stopped early.
+    pub stop: Option<(StopReason, String)>,
+}
+
+/// The three batch files of a snapshot.
+pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
+    let (config, known) = (b.config, b.known);
+    let runs = u64::from(config.runs_per_variation);
+    let id = |i: &u64| RunId::from_index(*i, runs);
+    let of = |st: RunStatus| known.iter().filter(move |(_, s)| s.standing.status == st);
+    let completed_runs: Vec<RunId> = of(RunStatus::Completed).map(|(i, _)| id(i)).collect();
+    let failed_runs: Vec<FailedRun> = of(RunStatus::Failed)
+        .map(|(i, s)| FailedRun {
+            run_id: id(i),
+            error: s.standing.error.clone(),
+            status: RunStatus::Failed,
         })
         .collect();
-    let summary = json!({
-        "total_spent": t.total_spent,
-        "total_spent_nanos": spent,
-        "budget_limit": budget,
-        "cost_per_run_limit": config.cost_per_run_limit,
-        "remaining_budget": budget.map(|b| (b - t.total_spent).max(0.0)),
-        "runs_completed": t.runs_completed,
-        "runs_failed": t.runs_failed,
-        "runs_halted": t.runs_halted,
-        "runs_budget_exceeded": known.values().filter(|s| matches!(s.halt_reason.as_deref(), Some("budget" | "cost_limit"))).count(),
-        "avg_cost_per_run": if t.runs_completed > 0 { t.total_spent / t.runs_completed as f64 } else { 0.0 },
-        "possibly_billed_retries": t.replies.possibly_billed_retries,
-        "duration_seconds": duration,
-        "start_time": iso(start_ms),
-        "end_time": if done { Value::String(iso(now_ms)) } else { Value::Null },
-    });
-    let run_costs: Vec<Value> = known
-        .iter()
-        .map(|(i, s)| json!({"run_id": id(i), "variation_id": i / runs.max(1) + 1, "cost": nanos_to_usd(s.cost_nanos), "cost_nanos": s.cost_nanos, "success": s.status == RunStatus::Completed, "status": s.status, "halt_reason": s.halt_reason}))
+    let halted_runs: Vec<HaltedRun> = of(RunStatus::Halted)
+        .map(|(i, s)| HaltedRun {
+            run_id: id(i),
+            halt_reason: s.standing.halt_reason,
+            status: RunStatus::Halted,
+        })
         .collect();
-    let resume = format!("npx scenario-lab run {} --resume", config.path);
-    let state = json!({
-        "experiment_name": config.experiment_name,
-        "config_path": config.path,
-        "output_dir": config.output_dir,
-        "seed": seed,
-        "start_ms": start_ms,
-        "start_time": iso(start_ms),
-        "end_time": if done { Value::String(iso(now_ms)) } else { Value::Null },
-        "runs_per_variation": config.runs_per_variation,
-        "total_variations": space.count(),
-        "total_runs": total,
-        "shard": shard.map(|(k, n)| format!("{k}/{n}")),
-        "completed_runs": completed,
-        "failed_runs": failed,
-        "halted_runs": halted,
-        "fingerprint": fingerprint,
-    });
-    let summary_file = json!({
-        "experiment_name": config.experiment_name,
-        "base_scenario": config.base_scenario,
-        "total_variations": space.count(),
-        "runs_per_variation": config.runs_per_variation,
-        "total_runs_planned": total,
-        "runs_completed": t.runs_completed,
-        "runs_failed": t.runs_failed,
-        "runs_halted": t.runs_halted,
-        "runs_pending": t.runs_pending,
-        "truncated_replies": t.replies.truncated,
-        "over_cap_replies": t.replies.over_cap,
-        "possibly_billed_retries": t.replies.possibly_billed_retries,
-        "duration_seconds": duration,
-        "cost_summary": summary,
-        "failed_runs": failed,
-        "halted_runs": halted,
-        "stop_reason": stop.as_ref().map(|s| s.0.clone()),
-        "stop_message": stop.map(|s| s.1),
-        "resume_command": if t.runs_completed < total { Value::String(resume) } else { Value::Null },
-    });
-    vec![
-        ("batch-state.json", state),
-        (
-            "batch-costs.json",
-            json!({"summary": summary, "run_costs": run_costs, "variation_statistics": variation_statistics}),
-        ),
-        ("batch-summary.json", summary_file),
-    ]
+    let t = totals(known, b.total, b.spent);
+    let duration = ((b.now_ms - b.start_ms) / 1000.0).max(0.0);
+    let end_time = b.done.then(|| iso(b.now_ms));
+    let mut per_var: BTreeMap<u64, (Nanos, u64, u64)> = BTreeMap::new();
+    for (i, s) in known {
+        let e = per_var.entry(id(i).variation).or_default();
+        e.0 += s.cost_nanos;
+        e.1 += 1;
+        e.2 += u64::from(s.standing.status == RunStatus::Completed);
+    }
+    let space = VariationSpace::new(&config.variations);
+    let variation_statistics = per_var
+        .iter()
+        .map(|(v, (c, n, ok))| {
+            let cost = VariationCost {
+                description: space.get(v - 1).description,
+                total_cost: nanos_to_usd(*c),
+                num_runs: *n,
+                successful_runs: *ok,
+                avg_cost_per_run: if *n > 0 {
+                    nanos_to_usd(*c) / *n as f64
+                } else {
+                    0.0
+                },
+            };
+            (*v, cost)
+        })
+        .collect();
+    let cost_summary = CostSummary {
+        total_spent: t.total_spent,
+        total_spent_nanos: b.spent,
+        budget_limit: b.budget,
+        cost_per_run_limit: config.cost_per_run_limit,
+        remaining_budget: b.budget.map(|limit| (limit - t.total_spent).max(0.0)),
+        runs_completed: t.runs_completed,
+        runs_failed: t.runs_failed,
+        runs_halted: t.runs_halted,
+        runs_budget_exceeded: known
+            .values()
+            .filter(|s| s.standing.halt_reason.is_some_and(HaltReason::is_money))
+            .count() as u64,
+        avg_cost_per_run: if t.runs_completed > 0 {
+            t.total_spent / t.runs_completed as f64
+        } else {
+            0.0
+        },
+        possibly_billed_retries: t.replies.possibly_billed_retries,
+        duration_seconds: duration,
+        start_time: iso(b.start_ms),
+        end_time: end_time.clone(),
+    };
+    let run_costs = known
+        .iter()
+        .map(|(i, s)| RunCost {
+            run_id: id(i),
+            variation_id: id(i).variation,
+            cost: nanos_to_usd(s.cost_nanos),
+            cost_nanos: s.cost_nanos,
+            success: s.standing.status == RunStatus::Completed,
+            status: s.standing.status,
+            halt_reason: s.standing.halt_reason,
+        })
+        .collect();
+    let state = BatchState {
+        experiment_name: config.experiment_name.clone(),
+        config_path: config.path.clone(),
+        output_dir: config.output_dir.clone(),
+        seed: b.seed,
+        start_ms: b.start_ms,
+        start_time: iso(b.start_ms),
+        end_time,
+        runs_per_variation: config.runs_per_variation,
+        total_variations: space.count(),
+        total_runs: b.total,
+        shard: b.shard.map(|(k, n)| format!("{k}/{n}")),
+        completed_runs,
+        failed_runs: failed_runs.clone(),
+        halted_runs: halted_runs.clone(),
+        fingerprint: Some(b.fingerprint.clone()),
+    };
+    let summary = BatchSummary {
+        experiment_name: config.experiment_name.clone(),
+        base_scenario: config.base_scenario.clone(),
+        total_variations: space.count(),
+        runs_per_variation: config.runs_per_variation,
+        total_runs_planned: b.total,
+        runs_completed: t.runs_completed,
+        runs_failed: t.runs_failed,
+        runs_halted: t.runs_halted,
+        runs_pending: t.runs_pending,
+        truncated_replies: t.replies.truncated,
+        over_cap_replies: t.replies.over_cap,
+        possibly_billed_retries: t.replies.possibly_billed_retries,
+        duration_seconds: duration,
+        cost_summary: cost_summary.clone(),
+        failed_runs,
+        halted_runs,
+        stop_reason: b.stop.as_ref().map(|s| s.0),
+        stop_message: b.stop.map(|s| s.1),
+        resume_command: (t.runs_completed < b.total)
+            .then(|| format!("npx scenario-lab run {} --resume", config.path)),
+    };
+    BatchFiles {
+        state,
+        costs: BatchCosts {
+            summary: cost_summary,
+            run_costs,
+            variation_statistics,
+        },
+        summary,
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use std::task::Waker;
 
 use crate::engine::{Guard, Verdict};
 use crate::pricing::{nanos_to_usd, Nanos};
+use crate::schema::{HaltReason, StopReason};
 
 /// Money reserved and spent by a batch, and whether it is stopping.
 #[derive(Debug, Default)]
@@ -27,9 +28,9 @@ pub struct BatchGuard {
     spent: Cell<Nanos>,
     reserved: Cell<Nanos>,
     /// Every call is refused: (reason, sentence).
-    stop: RefCell<Option<(String, String)>>,
+    stop: RefCell<Option<(StopReason, String)>>,
     /// The budget refused a call with nothing in flight: no run starts, but calls that fit go.
-    exhausted: RefCell<Option<(String, String)>>,
+    exhausted: RefCell<Option<(StopReason, String)>>,
     waiters: RefCell<Vec<Waker>>,
 }
 
@@ -54,7 +55,7 @@ impl BatchGuard {
     }
 
     /// Why the batch is stopping (no run may start), when it is: (reason, sentence).
-    pub fn stopping(&self) -> Option<(String, String)> {
+    pub fn stopping(&self) -> Option<(StopReason, String)> {
         self.stop
             .borrow()
             .clone()
@@ -62,11 +63,11 @@ impl BatchGuard {
     }
 
     /// Stops the batch (the first reason given wins), and wakes the calls that wait.
-    pub fn stop(&self, reason: &str, why: &str) {
+    pub fn stop(&self, reason: StopReason, why: &str) {
         {
             let mut s = self.stop.borrow_mut();
             if s.is_none() {
-                *s = Some((reason.to_string(), why.to_string()));
+                *s = Some((reason, why.to_string()));
             }
         }
         self.wake();
@@ -82,7 +83,7 @@ impl BatchGuard {
 impl Guard for BatchGuard {
     fn reserve(&self, worst: Nanos) -> Verdict {
         if let Some((reason, why)) = self.stop.borrow().clone() {
-            return Verdict::Refused(reason, why);
+            return Verdict::Refused(reason.halt_reason(), why);
         }
         if let Some(limit) = self.limit {
             let committed = self.spent.get() + self.reserved.get();
@@ -98,8 +99,8 @@ impl Guard for BatchGuard {
                 );
                 self.exhausted
                     .borrow_mut()
-                    .get_or_insert_with(|| ("budget".to_string(), why.clone()));
-                return Verdict::Refused("budget".to_string(), why);
+                    .get_or_insert_with(|| (StopReason::Budget, why.clone()));
+                return Verdict::Refused(HaltReason::Budget, why);
             }
         }
         self.reserved.set(self.reserved.get() + worst);
@@ -118,7 +119,7 @@ impl Guard for BatchGuard {
 
     fn overrun(&self, why: &str) {
         if self.limit.is_some() {
-            self.stop("budget", why);
+            self.stop(StopReason::Budget, why);
         }
     }
 }
@@ -152,7 +153,7 @@ impl<'g> RunGuard<'g> {
 impl Guard for RunGuard<'_> {
     fn reserve(&self, worst: Nanos) -> Verdict {
         match &*self.time_up.borrow() {
-            Some(why) => Verdict::Refused("timeout".into(), why.clone()),
+            Some(why) => Verdict::Refused(HaltReason::Timeout, why.clone()),
             None => self.batch.reserve(worst),
         }
     }
@@ -187,18 +188,22 @@ mod tests {
         g.settle(40, 5);
         assert_eq!((g.spent(), g.reserved()), (40, 0));
         assert!(
-            matches!(g.reserve(61), Verdict::Refused(r, _) if r == "budget"),
+            matches!(g.reserve(61), Verdict::Refused(HaltReason::Budget, _)),
             "nothing in flight and 40 + 61 > 100"
         );
-        assert_eq!(g.stopping().unwrap().0, "budget", "no run starts now");
+        assert_eq!(
+            g.stopping().unwrap().0,
+            StopReason::Budget,
+            "no run starts now"
+        );
         assert_eq!(
             g.reserve(60),
             Verdict::Granted,
             "a call that fits still goes"
         );
-        g.stop("interrupted", "Ctrl+C");
+        g.stop(StopReason::Interrupted, "Ctrl+C");
         assert!(
-            matches!(g.reserve(1), Verdict::Refused(r, _) if r == "interrupted"),
+            matches!(g.reserve(1), Verdict::Refused(HaltReason::Interrupted, _)),
             "a stopped batch refuses everything"
         );
     }
@@ -207,7 +212,7 @@ mod tests {
     fn an_overrun_stops_a_budgeted_batch_only() {
         let g = BatchGuard::new(Some(100), 0);
         g.overrun("model x ignored its cap");
-        assert_eq!(g.stopping().unwrap().0, "budget");
+        assert_eq!(g.stopping().unwrap().0, StopReason::Budget);
         let free = BatchGuard::new(None, 0);
         free.overrun("model x ignored its cap");
         assert_eq!(free.stopping(), None);

@@ -21,26 +21,35 @@ use std::collections::BTreeMap;
 
 use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde::Deserialize;
 
 use crate::config::BatchConfig;
-use crate::engine::{self, ReplyCounts, RunSpec, RunStatus, CALL_LOG, STATE_FILE};
-use crate::host::{Clock, Llm, Storage};
-use crate::llm::{CallRecord, Client};
+use crate::engine::{self, ReplyCounts, RunSpec, RunStatus, STATE_FILE};
+use crate::error::{ErrorKind, HasKind};
+use crate::host::{Clock, Llm, Storage, StorageError};
+use crate::llm::Client;
 use crate::paths;
 use crate::plan::variations::{apply, VariationSpace};
 use crate::pricing::{nanos_to_usd, usd_to_nanos, Nanos, PriceBook};
 use crate::rng::derive;
-pub use files::{batch_files, BatchTotals, RunSummary};
+use crate::schema::batch::Fingerprint;
+use crate::schema::events::{
+    AnalysisWritten, BatchStarted, Note, RateLimitStats, RunFinished, RunStarted,
+};
+use crate::schema::run::{CostTotals, Costs, RunStanding, ScenarioState, COSTS_FILE, METRICS_FILE};
+use crate::schema::{to_json_text, BatchEvent, BatchState, HaltReason, RunId, StopReason};
+pub use crate::schema::{BatchOutcome, BatchTotals};
+pub use files::{batch_files, BatchFiles, BatchSnapshot, RunSummary};
 use guard::{BatchGuard, RunGuard};
 
 /// How the host asked for the batch to run.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchOptions {
     /// Continue the batch in `output_dir`.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub resume: bool,
     /// Overrides the config's `budget_limit` (USD).
     pub budget_limit: Option<f64>,
@@ -48,6 +57,7 @@ pub struct BatchOptions {
     pub shard: Option<(u64, u64)>,
     /// A random seed from the host, for a batch that has none yet.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u64>"))]
     pub fresh_seed: u64,
     /// `--pilot N`: start only runs 1..=N of each variation (the rest wait for a resume).
     pub pilot: Option<u32>,
@@ -62,57 +72,90 @@ pub const TIMEOUT_GRACE_MS: f64 = 30_000.0;
 
 /// What the host learns while the batch runs, and how it asks the batch to stop.
 pub trait Control {
-    /// An event: `{"type": ..., "data": {...}}` (see the README for the list; it may grow).
-    fn emit(&self, event: Value);
+    /// An event (see [`BatchEvent`]; the set may grow).
+    fn emit(&self, event: BatchEvent);
     /// Whether the user asked to stop (Ctrl+C, a Stop button).
     fn stop_requested(&self) -> bool;
 }
 
-/// Why a batch could not start.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BatchError {
-    /// A limit is set but some models have no price.
-    UnknownPrices(Vec<String>),
-    /// The config changed since the batch started, in these ways.
-    ConfigChanged(Vec<String>),
-    /// The output folder already holds this batch (and `--resume` was not given).
-    AlreadyStarted(String),
-    /// Storage failed.
-    Storage(String),
+/// Why a batch could not start, or shards could not be merged. Opaque: hosts read its
+/// [`kind`](HasKind::kind) (and so its exit status) and its sentence.
+#[derive(Debug)]
+pub struct BatchError {
+    kind: ErrorKind,
+    message: String,
+    source: Option<StorageError>,
 }
 
-impl std::fmt::Display for BatchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BatchError::UnknownPrices(models) => write!(
-                f,
-                "the batch has a budget, but no price is known for {}: add them under `prices:` in the batch config (USD per million prompt and completion tokens), for example\n  prices:\n    \"{}\": {{prompt: 0.5, completion: 1.5}}",
-                models.join(", "),
-                models[0]
-            ),
-            BatchError::ConfigChanged(what) => write!(
-                f,
-                "the batch config changed since this batch started, so its runs would not be comparable: {}. Restore it, or use another output_dir. (Raising limits or runs_per_variation is allowed.)",
-                what.join("; ")
-            ),
-            BatchError::AlreadyStarted(dir) => write!(f, "`{dir}` already holds this batch: continue it with --resume, or choose another output_dir"),
-            BatchError::Storage(e) => write!(f, "storage failed: {e}"),
+impl BatchError {
+    /// A limit is set but some models have no price.
+    fn unknown_prices(models: &[String]) -> Self {
+        BatchError::refused(format!(
+            "the batch has a budget, but no price is known for {}: add them under `prices:` in the batch config (USD per million prompt and completion tokens), for example\n  prices:\n    \"{}\": {{prompt: 0.5, completion: 1.5}}",
+            models.join(", "),
+            models[0]
+        ))
+    }
+
+    /// The config changed since the batch started, in these ways.
+    fn config_changed(what: &[String]) -> Self {
+        BatchError::refused(format!(
+            "the batch config changed since this batch started, so its runs would not be comparable: {}. Restore it, or use another output_dir. (Raising limits or runs_per_variation is allowed.)",
+            what.join("; ")
+        ))
+    }
+
+    /// The output folder already holds this batch (and `--resume` was not given).
+    fn already_started(dir: &str) -> Self {
+        BatchError::refused(format!(
+            "`{dir}` already holds this batch: continue it with --resume, or choose another output_dir"
+        ))
+    }
+
+    fn refused(message: String) -> Self {
+        BatchError {
+            kind: ErrorKind::Refused,
+            message,
+            source: None,
+        }
+    }
+
+    /// A request that cannot be carried out as given.
+    fn usage(message: String) -> Self {
+        BatchError {
+            kind: ErrorKind::Usage,
+            message,
+            source: None,
         }
     }
 }
 
-/// How a batch ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BatchOutcome {
-    /// Counts and money.
-    #[serde(flatten)]
-    pub totals: BatchTotals,
-    /// Why it stopped early, when it did: `budget` or `interrupted`.
-    pub stop_reason: Option<String>,
-    /// A sentence saying why.
-    pub stop_message: Option<String>,
-    /// Where the outputs are.
-    pub output_dir: String,
+impl From<StorageError> for BatchError {
+    fn from(e: StorageError) -> Self {
+        BatchError {
+            kind: ErrorKind::Storage,
+            message: format!("storage failed: {e}"),
+            source: Some(e),
+        }
+    }
+}
+
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+impl HasKind for BatchError {
+    fn kind(&self) -> ErrorKind {
+        self.kind
+    }
 }
 
 /// What must not change between the sessions of one batch.
@@ -120,47 +163,60 @@ pub struct BatchOutcome {
 /// A batch's results stand without it, so a failure here is reported, not fatal.
 async fn analyse<S: Storage>(storage: &S, out_dir: &str, control: &dyn Control) {
     match crate::analysis::analyze(storage, out_dir, &Default::default()).await {
-        Ok(a) => control.emit(json!({"type": "analysis", "data": {
-            "dir": paths::join(out_dir, "analysis"),
-            "files": a.files,
-            "runs": a.patterns.total_runs,
-            "success_rate": a.patterns.success_rate,
-            "problems": a.problems.len() + a.problems_not_listed,
-        }})),
-        Err(e) => control.emit(json!({"type": "note", "data": {
-            "message": format!("aggregate_metrics: the analysis failed: {e}; run `scenario-lab analyze {out_dir}` to try again")
-        }})),
+        Ok(a) => control.emit(BatchEvent::Analysis(AnalysisWritten {
+            dir: paths::join(out_dir, "analysis"),
+            files: a.files,
+            runs: a.patterns.total_runs as u64,
+            success_rate: a.patterns.success_rate,
+            problems: (a.problems.len() + a.problems_not_listed) as u64,
+        })),
+        Err(e) => control.emit(BatchEvent::Note(Note {
+            message: format!("aggregate_metrics: the analysis failed: {e}; run `scenario-lab analyze {out_dir}` to try again"),
+        })),
     }
 }
 
-fn fingerprint(config: &BatchConfig) -> Value {
-    json!({
-        "base_scenario": config.scenario_dir,
-        "scenario": serde_json::to_value(&config.scenario).unwrap_or(Value::Null),
-        "variations": config.variations,
-        "save_individual_runs": config.save_individual_runs,
-    })
+fn fingerprint(config: &BatchConfig) -> Fingerprint {
+    let scenario = match serde_json::to_value(&config.scenario) {
+        Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+        _ => Default::default(),
+    };
+    Fingerprint {
+        base_scenario: config.scenario_dir.clone(),
+        scenario,
+        variations: config.variations.clone(),
+        save_individual_runs: config.save_individual_runs,
+    }
 }
 
-fn changes(old: &Value, new: &Value, runs_before: u64, runs_now: u32) -> Vec<String> {
+/// How `new` differs from the fingerprint a batch started with, in words; empty when a resume
+/// may go on.
+fn changes(
+    old: Option<&Fingerprint>,
+    new: &Fingerprint,
+    runs_before: u32,
+    runs_now: u32,
+) -> Vec<String> {
+    let Some(old) = old else {
+        return vec![
+            "the output folder's batch-state.json does not record the config it started with"
+                .into(),
+        ];
+    };
     let mut out = Vec::new();
-    if old.get("base_scenario") != new.get("base_scenario") {
+    if old.base_scenario != new.base_scenario {
         out.push(format!(
-            "base_scenario was {} and is now {}",
-            old["base_scenario"], new["base_scenario"]
+            "base_scenario was {:?} and is now {:?}",
+            old.base_scenario, new.base_scenario
         ));
     }
-    if old.get("scenario") != new.get("scenario") {
-        let (a, b) = (&old["scenario"], &new["scenario"]);
-        let keys: Vec<String> = b
-            .as_object()
-            .map(|o| {
-                o.keys()
-                    .filter(|k| a.get(k.as_str()) != b.get(k.as_str()))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+    if old.scenario != new.scenario {
+        let keys: Vec<&str> = new
+            .scenario
+            .iter()
+            .filter(|(k, v)| old.scenario.get(*k) != Some(*v))
+            .map(|(k, _)| k.as_str())
+            .collect();
         out.push(format!(
             "the scenario's {} changed",
             if keys.is_empty() {
@@ -170,13 +226,13 @@ fn changes(old: &Value, new: &Value, runs_before: u64, runs_now: u32) -> Vec<Str
             }
         ));
     }
-    if old.get("variations") != new.get("variations") {
+    if old.variations != new.variations {
         out.push("the variations changed".into());
     }
-    if old.get("save_individual_runs") != new.get("save_individual_runs") {
+    if old.save_individual_runs != new.save_individual_runs {
         out.push("save_individual_runs changed".into());
     }
-    if u64::from(runs_now) < runs_before {
+    if runs_now < runs_before {
         out.push(format!(
             "runs_per_variation went down from {runs_before} to {runs_now}"
         ));
@@ -184,49 +240,19 @@ fn changes(old: &Value, new: &Value, runs_before: u64, runs_now: u32) -> Vec<Str
     out
 }
 
-/// What the batch knows of one run when it starts.
+/// What the batch knows of one run when it starts: `None` when it has no readable state.
 async fn scan_run<S: Storage>(storage: &S, dir: &str) -> Option<RunSummary> {
-    let state: Value =
-        serde_json::from_str(&storage.read(&paths::join(dir, STATE_FILE)).await.ok()??).ok()?;
-    let log = storage
-        .read(&paths::join(dir, CALL_LOG))
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let mut ledger = engine::Ledger::default();
-    for record in log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<CallRecord>(l).ok())
-    {
-        ledger.add(&record);
-    }
-    let mut summary = RunSummary {
-        status: serde_json::from_value(state["status"].clone()).unwrap_or(RunStatus::Running),
-        halt_reason: state["halt_reason"].as_str().map(str::to_string),
-        error: state["error"].as_str().map(str::to_string),
-        cost_nanos: ledger.total_nanos,
-        turns: state["current_turn"].as_u64().unwrap_or(0) as u32,
-        replies: ReplyCounts::from(&ledger),
-    };
-    if ledger.calls == 0 {
-        // A run kept without its call log (save_individual_runs: false) has its costs.json.
-        if let Ok(Some(text)) = storage.read(&paths::join(dir, "costs.json")).await {
-            let costs = serde_json::from_str::<Value>(&text).unwrap_or_default();
-            let n = |k: &str| costs[k].as_u64().unwrap_or(0);
-            summary.cost_nanos = n("total_cost_nanos");
-            summary.replies = ReplyCounts {
-                truncated: n("truncated_replies"),
-                over_cap: n("over_cap_replies"),
-                possibly_billed_retries: n("possibly_billed_retries"),
-            };
-        }
-    }
-    Some(summary)
+    let folder = crate::schema::RunFolder::read(storage, dir).await.ok()??;
+    let standing = folder.standing.as_ref()?;
+    Some(RunSummary {
+        standing: standing.clone(),
+        cost_nanos: folder.cost_nanos(),
+        replies: folder.replies(),
+    })
 }
 
 /// Files a run keeps when `save_individual_runs` is false.
-const KEPT: [&str; 3] = ["metrics.json", "costs.json", STATE_FILE];
+const KEPT: [&str; 3] = [METRICS_FILE, COSTS_FILE, STATE_FILE];
 
 /// Runs (or resumes) a batch.
 pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
@@ -238,7 +264,6 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     opts: &BatchOptions,
     control: &dyn Control,
 ) -> Result<BatchOutcome, BatchError> {
-    let se = |e: crate::host::StorageError| BatchError::Storage(e.to_string());
     let out_dir = paths::normalize(&config.output_dir);
     let budget = opts.budget_limit.or(config.budget_limit);
     if budget.is_some() || config.cost_per_run_limit.is_some() {
@@ -247,42 +272,40 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             .filter(|m| client.prices().price(m).is_none())
             .collect();
         if !unknown.is_empty() {
-            return Err(BatchError::UnknownPrices(unknown));
+            return Err(BatchError::unknown_prices(&unknown));
         }
     }
     let state_path = paths::join(&out_dir, "batch-state.json");
-    let previous: Option<Value> = storage
+    let previous = storage
         .read(&state_path)
-        .await
-        .map_err(se)?
-        .and_then(|t| serde_json::from_str(&t).ok());
+        .await?
+        .and_then(|t| BatchState::parse(&t));
     let print = fingerprint(config);
     let seed = match &previous {
         Some(p) if !opts.resume => {
             let _ = p;
-            return Err(BatchError::AlreadyStarted(out_dir));
+            return Err(BatchError::already_started(&out_dir));
         }
         Some(p) => {
             let diff = changes(
-                &p["fingerprint"],
+                p.fingerprint.as_ref(),
                 &print,
-                p["runs_per_variation"].as_u64().unwrap_or(0),
+                p.runs_per_variation,
                 config.runs_per_variation,
             );
             if !diff.is_empty() {
-                return Err(BatchError::ConfigChanged(diff));
+                return Err(BatchError::config_changed(&diff));
             }
-            p["seed"].as_u64().unwrap_or(opts.fresh_seed)
+            p.seed
         }
         None => opts.fresh_seed,
     };
     let started_ms = previous
         .as_ref()
-        .and_then(|p| p["start_ms"].as_f64())
-        .unwrap_or_else(|| clock.now_ms());
+        .map_or_else(|| clock.now_ms(), |p| p.start_ms);
     let config_copy = paths::join(&out_dir, "batch-config.yaml");
     if paths::normalize(&config.path) != config_copy {
-        storage.write(&config_copy, config_text).await.map_err(se)?;
+        storage.write(&config_copy, config_text).await?;
     }
     let space = VariationSpace::new(&config.variations);
     let runs = u64::from(config.runs_per_variation);
@@ -292,13 +315,11 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     // Only the run folders that exist are read (a batch of a million runs starts at once).
     let mut known: BTreeMap<u64, RunSummary> = BTreeMap::new();
     let runs_dir = paths::join(&out_dir, "runs");
-    for name in storage
-        .list(&runs_dir)
-        .await
-        .map_err(se)?
-        .unwrap_or_default()
-    {
-        let Some(i) = run_index(&name, runs).filter(|i| *i < total && in_shard(*i)) else {
+    for name in storage.list(&runs_dir).await?.unwrap_or_default() {
+        let Some(i) = RunId::parse(&name)
+            .and_then(|id| id.index(runs))
+            .filter(|i| *i < total && in_shard(*i))
+        else {
             continue;
         };
         if let Some(s) = scan_run(storage, &paths::join(&runs_dir, &name)).await {
@@ -309,13 +330,13 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     let guard = BatchGuard::new(budget.map(usd_to_nanos), spent);
     let retried: Vec<u64> = known
         .iter()
-        .filter(|(_, s)| s.status == RunStatus::Failed)
+        .filter(|(_, s)| s.standing.status == RunStatus::Failed)
         .map(|(i, _)| *i)
         .collect();
     // The runs to do, walked lazily: memory grows with what is known, not with the plan.
     let completed_at_start: std::collections::BTreeSet<u64> = known
         .iter()
-        .filter(|(_, s)| s.status == RunStatus::Completed)
+        .filter(|(_, s)| s.standing.status == RunStatus::Completed)
         .map(|(i, _)| *i)
         .collect();
     let in_shard_count = match opts.shard {
@@ -336,41 +357,48 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         None => in_shard_count - completed_at_start.len() as u64,
     };
     let mut queue = queue();
-    control.emit(json!({"type": "batch_started", "data": {
-        "experiment_name": config.experiment_name, "output_dir": out_dir, "total_runs": total,
-        "in_shard": in_shard_count, "to_run": to_run,
-        "already_completed": completed_at_start.len(),
-        "retrying_failed": retried.iter().map(|i| engine_run_id(*i, runs)).collect::<Vec<_>>(),
-        "max_parallel": config.max_parallel, "budget_limit": budget, "spent": nanos_to_usd(spent), "seed": seed,
-        "resumed": previous.is_some(),
-    }}));
+    control.emit(BatchEvent::BatchStarted(BatchStarted {
+        experiment_name: config.experiment_name.clone(),
+        output_dir: out_dir.clone(),
+        total_runs: total,
+        in_shard: in_shard_count,
+        to_run,
+        already_completed: completed_at_start.len() as u64,
+        retrying_failed: retried
+            .iter()
+            .map(|i| RunId::from_index(*i, runs))
+            .collect(),
+        max_parallel: config.max_parallel,
+        budget_limit: budget,
+        spent: nanos_to_usd(spent),
+        seed,
+        resumed: previous.is_some(),
+    }));
 
     let mut in_flight = FuturesUnordered::new();
     let mut last_save = clock.now_ms();
     let files_now = |known: &BTreeMap<u64, RunSummary>, done: bool, guard: &BatchGuard| {
-        batch_files(
+        batch_files(BatchSnapshot {
             config,
-            &print,
+            fingerprint: &print,
             seed,
-            started_ms,
-            clock.now_ms(),
+            start_ms: started_ms,
+            now_ms: clock.now_ms(),
             known,
             total,
-            opts.shard,
-            guard.spent(),
+            shard: opts.shard,
+            spent: guard.spent(),
             budget,
             done,
-            guard.stopping(),
-        )
+            stop: guard.stopping(),
+        })
     };
     // The seed must be on disk before any run starts: a batch killed in its first seconds
     // resumes with the same seed, so its runs ask the same questions and replay their calls.
-    save(storage, &out_dir, files_now(&known, false, &guard))
-        .await
-        .map_err(se)?;
+    save(storage, &out_dir, files_now(&known, false, &guard)).await?;
     loop {
         if control.stop_requested() {
-            guard.stop("interrupted", "the batch was asked to stop");
+            guard.stop(StopReason::Interrupted, "the batch was asked to stop");
         }
         while in_flight.len() < config.max_parallel as usize && guard.stopping().is_none() {
             let Some(i) = queue.next() else { break };
@@ -396,16 +424,12 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         if let Either::Left((Some((i, summary)), _)) = select(next, tick).await {
             known.insert(i, summary);
             if clock.now_ms() - last_save >= 2000.0 {
-                save(storage, &out_dir, files_now(&known, false, &guard))
-                    .await
-                    .map_err(se)?;
+                save(storage, &out_dir, files_now(&known, false, &guard)).await?;
                 last_save = clock.now_ms();
             }
         }
     }
-    save(storage, &out_dir, files_now(&known, true, &guard))
-        .await
-        .map_err(se)?;
+    save(storage, &out_dir, files_now(&known, true, &guard)).await?;
     let totals = files::totals(&known, total, guard.spent());
     let stop = guard.stopping();
     if config.aggregate_metrics {
@@ -413,39 +437,23 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     }
     let outcome = BatchOutcome {
         totals,
-        stop_reason: stop.as_ref().map(|s| s.0.clone()),
+        stop_reason: stop.as_ref().map(|s| s.0),
         stop_message: stop.map(|s| s.1),
         output_dir: out_dir.clone(),
     };
-    control.emit(json!({"type": "summary", "data": outcome}));
+    control.emit(BatchEvent::Summary(outcome.clone()));
     Ok(outcome)
 }
 
 async fn save<S: Storage>(
     storage: &S,
     dir: &str,
-    files: Vec<(&'static str, Value)>,
+    files: BatchFiles,
 ) -> Result<(), crate::host::StorageError> {
-    for (name, value) in files {
-        storage
-            .write(&paths::join(dir, name), &format!("{value:#}\n"))
-            .await?;
+    for (name, text) in files.texts() {
+        storage.write(&paths::join(dir, name), &text).await?;
     }
     Ok(())
-}
-
-/// The 0-based index of a run folder's name (`var-002-run-003` with 5 runs per variation is 7).
-fn run_index(name: &str, runs_per_variation: u64) -> Option<u64> {
-    let (v, r) = crate::plan::variations::parse_run_id(name)?;
-    (r <= runs_per_variation).then(|| (v - 1) * runs_per_variation + (r - 1))
-}
-
-/// The id of the run at 0-based index `i` (variation-major: var-001-run-001, -002, ...).
-pub fn engine_run_id(i: u64, runs_per_variation: u64) -> String {
-    crate::plan::run_id(
-        i / runs_per_variation.max(1) + 1,
-        i % runs_per_variation.max(1) + 1,
-    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -462,33 +470,34 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     in_flight: usize,
 ) -> (u64, RunSummary) {
     let runs = u64::from(config.runs_per_variation);
-    let id = engine_run_id(i, runs);
+    let id = RunId::from_index(i, runs);
     let dir = paths::join(out_dir, &format!("runs/{id}"));
     let variation = VariationSpace::new(&config.variations).get(i / runs.max(1));
-    control.emit(json!({"type": "run_started", "data": {"run_id": id, "variation_id": variation.variation_id, "description": variation.description, "in_flight": in_flight}}));
+    control.emit(BatchEvent::RunStarted(RunStarted {
+        run_id: id,
+        variation_id: variation.variation_id,
+        description: variation.description.clone(),
+        in_flight: in_flight as u64,
+    }));
     let failed = |error: String| RunSummary {
-        status: RunStatus::Failed,
-        halt_reason: Some("error".into()),
-        error: Some(error),
+        standing: RunStanding {
+            status: RunStatus::Failed,
+            halt_reason: Some(HaltReason::Error),
+            error: Some(error),
+            current_turn: 0,
+        },
         cost_nanos: 0,
-        turns: 0,
         replies: ReplyCounts::default(),
     };
     let summary = match apply(&config.scenario, &variation.modifications) {
         Err(e) => failed(e),
         Ok(scenario) => {
             // A run that already started keeps the seed it recorded.
-            let recorded = storage
-                .read(&paths::join(&dir, STATE_FILE))
-                .await
-                .ok()
-                .flatten()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .and_then(|v| v["seed"].as_u64());
+            let recorded = ScenarioState::read(storage, &dir).await.map(|s| s.seed);
             let spec = RunSpec {
                 scenario_dir: config.scenario_dir.clone(),
                 modifications: variation.modifications.clone(),
-                seed: recorded.unwrap_or_else(|| derive(seed, &id)),
+                seed: recorded.unwrap_or_else(|| derive(seed, &id.to_string())),
                 branch: None,
                 cost_limit: config.cost_per_run_limit,
                 max_tokens: None,
@@ -517,7 +526,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
             };
             match outcome {
                 Some(o) => {
-                    if o.status == RunStatus::Completed && !config.save_individual_runs {
+                    if o.standing.status == RunStatus::Completed && !config.save_individual_runs {
                         for name in storage.list(&dir).await.ok().flatten().unwrap_or_default() {
                             if !KEPT.contains(&name.as_str()) {
                                 let _ = storage.remove(&paths::join(&dir, &name)).await;
@@ -525,11 +534,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                         }
                     }
                     RunSummary {
-                        status: o.status,
-                        halt_reason: o.halt_reason,
-                        error: o.error,
+                        standing: o.standing,
                         cost_nanos: usd_to_nanos(o.total_cost),
-                        turns: o.current_turn,
                         replies: o.replies,
                     }
                 }
@@ -540,29 +546,52 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                     let mut s = scan_run(storage, &dir)
                         .await
                         .unwrap_or_else(|| failed(String::new()));
-                    s.status = RunStatus::Halted;
-                    s.halt_reason = Some("timeout".into());
-                    s.error = None;
-                    let path = paths::join(&dir, STATE_FILE);
-                    if let Ok(Some(text)) = storage.read(&path).await {
-                        if let Ok(mut v) = serde_json::from_str::<Value>(&text) {
-                            v["status"] = json!("halted");
-                            v["halt_reason"] = json!("timeout");
-                            let _ = storage.write(&path, &format!("{v:#}\n")).await;
-                        }
+                    s.standing.status = RunStatus::Halted;
+                    s.standing.halt_reason = Some(HaltReason::Timeout);
+                    s.standing.error = None;
+                    if let Some(mut state) = ScenarioState::read(storage, &dir).await {
+                        state.standing.status = RunStatus::Halted;
+                        state.standing.halt_reason = Some(HaltReason::Timeout);
+                        let path = paths::join(&dir, STATE_FILE);
+                        let _ = storage.write(&path, &to_json_text(&state)).await;
                     }
-                    let _ = storage.write(&paths::join(&dir, "costs.json"), &format!("{:#}\n", json!({"total_cost": nanos_to_usd(s.cost_nanos), "total_cost_nanos": s.cost_nanos, "note": "the run passed timeout_per_run; resume the batch to finish it"}))).await;
+                    let costs = Costs::Totals(CostTotals {
+                        total_cost: nanos_to_usd(s.cost_nanos),
+                        total_cost_nanos: s.cost_nanos,
+                        note: Some(
+                            "the run passed timeout_per_run; resume the batch to finish it".into(),
+                        ),
+                    });
+                    let _ = storage
+                        .write(&paths::join(&dir, COSTS_FILE), &to_json_text(&costs))
+                        .await;
                     s
                 }
             }
         }
     };
-    control.emit(json!({"type": "run_finished", "data": {
-        "run_id": id, "variation_id": variation.variation_id, "status": summary.status,
-        "halt_reason": summary.halt_reason, "error": summary.error, "turns": summary.turns,
-        "cost": nanos_to_usd(summary.cost_nanos), "spent": nanos_to_usd(guard.spent()),
-        "rate_limits": client.limiter_stats().iter().map(|(b, l, f, n)| json!({"endpoint": b, "limit": l, "in_flight": f, "rate_limited": n})).collect::<Vec<_>>(),
-    }}));
+    control.emit(BatchEvent::RunFinished(RunFinished {
+        run_id: id,
+        variation_id: variation.variation_id,
+        status: summary.standing.status,
+        halt_reason: summary.standing.halt_reason,
+        error: summary.standing.error.clone(),
+        turns: summary.standing.current_turn,
+        cost: nanos_to_usd(summary.cost_nanos),
+        spent: nanos_to_usd(guard.spent()),
+        rate_limits: client
+            .limiter_stats()
+            .into_iter()
+            .map(
+                |(endpoint, limit, in_flight, rate_limited)| RateLimitStats {
+                    endpoint,
+                    limit: limit as u64,
+                    in_flight: in_flight as u64,
+                    rate_limited,
+                },
+            )
+            .collect(),
+    }));
     (i, summary)
 }
 
@@ -582,72 +611,49 @@ pub async fn merge<S: Storage>(
     dirs: &[String],
     output: &str,
 ) -> Result<BatchTotals, BatchError> {
-    let se = |e: crate::host::StorageError| BatchError::Storage(e.to_string());
     let first = dirs
         .first()
-        .ok_or_else(|| BatchError::Storage("no folders to merge".into()))?;
+        .ok_or_else(|| BatchError::usage("no folders to merge".into()))?;
     let config_text = storage
         .read(&paths::join(first, "batch-config.yaml"))
-        .await
-        .map_err(se)?
+        .await?
         .ok_or_else(|| {
-            BatchError::Storage(format!(
+            BatchError::usage(format!(
                 "{first} has no batch-config.yaml: is it a batch output folder?"
             ))
         })?;
     let out = paths::normalize(output);
     let config_path = paths::join(&out, "batch-config.yaml");
-    storage
-        .write(&config_path, &config_text)
-        .await
-        .map_err(se)?;
+    storage.write(&config_path, &config_text).await?;
     let mut config = crate::config::load_batch(storage, &config_path)
         .await
-        .map_err(|e| BatchError::Storage(format!("the merged batch config does not load: {e}")))?
+        .map_err(|e| BatchError::usage(format!("the merged batch config does not load: {e}")))?
         .value;
     config.output_dir = out.clone();
-    let previous: Option<Value> = storage
+    let previous: BatchState = storage
         .read(&paths::join(first, "batch-state.json"))
-        .await
-        .map_err(se)?
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let seed = previous
-        .as_ref()
-        .and_then(|p| p["seed"].as_u64())
-        .unwrap_or(0);
-    let start_ms = previous
-        .as_ref()
-        .and_then(|p| p["start_ms"].as_f64())
-        .unwrap_or(0.0);
+        .await?
+        .and_then(|t| BatchState::parse(&t))
+        .unwrap_or_default();
     for dir in dirs {
         let runs_dir = paths::join(dir, "runs");
-        for run in storage
-            .list(&runs_dir)
-            .await
-            .map_err(se)?
-            .unwrap_or_default()
-        {
+        for run in storage.list(&runs_dir).await?.unwrap_or_default() {
             let target = paths::join(&out, &format!("runs/{}", paths::sanitize_file_name(&run)));
             if scan_run(storage, &target)
                 .await
-                .is_some_and(|s| s.status == RunStatus::Completed)
+                .is_some_and(|s| s.standing.status == RunStatus::Completed)
             {
                 continue;
             }
             let source = paths::join(&runs_dir, &run);
-            for name in storage.list(&source).await.map_err(se)?.unwrap_or_default() {
-                if let Some(text) = storage
-                    .read(&paths::join(&source, &name))
-                    .await
-                    .map_err(se)?
-                {
+            for name in storage.list(&source).await?.unwrap_or_default() {
+                if let Some(text) = storage.read(&paths::join(&source, &name)).await? {
                     storage
                         .write(
                             &paths::join(&target, &paths::sanitize_file_name(&name)),
                             &text,
                         )
-                        .await
-                        .map_err(se)?;
+                        .await?;
                 }
             }
         }
@@ -660,7 +666,7 @@ pub async fn merge<S: Storage>(
     for i in 0..total {
         if let Some(s) = scan_run(
             storage,
-            &paths::join(&out, &format!("runs/{}", engine_run_id(i, runs))),
+            &paths::join(&out, &format!("runs/{}", RunId::from_index(i, runs))),
         )
         .await
         {
@@ -668,42 +674,20 @@ pub async fn merge<S: Storage>(
         }
     }
     let spent: Nanos = known.values().map(|s| s.cost_nanos).sum();
-    let files = batch_files(
-        &config,
-        &fingerprint(&config),
-        seed,
-        start_ms,
-        start_ms,
-        &known,
+    let files = batch_files(BatchSnapshot {
+        config: &config,
+        fingerprint: &fingerprint(&config),
+        seed: previous.seed,
+        start_ms: previous.start_ms,
+        now_ms: previous.start_ms,
+        known: &known,
         total,
-        None,
+        shard: None,
         spent,
-        config.budget_limit,
-        true,
-        None,
-    );
-    save(storage, &out, files).await.map_err(se)?;
+        budget: config.budget_limit,
+        done: true,
+        stop: None,
+    });
+    save(storage, &out, files).await?;
     Ok(files::totals(&known, total, spent))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_ids_and_indexes_round_trip() {
-        for runs in [1, 3, 1000] {
-            for i in [0, 1, 2, 999, 5000] {
-                assert_eq!(
-                    run_index(&engine_run_id(i, runs), runs),
-                    Some(i),
-                    "{i} of {runs}"
-                );
-            }
-        }
-        assert_eq!(engine_run_id(7, 5), "var-002-run-003");
-        assert_eq!(run_index("var-002-run-006", 5), None, "run 6 of 5");
-        assert_eq!(run_index("notes.txt", 5), None);
-        assert_eq!(run_index("var-000-run-001", 5), None);
-    }
 }

@@ -146,6 +146,7 @@ const VARIATION_TYPES: &[&str] = &["actor_model", "scenario_parameter", "actor_p
 
 /// What one dimension varies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DimensionKind {
     /// The model of one actor.
@@ -169,6 +170,7 @@ pub enum DimensionKind {
 
 /// One dimension of the variation space.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Dimension {
     /// What it varies.
     #[serde(flatten)]
@@ -191,6 +193,7 @@ impl Dimension {
 
 /// A price from the config's `prices:` map, USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelPrice {
     /// USD per million prompt tokens.
     pub prompt: f64,
@@ -238,6 +241,19 @@ pub struct BatchConfig {
     pub success: Option<String>,
     /// The base scenario.
     pub scenario: Scenario,
+}
+
+/// Requests in flight per endpoint allowed for each run at once: a turn sends its actors'
+/// calls together, and 8 leaves room for a large cast without letting one batch open an
+/// unbounded number of connections.
+const IN_FLIGHT_PER_RUN: usize = 8;
+
+impl BatchConfig {
+    /// The most requests in flight per endpoint for this batch: what its rate limiter grows
+    /// back to after a 429 ([`crate::llm::Client::with_max_in_flight`]).
+    pub fn max_in_flight(&self) -> usize {
+        self.max_parallel as usize * IN_FLIGHT_PER_RUN
+    }
 }
 
 pub(super) async fn load<S: Storage>(
@@ -850,4 +866,35 @@ fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::host::MemoryStorage;
+
+    #[test]
+    fn eight_requests_in_flight_per_parallel_run() {
+        let s = MemoryStorage::with_files([
+            (
+                "s/scenario.yaml",
+                include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
+            ),
+            (
+                "s/actors/council.yaml",
+                include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
+            ),
+            (
+                "s/actors/swiftride.yaml",
+                include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
+            ),
+            (
+                "b.yaml",
+                "experiment_name: t\nbase_scenario: s\nmax_parallel: 3\n",
+            ),
+        ]);
+        let config = futures::executor::block_on(super::super::load_batch(&s, "b.yaml"))
+            .expect("a valid config")
+            .value;
+        assert_eq!(config.max_in_flight(), 24);
+    }
 }

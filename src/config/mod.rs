@@ -14,6 +14,7 @@ mod batch;
 mod checks;
 mod events;
 mod fields;
+mod find;
 mod metrics;
 mod scenario;
 
@@ -21,6 +22,7 @@ pub use batch::{BatchConfig, Dimension, DimensionKind, ModelPrice, BATCH_KEYS};
 pub use checks::{QualityCheck, QualityChecks};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
+pub use find::{config_kind, find_batch_configs};
 pub use metrics::{compile_pattern, Extraction, Metric, Scoring, ValueType};
 pub use scenario::{Actor, Communication, Scenario, ACTOR_KEYS, SCENARIO_KEYS};
 
@@ -159,6 +161,7 @@ pub async fn load_batch<S: Storage>(
 
 /// What a path names: a scenario folder or a batch config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum InputKind {
     /// A folder with a `scenario.yaml`.
@@ -185,6 +188,7 @@ pub async fn detect_kind<S: Storage>(storage: &S, path: &str) -> Option<(InputKi
 
 /// The outcome of `validate`: every problem of a scenario folder or batch config.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ValidationReport {
     /// No errors (warnings allowed).
     pub ok: bool,
@@ -193,8 +197,10 @@ pub struct ValidationReport {
     /// The path as given.
     pub path: String,
     /// The errors.
+    #[cfg_attr(test, ts(as = "Vec<crate::diag::DiagnosticView<'static>>"))]
     pub errors: Vec<Diagnostic>,
     /// The warnings.
+    #[cfg_attr(test, ts(as = "Vec<crate::diag::DiagnosticView<'static>>"))]
     pub warnings: Vec<Diagnostic>,
 }
 

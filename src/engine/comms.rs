@@ -8,7 +8,9 @@
 
 use futures_util::future::join_all;
 
-use super::{all, parse, prompts, Run, Stop};
+use super::gateway::{all, Stop};
+use super::turn::Run;
+use super::{parse, prompts};
 use crate::config::Actor;
 use crate::host::{Clock, Llm, Storage};
 use crate::paths;
@@ -109,7 +111,7 @@ pub(super) async fn phase<S: Storage, L: Llm, C: Clock>(
     turn: u32,
     ctx: &str,
 ) -> Result<Vec<Channel>, Stop> {
-    let s = run.scenario;
+    let s = run.cx.scenario;
     let c = &s.communication;
     if !c.enabled() || c.max_per_turn == 0 || s.actors.len() < 2 {
         return Ok(Vec::new());

@@ -1,38 +1,8 @@
 //! Metric extraction from text: `pattern`, `keyword`, and the reading of `llm` answers.
 //! `manual` metrics are left for people.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::{Extraction, Metric, Scoring, ValueType};
-
-/// One measured value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricRecord {
-    /// The metric.
-    pub name: String,
-    /// Its value as a number (booleans 1/0, categories their index); `None` for text metrics.
-    pub value: Option<f64>,
-    /// The matched text, for text metrics and as evidence.
-    pub raw: Option<String>,
-    /// The turn.
-    pub turn: u32,
-    /// The actor whose decision it was read from, for actor-specific metrics.
-    pub actor: Option<String>,
-    /// pattern, keyword or llm.
-    pub extraction: String,
-    /// Set when the value was clamped into the metric's range or could not be read.
-    pub flag: Option<String>,
-}
-
-impl MetricRecord {
-    /// The key in `metrics_by_turn`: the name, or `name.actor` for a metric read per actor.
-    pub fn key(&self, per_actor: bool) -> String {
-        match (&self.actor, per_actor) {
-            (Some(a), true) => format!("{}.{a}", self.name),
-            _ => self.name.clone(),
-        }
-    }
-}
+pub use crate::schema::run::MetricRecord;
 
 /// A number as the original read one: `5`, `2.5`, and `b^e` as a power.
 fn number(text: &str) -> Option<f64> {

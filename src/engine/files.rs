@@ -4,13 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
-use super::extract::MetricRecord;
 use super::parse::{Decision, WorldUpdate};
 use super::Ledger;
 use crate::config::{ExogenousEvent, Scenario};
 use crate::pricing::nanos_to_usd;
+use crate::schema::run::{Costs, MetricRecord, MetricValue, Metrics, RunCosts};
 
 /// `world-state-007.md`.
 pub fn world_state_name(turn: u32) -> String {
@@ -225,18 +223,18 @@ pub fn validation_summary(results: &[CheckResult]) -> String {
 
 /// `metrics.json`: `metrics_by_turn` and `final_metrics` (the original's V1 shape) and
 /// `records` (its V2 list), plus what was flagged.
-pub fn metrics_json(s: &Scenario, records: &[MetricRecord]) -> Value {
+pub fn metrics(s: &Scenario, records: &[MetricRecord]) -> Metrics {
     let per_actor = |name: &str| {
         s.metrics
             .iter()
             .any(|m| m.name == name && m.actor_specific && m.actor.is_none())
     };
-    let mut by_turn: BTreeMap<u32, BTreeMap<String, Value>> = BTreeMap::new();
-    let mut finals: BTreeMap<String, Value> = BTreeMap::new();
+    let mut by_turn: BTreeMap<u32, BTreeMap<String, MetricValue>> = BTreeMap::new();
+    let mut finals: BTreeMap<String, MetricValue> = BTreeMap::new();
     for r in records {
         let value = match (r.value, &r.raw) {
-            (Some(v), _) => json!(v),
-            (None, Some(raw)) if r.flag.is_none() => json!(raw),
+            (Some(v), _) => MetricValue::Number(v),
+            (None, Some(raw)) if r.flag.is_none() => MetricValue::Text(raw.clone()),
             _ => continue,
         };
         let key = r.key(per_actor(&r.name));
@@ -246,39 +244,35 @@ pub fn metrics_json(s: &Scenario, records: &[MetricRecord]) -> Value {
             .insert(key.clone(), value.clone());
         finals.insert(key, value);
     }
-    let by_turn: serde_json::Map<String, Value> = by_turn
-        .into_iter()
-        .map(|(t, m)| (t.to_string(), json!(m)))
-        .collect();
-    json!({
-        "scenario": s.name,
-        "metrics_by_turn": by_turn,
-        "final_metrics": finals,
-        "records": records,
-        "flagged": records.iter().filter(|r| r.flag.is_some()).count(),
-    })
+    Metrics {
+        scenario: s.name.clone(),
+        metrics_by_turn: by_turn,
+        final_metrics: finals,
+        records: records.to_vec(),
+        flagged: records.iter().filter(|r| r.flag.is_some()).count() as u64,
+    }
 }
 
 /// `costs.json`: the total (the key other tools read), and by actor, role, turn and model.
-pub fn costs_json(ledger: &Ledger) -> Value {
-    let usd = |m: &BTreeMap<String, u64>| -> serde_json::Map<String, Value> {
+pub fn costs(ledger: &Ledger) -> Costs {
+    let usd = |m: &BTreeMap<String, u64>| -> BTreeMap<String, f64> {
         m.iter()
-            .map(|(k, v)| (k.clone(), json!(nanos_to_usd(*v))))
+            .map(|(k, v)| (k.clone(), nanos_to_usd(*v)))
             .collect()
     };
-    json!({
-        "total_cost": nanos_to_usd(ledger.total_nanos),
-        "total_cost_nanos": ledger.total_nanos,
-        "calls": ledger.calls,
-        "prompt_tokens": ledger.prompt_tokens,
-        "completion_tokens": ledger.completion_tokens,
-        "unknown_price_calls": ledger.unknown_price_calls,
-        "truncated_replies": ledger.truncated,
-        "over_cap_replies": ledger.over_cap,
-        "possibly_billed_retries": ledger.timeouts,
-        "by_actor": usd(&ledger.by_actor),
-        "by_role": usd(&ledger.by_role),
-        "by_turn": usd(&ledger.by_turn),
-        "by_model": usd(&ledger.by_model),
+    Costs::Run(RunCosts {
+        total_cost: nanos_to_usd(ledger.total_nanos),
+        total_cost_nanos: ledger.total_nanos,
+        calls: ledger.calls,
+        prompt_tokens: ledger.prompt_tokens,
+        completion_tokens: ledger.completion_tokens,
+        unknown_price_calls: ledger.unknown_price_calls,
+        truncated_replies: ledger.truncated,
+        over_cap_replies: ledger.over_cap,
+        possibly_billed_retries: ledger.timeouts,
+        by_actor: usd(&ledger.by_actor),
+        by_role: usd(&ledger.by_role),
+        by_turn: usd(&ledger.by_turn),
+        by_model: usd(&ledger.by_model),
     })
 }

@@ -1,16 +1,22 @@
 //! Starting a run: a new one, a resumed one, or a branch of another. Decides the folder, the
 //! seed and the scenario as modified; the host only supplies storage and a fresh random seed.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Branch, RunSpec, CALL_LOG, STATE_FILE};
 use crate::config::{load_scenario, ConfigErrors, Scenario};
 use crate::host::Storage;
 use crate::paths;
 use crate::plan::variations::{apply, Modifications};
+use crate::schema::{CallRecord, ScenarioState};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(rename = "ScenarioRequest", optional_fields)
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     /// A new run of this scenario folder.
@@ -22,6 +28,7 @@ pub struct Request {
     /// `actor=model` overrides; `world=model` sets the world model (which metrics and checks
     /// use unless they name their own).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub model_overrides: Vec<String>,
     /// The seed (default: the host's random seed).
     pub seed: Option<u64>,
@@ -50,6 +57,17 @@ pub struct Prepared {
     pub dir: String,
 }
 
+/// What a single run resolves to for its host: its outcome and its folder.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ScenarioResult {
+    /// The run folder.
+    pub dir: String,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: super::RunOutcome,
+}
+
 /// Why a run could not start.
 #[derive(Debug, Clone)]
 pub enum PrepareError {
@@ -70,18 +88,24 @@ impl std::fmt::Display for PrepareError {
 
 async fn read_spec<S: Storage>(storage: &S, dir: &str) -> Result<RunSpec, PrepareError> {
     let path = paths::join(dir, STATE_FILE);
-    let text = storage.read(&path).await.ok().flatten().ok_or_else(|| {
-        PrepareError::Invalid(format!(
-            "`{dir}` is not a run folder: it has no {STATE_FILE}"
-        ))
-    })?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| PrepareError::Invalid(format!("{path} is not valid JSON: {e}")))?;
-    serde_json::from_value(v["spec"].clone()).map_err(|e| {
-        PrepareError::Invalid(format!(
-            "{path} has no usable `spec` (was it written by Scenario Lab?): {e}"
-        ))
-    })
+    let text = ScenarioState::read_text(storage, dir)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            PrepareError::Invalid(format!(
+                "`{dir}` is not a run folder: it has no {STATE_FILE}"
+            ))
+        })?;
+    match ScenarioState::parse(&text) {
+        Ok(state) => Ok(state.spec),
+        Err(e) if e.is_data() => Err(PrepareError::Invalid(format!(
+            "{path} is not a usable run state (was it written by Scenario Lab?): {e}"
+        ))),
+        Err(e) => Err(PrepareError::Invalid(format!(
+            "{path} is not valid JSON: {e}"
+        ))),
+    }
 }
 
 async fn scenario_for<S: Storage>(storage: &S, spec: &RunSpec) -> Result<Scenario, PrepareError> {
@@ -139,12 +163,7 @@ pub async fn prepare<S: Storage>(
             .unwrap_or_default();
         let kept: String = log
             .lines()
-            .filter(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .ok()
-                    .and_then(|v| v["turn"].as_u64())
-                    .is_some_and(|t| t <= u64::from(at))
-            })
+            .filter(|l| serde_json::from_str::<CallRecord>(l).is_ok_and(|r| r.turn <= at))
             .map(|l| format!("{l}\n"))
             .collect();
         let root = paths::parent(&paths::normalize(from));

@@ -94,6 +94,7 @@ impl CallSpec {
 
 /// How a call's cost was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CostSource {
     /// The provider's `usage.cost`.
@@ -108,6 +109,7 @@ pub enum CostSource {
 
 /// What the call log keeps of one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CallRecord {
     /// The call's identity in its run.
     pub key: String,
@@ -165,6 +167,7 @@ impl CallRecord {
 
 /// Retry and time-out settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,

@@ -20,6 +20,7 @@ pub const OLLAMA_DEFAULT: &str = "http://localhost:11434";
 
 /// Where requests go, as configured by the host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Endpoints {
     /// `--base-url` / `SCENARIO_LAB_BASE_URL`: every non-local model goes there.
     pub base_url: Option<String>,
@@ -29,6 +30,7 @@ pub struct Endpoints {
 
 /// The kind of server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// The built-in simulator.

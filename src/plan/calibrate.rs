@@ -32,39 +32,26 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::estimate::{estimate_run, Range, Role, RunEstimate, ROLES};
 use super::variations::{apply, parse_run_id, VariationSpace};
 use super::EXACT_LIMIT;
 use crate::config::{BatchConfig, Extraction, Scenario};
-use crate::engine::{RunStatus, CALL_LOG, STATE_FILE};
 use crate::host::{Storage, StorageError};
 use crate::paths;
 use crate::pricing::{nanos_to_usd, Nanos, PriceBook};
+use crate::schema::{RunFolder, RunStatus};
 
 /// The texts: the dry run with the rest of a started batch, and the rest on its own.
 pub use super::render::{render_calibration, render_with};
 
-/// One recorded LLM call, as much of it as the estimate needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecordedCall {
-    /// Why it was made.
-    pub role: Role,
-    /// The model id as configured.
-    pub model: String,
-    /// The turn it belongs to.
-    pub turn: u32,
-    /// Prompt tokens, as the provider counted them.
-    pub prompt_tokens: u64,
-    /// Completion tokens, as the provider counted them.
-    pub completion_tokens: u64,
-    /// What it cost.
-    pub cost_nanos: Nanos,
-}
+/// One recorded LLM call, as much of it as the estimate needs (the call log's lines are read
+/// without their replies).
+pub use crate::schema::run::CallUsage as RecordedCall;
 
 /// What one run folder holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RecordedRun {
     /// `var-NNN-run-MMM`.
     pub run_id: String,
@@ -88,28 +75,6 @@ impl RecordedRun {
     }
 }
 
-/// The calls of a call log (`llm-calls.jsonl`). Lines that do not parse (a line torn by a kill,
-/// a role this version does not know) are skipped.
-pub fn parse_call_log(text: &str) -> Vec<RecordedCall> {
-    text.lines()
-        .filter_map(|line| {
-            let v: Value = serde_json::from_str(line).ok()?;
-            let role: Role = serde_json::from_value(v.get("role")?.clone()).ok()?;
-            Some(RecordedCall {
-                role,
-                model: v.get("model")?.as_str()?.to_string(),
-                turn: v.get("turn").and_then(Value::as_u64).unwrap_or(0) as u32,
-                prompt_tokens: v.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-                completion_tokens: v
-                    .get("completion_tokens")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0),
-                cost_nanos: v.get("cost_nanos").and_then(Value::as_u64).unwrap_or(0),
-            })
-        })
-        .collect()
-}
-
 /// A run from the texts of its files (`None` when `name` is not a run folder's name).
 pub fn parse_run(
     name: &str,
@@ -117,30 +82,24 @@ pub fn parse_run(
     call_log: Option<&str>,
     costs: Option<&str>,
 ) -> Option<RecordedRun> {
-    let (variation_id, run_number) = parse_run_id(name)?;
-    let state: Option<Value> = state.and_then(|t| serde_json::from_str(t).ok());
-    let calls = call_log.map(parse_call_log).unwrap_or_default();
-    let mut cost_nanos: Nanos = calls.iter().map(|c| c.cost_nanos).sum();
-    if calls.is_empty() {
-        cost_nanos = costs
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .and_then(|v| v.get("total_cost_nanos").and_then(Value::as_u64))
-            .unwrap_or(0);
-    }
-    Some(RecordedRun {
+    let ids = parse_run_id(name)?;
+    Some(recorded(
+        name,
+        ids,
+        RunFolder::parse(state, call_log, costs),
+    ))
+}
+
+fn recorded(name: &str, (variation_id, run_number): (u64, u64), f: RunFolder) -> RecordedRun {
+    RecordedRun {
         run_id: name.to_string(),
         variation_id,
         run_number,
-        status: state
-            .as_ref()
-            .and_then(|s| serde_json::from_value(s.get("status")?.clone()).ok()),
-        current_turn: state
-            .as_ref()
-            .and_then(|s| s.get("current_turn")?.as_u64())
-            .unwrap_or(0) as u32,
-        calls,
-        cost_nanos,
-    })
+        cost_nanos: f.cost_nanos(),
+        status: f.standing.as_ref().map(|s| s.status),
+        current_turn: f.standing.as_ref().map_or(0, |s| s.current_turn),
+        calls: f.calls,
+    }
 }
 
 /// Reads every run folder under `<output_dir>/runs/` (none when the batch has not started).
@@ -151,31 +110,19 @@ pub async fn read_runs<S: Storage>(
     let runs_dir = paths::join(&paths::normalize(output_dir), "runs");
     let mut out = Vec::new();
     for name in storage.list(&runs_dir).await?.unwrap_or_default() {
-        if parse_run_id(&name).is_none() {
+        let Some(ids) = parse_run_id(&name) else {
             continue;
-        }
-        let dir = paths::join(&runs_dir, &name);
-        let state = storage.read(&paths::join(&dir, STATE_FILE)).await?;
-        let log = storage.read(&paths::join(&dir, CALL_LOG)).await?;
-        let costs = match &log {
-            Some(l) if !l.trim().is_empty() => None,
-            _ => storage.read(&paths::join(&dir, "costs.json")).await?,
         };
-        if state.is_none() && log.is_none() {
-            continue;
+        if let Some(folder) = RunFolder::read(storage, &paths::join(&runs_dir, &name)).await? {
+            out.push(recorded(&name, ids, folder));
         }
-        out.extend(parse_run(
-            &name,
-            state.as_deref(),
-            log.as_deref(),
-            costs.as_deref(),
-        ));
     }
     Ok(out)
 }
 
 /// Where the estimate of the rest comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// No call recorded yet: the built-in token model.
@@ -186,6 +133,7 @@ pub enum Basis {
 
 /// Where the tokens of one kind of call come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenSource {
     /// Recorded calls of this role and model.
@@ -198,6 +146,7 @@ pub enum TokenSource {
 
 /// What the recorded calls of one (role, model) used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TokenStats {
     /// The role.
     pub role: Role,
@@ -215,6 +164,7 @@ pub struct TokenStats {
 
 /// How one role of the rest was estimated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RoleBasis {
     /// The role.
     pub role: Role,
@@ -230,6 +180,7 @@ pub struct RoleBasis {
 
 /// The estimate of the rest of a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Calibration {
     /// The experiment.
     pub experiment_name: String,
@@ -1021,7 +972,7 @@ mod tests {
             "\n",
             r#"{"role":"world","model":"m","tu"#,
         );
-        let calls = parse_call_log(log);
+        let calls = RecordedCall::parse_log(log);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].role, Role::Actor);
         assert_eq!(calls[0].cost_nanos, 7);

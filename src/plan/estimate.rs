@@ -24,6 +24,7 @@ use crate::pricing::PriceBook;
 
 /// The roles of LLM calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// An actor's decision.
@@ -116,6 +117,7 @@ pub fn tokens(text: &str) -> f64 {
 
 /// A low / expected / high triple.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Range {
     /// Low.
     pub low: f64,
@@ -145,6 +147,7 @@ impl Range {
 
 /// Calls of one run, by role.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Calls {
     /// Actor decisions.
     pub actor: Range,
@@ -206,6 +209,7 @@ impl Calls {
 
 /// The estimate of one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RunEstimate {
     /// Calls by role.
     pub calls: Calls,

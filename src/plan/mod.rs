@@ -9,12 +9,13 @@ pub mod variations;
 
 pub use estimate::{estimate_run, Range, Role, RunEstimate};
 pub use render::render;
-pub use variations::{run_id, Variation, VariationSpace};
+pub use variations::{Variation, VariationSpace};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::BatchConfig;
 use crate::pricing::{Price, PriceBook};
+use crate::schema::{BudgetStatus, RunId};
 
 /// Variations estimated one by one; a larger space is estimated from an even sample of this
 /// many (and says so).
@@ -25,12 +26,13 @@ pub const LISTED_LIMIT: u64 = 200;
 
 /// One listed variation, with its own estimate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PlannedVariation {
     /// The variation.
     #[serde(flatten)]
     pub variation: Variation,
     /// Its first and last run ids.
-    pub run_ids: (String, String),
+    pub run_ids: (RunId, RunId),
     /// USD per run, when every price is known.
     pub cost_per_run: Option<Range>,
     /// Calls per run (expected).
@@ -39,6 +41,7 @@ pub struct PlannedVariation {
 
 /// A model the batch will call, and its price.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelUse {
     /// The model id.
     pub model: String,
@@ -48,9 +51,10 @@ pub struct ModelUse {
 
 /// Whether the budget covers the plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct BudgetVerdict {
-    /// `no_budget`, `unknown`, `fits`, `tight` or `short`.
-    pub status: String,
+    /// Whether it covers the plan.
+    pub status: BudgetStatus,
     /// One sentence.
     pub message: String,
     /// About how many runs the budget pays for at the expected cost, when known.
@@ -59,6 +63,7 @@ pub struct BudgetVerdict {
 
 /// The plan of a batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Plan {
     /// Experiment name.
     pub experiment_name: String,
@@ -197,7 +202,16 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
                 .map(|s| estimate_run(&s, book))
                 .unwrap_or_default();
             PlannedVariation {
-                run_ids: (run_id(v.variation_id, 1), run_id(v.variation_id, runs)),
+                run_ids: (
+                    RunId {
+                        variation: v.variation_id,
+                        run: 1,
+                    },
+                    RunId {
+                        variation: v.variation_id,
+                        run: runs,
+                    },
+                ),
                 cost_per_run: e.cost,
                 calls_per_run: e.calls.total().expected,
                 variation: v,
@@ -303,14 +317,14 @@ fn verdict(
             None => "no budget_limit is set: nothing caps the spend".to_string(),
         };
         return BudgetVerdict {
-            status: "no_budget".into(),
+            status: BudgetStatus::NoBudget,
             message,
             runs_affordable: None,
         };
     };
     let (Some(per_run), Some(total)) = (per_run, total) else {
         return BudgetVerdict {
-            status: "unknown".into(),
+            status: BudgetStatus::Unknown,
             message: format!(
                 "cannot check the budget: no known price for {}; add them under `prices:` (USD per million prompt and completion tokens); the batch will refuse to start until then",
                 unknown.join(", ")
@@ -326,17 +340,17 @@ fn verdict(
         }
     };
     if total.high <= budget {
-        BudgetVerdict { status: "fits".into(), message: format!("the budget (${budget:.2}) covers all {runs} runs even at the high estimate (${:.2})", total.high), runs_affordable: Some(runs) }
+        BudgetVerdict { status: BudgetStatus::Fits, message: format!("the budget (${budget:.2}) covers all {runs} runs even at the high estimate (${:.2})", total.high), runs_affordable: Some(runs) }
     } else if total.expected <= budget {
         BudgetVerdict {
-            status: "tight".into(),
+            status: BudgetStatus::Tight,
             message: format!("the expected ${:.2} fits the budget (${budget:.2}), but at the high estimate it covers about {} of {runs} runs", total.expected, affordable(per_run.high)),
             runs_affordable: Some(affordable(per_run.expected)),
         }
     } else {
         let n = affordable(per_run.expected);
         BudgetVerdict {
-            status: "short".into(),
+            status: BudgetStatus::Short,
             message: format!("the budget (${budget:.2}) allows about {n} of {runs} runs (expected ${:.4} a run); the batch will stop when it is spent and can be resumed with a higher limit", per_run.expected),
             runs_affordable: Some(n),
         }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::calibrate::{Basis, Calibration, TokenSource};
 use super::{Plan, Range};
 use crate::pricing::PriceSource;
+use crate::schema::BudgetStatus;
 
 struct Style {
     color: bool,
@@ -141,11 +142,11 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
         });
         let _ = writeln!(
             o,
-            "  var-{:03}  {:<48} {}..{}  {}",
+            "  var-{:03}  {:<48} {}..run-{:03}  {}",
             v.variation.variation_id,
             v.variation.description,
             v.run_ids.0,
-            &v.run_ids.1[8..],
+            v.run_ids.1.run,
             st.dim(&cost)
         );
     }
@@ -237,10 +238,10 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
         o.push_str(&section(c, &st));
         let _ = writeln!(o);
     }
-    let verdict_color = match plan.budget.status.as_str() {
-        "fits" => "32",
-        "tight" | "no_budget" => "33",
-        _ => "31",
+    let verdict_color = match plan.budget.status {
+        BudgetStatus::Fits => "32",
+        BudgetStatus::Tight | BudgetStatus::NoBudget => "33",
+        BudgetStatus::Unknown | BudgetStatus::Short => "31",
     };
     let limits = match (plan.budget_limit, plan.cost_per_run_limit) {
         (Some(b), Some(r)) => format!("${b:.2} for the batch, ${r:.2} per run"),

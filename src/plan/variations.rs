@@ -14,6 +14,7 @@ use crate::config::{Dimension, DimensionKind, Scenario};
 
 /// What a variation changes, in the original's `modifications` shape plus actor fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Modifications {
     /// Actor short_name to model id.
     pub actor_models: BTreeMap<String, String>,
@@ -25,6 +26,7 @@ pub struct Modifications {
 
 /// One variation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Variation {
     /// 1-based id (`var-001`).
     pub variation_id: u64,
@@ -82,11 +84,6 @@ impl<'a> VariationSpace<'a> {
     pub fn first(&self, n: u64) -> impl Iterator<Item = Variation> + '_ {
         (0..self.count().min(n)).map(move |i| self.get(i))
     }
-}
-
-/// A run's id: `var-001-run-001` (wider numbers are not cut).
-pub fn run_id(variation_id: u64, run_number: u64) -> String {
-    format!("var-{variation_id:03}-run-{run_number:03}")
 }
 
 /// The (variation id, run number) of a run id, the inverse of [`run_id`]: `var-002-run-003` is
@@ -237,19 +234,6 @@ mod tests {
         let space = VariationSpace::new(&[]);
         assert_eq!(space.count(), 1);
         assert_eq!(space.get(0).description, "Base configuration");
-    }
-
-    #[test]
-    fn run_ids() {
-        assert_eq!(run_id(1, 1), "var-001-run-001");
-        assert_eq!(run_id(12, 345), "var-012-run-345");
-        assert_eq!(run_id(1234, 5), "var-1234-run-005");
-        for (v, r) in [(1, 1), (12, 345), (1234, 5)] {
-            assert_eq!(parse_run_id(&run_id(v, r)), Some((v, r)));
-        }
-        assert_eq!(parse_run_id("var-000-run-001"), None, "ids count from 1");
-        assert_eq!(parse_run_id("var-x-run-1"), None);
-        assert_eq!(parse_run_id("notes.txt"), None);
     }
 
     #[test]

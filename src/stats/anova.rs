@@ -8,6 +8,7 @@ use super::{first_value, mean_var, sum, Test};
 /// The three F tests of a two-way ANOVA: each has `statistic` F, `df` the term's degrees of
 /// freedom, `df2` the residual degrees of freedom and `p`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TwoWay {
     /// Main effect of factor A (the outer index of `cells`).
     pub a: Test,

@@ -11,6 +11,7 @@ const MAX_N: usize = 10_000_000;
 
 /// A standardised effect size with its approximate 95% confidence interval.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Effect {
     /// Hedges' g: Cohen's d with the small-sample bias correction.
     pub g: f64,

@@ -10,6 +10,7 @@ use super::{first_value, mean_var, sum, valid_level};
 /// The result of a test: its statistic, degrees of freedom where it has them, and the
 /// two-sided p-value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Test {
     /// The test statistic (t, U, F, H or z, as each function says).
     pub statistic: f64,

@@ -6,6 +6,7 @@ use super::{mean_var, valid_level};
 
 /// Descriptive summary of a sample. Quartiles/median: linear interpolation (numpy's default, type 7).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Summary {
     /// Number of values.
     pub n: usize,

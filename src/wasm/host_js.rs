@@ -299,9 +299,10 @@ impl JsControl {
 }
 
 impl crate::batch::Control for JsControl {
-    fn emit(&self, event: serde_json::Value) {
+    fn emit(&self, event: crate::schema::BatchEvent) {
         if let Some(f) = &self.on_event {
-            if let Ok(v) = js_sys::JSON::parse(&event.to_string()) {
+            let text = serde_json::to_string(&event).unwrap_or_default();
+            if let Ok(v) = js_sys::JSON::parse(&text) {
                 // An exception in the host's handler must not stop the batch.
                 let _ = f.call1(&JsValue::NULL, &v);
             }

@@ -44,7 +44,7 @@ test('the OPFS, IndexedDB and memory storages keep the Storage contract (main th
   await page.route('**/favicon.ico', (r) => r.fulfill({ status: 204 }));
   await page.goto(`${env.url}/www/style.css`);
   const contract = async (kind) => {
-    const { opfsStorage, indexedDbStorage, memoryStorage } = await import('/browser.js');
+    const { opfsStorage, indexedDbStorage, memoryStorage } = await import('/lib/browser.js');
     const s = kind === 'opfs' ? opfsStorage({ root: 'contract-test' }) : kind === 'indexeddb' ? indexedDbStorage({ name: 'contract-test' }) : memoryStorage();
     const out = {};
     await s.removeTree('');
@@ -82,7 +82,7 @@ test('the OPFS, IndexedDB and memory storages keep the Storage contract (main th
   // In a worker, where the OPFS storage appends through sync access handles.
   const inWorker = await page.evaluate(async (source) => {
     const code = `self.onmessage = async (e) => { const contract = ${source}; try { postMessage(await contract(e.data)); } catch (err) { postMessage({ error: String(err) }); } };`;
-    const url = URL.createObjectURL(new Blob([code.replaceAll("'/browser.js'", `'${location.origin}/browser.js'`)], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([code.replaceAll("'/lib/browser.js'", `'${location.origin}/lib/browser.js'`)], { type: 'text/javascript' }));
     const w = new Worker(url, { type: 'module' });
     const run = (kind) => new Promise((done) => { w.onmessage = (m) => done(m.data); w.postMessage(kind); });
     const out = { opfs: await run('opfs'), indexeddb: await run('indexeddb') };

@@ -1,4 +1,4 @@
-// storage/memory.js owns the in-memory Storage: files in a Map, gone when the page or worker
+// lib/storage/memory.js owns the in-memory Storage: files in a Map, gone when the page or worker
 // goes. The web page uses it for uploaded result trees (analysed, never written to disk) and an
 // embedding page for a batch it does not need to keep. It works anywhere (browser, worker, Node).
 //
@@ -7,10 +7,23 @@
 
 import { normalize, segments } from './paths.js';
 
+/** @import { Storage } from '../../pkg/scenario_lab.js' */
+
 /**
- * A Storage held in memory.
+ * A Storage that can also delete a whole folder (the browser storages: memory, OPFS,
+ * IndexedDB): `removeTree(path)` deletes a file or a folder with everything in it, and resolves
+ * quietly when there is none.
+ * @typedef {Storage & { removeTree(path: string): Promise<void> }} TreeStorage
+ */
+/**
+ * In memory (`memoryStorage`): folders exist once a file is written in them.
+ * @typedef {TreeStorage} MemoryStorage
+ */
+
+/**
+ * A Storage held in memory, gone with the page (or worker, or process). Works anywhere.
  * @param {Record<string, string>} [files] initial files, by path
- * @returns {import('../index.d.ts').MemoryStorage}
+ * @returns {MemoryStorage}
  */
 export function memoryStorage(files = {}) {
   const data = new Map(); // path -> text

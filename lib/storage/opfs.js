@@ -1,4 +1,4 @@
-// storage/opfs.js owns the Storage over the browser's origin-private file system (OPFS): the
+// lib/storage/opfs.js owns the Storage over the browser's origin-private file system (OPFS): the
 // files a batch writes in a tab, kept across reloads, invisible to other sites and to the user's
 // own folders. It works in a Worker (where the web page runs the engine) and on the main thread.
 //
@@ -26,11 +26,20 @@ const dec = new TextDecoder();
 const inWorker = typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope;
 const missing = (e) => e?.name === 'NotFoundError' || e?.name === 'TypeMismatchError';
 
+/** @import { TreeStorage } from './memory.js' */
+
 /**
- * A Storage over the origin-private file system, rooted at a folder of it.
+ * Over the origin-private file system (`opfsStorage`).
+ * @typedef {TreeStorage} OpfsStorage
+ */
+
+/**
+ * A Storage over the origin-private file system, rooted at a folder of it: kept across reloads
+ * (so a batch resumes). Works in a Worker and on the main thread; writes are atomic. Throws when
+ * the browser has no OPFS.
  * @param {{ root?: string }} [options] the folder (made when missing) that paths are relative to
  *   (default: the OPFS root)
- * @returns {import('../index.d.ts').OpfsStorage}
+ * @returns {OpfsStorage}
  */
 export function opfsStorage(options = {}) {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {

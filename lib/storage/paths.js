@@ -1,4 +1,4 @@
-// storage/paths.js owns the path rule shared by the browser storages: a `/`-separated path is
+// lib/storage/paths.js owns the path rule shared by the browser storages: a `/`-separated path is
 // split into segments inside the storage's root. `.` and empty segments are dropped, `..` climbs
 // but never above the root, and a leading `/` means the root too (a browser storage has no
 // other file system to reach). The core normalises its paths already; this keeps a storage safe
@@ -18,5 +18,9 @@ export function segments(path) {
   return out;
 }
 
-/** The normalised path (no leading `/`; '' for the root). */
+/**
+ * The normalised path (no leading `/`; '' for the root).
+ * @param {string} path
+ * @returns {string}
+ */
 export const normalize = (path) => segments(path).join('/');

@@ -1,4 +1,4 @@
-// storage/indexeddb.js owns the Storage over IndexedDB: for browsers or contexts without an
+// lib/storage/indexeddb.js owns the Storage over IndexedDB: for browsers or contexts without an
 // origin-private file system (some private-browsing modes), and for embedders who already keep
 // their data there. One object store holds one record per file, keyed by its normalised path.
 //
@@ -21,10 +21,19 @@ const finished = (tx) => new Promise((done, fail) => {
   tx.onabort = () => fail(tx.error ?? new Error('transaction aborted'));
 });
 
+/** @import { TreeStorage } from './memory.js' */
+
 /**
- * A Storage over an IndexedDB database (made when missing).
+ * Over IndexedDB (`indexedDbStorage`): folders are implicit, so an empty folder does not exist.
+ * `close()` closes the database connection (it reopens on next use).
+ * @typedef {TreeStorage & { close(): void }} IndexedDbStorage
+ */
+
+/**
+ * A Storage over an IndexedDB database (made when missing): one record per file, each write one
+ * transaction (so atomic). Throws when the browser has no IndexedDB.
  * @param {{ name?: string }} [options] the database name (default `scenario-lab`)
- * @returns {import('../index.d.ts').IndexedDbStorage}
+ * @returns {IndexedDbStorage}
  */
 export function indexedDbStorage(options = {}) {
   if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB');

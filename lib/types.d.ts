@@ -1,0 +1,2471 @@
+// Generated from the Rust types of src/ by `UPDATE_TYPES=1 cargo test --lib typescript`.
+// Do not edit: change the Rust type (its doc comments become these comments).
+
+/**
+ * The analysis of one folder.
+ */
+export type Analysis = { 
+/**
+ * `experiment_name`, when the folder says.
+ */
+experiment: string | null, 
+/**
+ * The folder analysed.
+ */
+source: string, 
+/**
+ * Who wrote it.
+ */
+format: Format, 
+/**
+ * `metrics-analysis.json`: per metric, over all completed runs.
+ */
+metrics: { [key in string]: MetricStats }, 
+/**
+ * `variation-statistics.json`, in variation order.
+ */
+variations: Array<VariationStats>, 
+/**
+ * `patterns.json`.
+ */
+patterns: Patterns, 
+/**
+ * What was wrong with the input.
+ */
+problems: Array<Problem>, 
+/**
+ * Problems beyond those listed.
+ */
+problems_not_listed: number, 
+/**
+ * The report, as Markdown.
+ */
+report_markdown: string, 
+/**
+ * Files written, when any.
+ */
+files: Array<string>, };
+
+/**
+ * The data of `analysis`.
+ */
+export type AnalysisWritten = { 
+/**
+ * The analysis folder.
+ */
+dir: string, 
+/**
+ * The files written there.
+ */
+files: Array<string>, 
+/**
+ * Runs analysed.
+ */
+runs: number, 
+/**
+ * Completed runs over all runs analysed.
+ */
+success_rate: number, 
+/**
+ * Data problems found (listed in the report).
+ */
+problems: number, };
+
+/**
+ * What the caller asks for.
+ */
+export type AnalyzeOptions = { 
+/**
+ * A success condition that overrides the batch config's `success:`.
+ */
+success?: string, 
+/**
+ * The 95% CI half-width to size runs for (default: 5% of each metric's observed range).
+ */
+halfWidth?: number, 
+/**
+ * Write `<dir>/analysis/` (default true).
+ */
+write?: boolean, };
+
+/**
+ * Where the estimate of the rest comes from.
+ */
+export type Basis = "built_in" | "calibrated";
+
+/**
+ * `batch-costs.json`: the money, in total, per run and per variation.
+ */
+export type BatchCosts = { 
+/**
+ * The totals and the limits.
+ */
+summary: CostSummary, 
+/**
+ * Every known run's cost.
+ */
+run_costs: Array<RunCost>, 
+/**
+ * Per variation, keyed by its 1-based id.
+ */
+variation_statistics: { [key in number]: VariationCost }, };
+
+/**
+ * A batch event.
+ */
+export type BatchEvent = { "type": "batch_started", "data": BatchStarted } | { "type": "run_started", "data": RunStarted } | { "type": "run_finished", "data": RunFinished } | { "type": "analysis", "data": AnalysisWritten } | { "type": "note", "data": Note } | { "type": "summary", "data": BatchOutcome };
+
+/**
+ * How the host asked for the batch to run.
+ */
+export type BatchOptions = { 
+/**
+ * Continue the batch in `output_dir`.
+ */
+resume?: boolean, 
+/**
+ * Overrides the config's `budget_limit` (USD).
+ */
+budgetLimit?: number, 
+/**
+ * `[k, n]`: run only the runs whose index modulo n is k.
+ */
+shard?: [number, number], 
+/**
+ * A random seed from the host, for a batch that has none yet.
+ */
+freshSeed?: number, 
+/**
+ * `--pilot N`: start only runs 1..=N of each variation (the rest wait for a resume).
+ */
+pilot?: number, 
+/**
+ * `--call-timeout SECONDS`: over the config's `call_timeout`.
+ */
+callTimeout?: number, };
+
+/**
+ * How a batch ended.
+ */
+export type BatchOutcome = { 
+/**
+ * Why it stopped early, when it did.
+ */
+stop_reason: StopReason | null, 
+/**
+ * A sentence saying why.
+ */
+stop_message: string | null, 
+/**
+ * Where the outputs are.
+ */
+output_dir: string, 
+/**
+ * Runs planned (all shards).
+ */
+total_runs: number, 
+/**
+ * Completed.
+ */
+runs_completed: number, 
+/**
+ * Failed.
+ */
+runs_failed: number, 
+/**
+ * Halted (budget, cost limit, timeout, interrupted).
+ */
+runs_halted: number, 
+/**
+ * Not started or not finished.
+ */
+runs_pending: number, 
+/**
+ * Spent, USD: the sum of the runs' costs.
+ */
+total_spent: number, 
+/**
+ * Spent, nano-dollars.
+ */
+total_spent_nanos: number, 
+/**
+ * Replies cut at their cap, over their cap, and possibly billed retries, of every run.
+ */
+replies: ReplyCounts, };
+
+/**
+ * The data of `batch_started`.
+ */
+export type BatchStarted = { 
+/**
+ * The experiment's name.
+ */
+experiment_name: string, 
+/**
+ * The output folder.
+ */
+output_dir: string, 
+/**
+ * Runs planned (all shards).
+ */
+total_runs: number, 
+/**
+ * Runs of this shard.
+ */
+in_shard: number, 
+/**
+ * Runs this session will do (those of the shard not already completed).
+ */
+to_run: number, 
+/**
+ * Runs completed by earlier sessions.
+ */
+already_completed: number, 
+/**
+ * Failed runs this session tries again.
+ */
+retrying_failed: Array<RunId>, 
+/**
+ * Runs at once.
+ */
+max_parallel: number, 
+/**
+ * The budget, USD.
+ */
+budget_limit: number | null, 
+/**
+ * Spent before this session, USD (a resumed batch keeps every cost).
+ */
+spent: number, 
+/**
+ * The batch's seed.
+ */
+seed: number, 
+/**
+ * Whether this session continues an earlier one.
+ */
+resumed: boolean, };
+
+/**
+ * `batch-state.json`: where a batch stands, and what must not change before it resumes.
+ * Read leniently (every field has a default), so that a state written by the original tool
+ * or an older version is compared, not mistaken for no state at all.
+ */
+export type BatchState = { 
+/**
+ * The experiment's name.
+ */
+experiment_name: string, 
+/**
+ * The batch config's path.
+ */
+config_path: string, 
+/**
+ * The output folder.
+ */
+output_dir: string, 
+/**
+ * The batch's seed: each run's seed is derived from it and the run's id.
+ */
+seed: number, 
+/**
+ * When the batch first started, in milliseconds since the epoch.
+ */
+start_ms: number, 
+/**
+ * The same, as an ISO 8601 UTC time.
+ */
+start_time: string, 
+/**
+ * When it finished (null while it runs or after a stop).
+ */
+end_time: string | null, 
+/**
+ * Runs per variation.
+ */
+runs_per_variation: number, 
+/**
+ * The number of variations.
+ */
+total_variations: number, 
+/**
+ * Runs planned (all shards).
+ */
+total_runs: number, 
+/**
+ * `k/n` when this output folder holds one shard.
+ */
+shard: string | null, 
+/**
+ * The completed runs.
+ */
+completed_runs: Array<RunId>, 
+/**
+ * The failed runs, with their errors.
+ */
+failed_runs: Array<FailedRun>, 
+/**
+ * The halted runs, with why.
+ */
+halted_runs: Array<HaltedRun>, 
+/**
+ * What must not change between the sessions of one batch.
+ */
+fingerprint: Fingerprint | null, };
+
+/**
+ * What is on disk of a batch.
+ */
+export type BatchStatus = { 
+/**
+ * Whether the batch started (`batch-state.json` exists): it resumes rather than starts.
+ */
+started: boolean, 
+/**
+ * The experiment's name, from `batch-summary.json`.
+ */
+experiment_name: string | null, 
+/**
+ * What the batch spent (USD), from `batch-summary.json`.
+ */
+total_spent: number | null, 
+/**
+ * Why it stopped early, from `batch-summary.json`.
+ */
+stop_reason: string | null, 
+/**
+ * Every run folder.
+ */
+runs: Array<RunListing>, };
+
+/**
+ * `batch-summary.json`: what happened, for a person and for scripts.
+ */
+export type BatchSummary = { 
+/**
+ * The experiment's name.
+ */
+experiment_name: string, 
+/**
+ * The scenario folder, as configured.
+ */
+base_scenario: string, 
+/**
+ * The number of variations.
+ */
+total_variations: number, 
+/**
+ * Runs per variation.
+ */
+runs_per_variation: number, 
+/**
+ * Runs planned (all shards).
+ */
+total_runs_planned: number, 
+/**
+ * Runs completed.
+ */
+runs_completed: number, 
+/**
+ * Runs failed.
+ */
+runs_failed: number, 
+/**
+ * Runs halted.
+ */
+runs_halted: number, 
+/**
+ * Runs not started or not finished.
+ */
+runs_pending: number, 
+/**
+ * Replies cut at their output cap.
+ */
+truncated_replies: number, 
+/**
+ * Replies longer than their cap (the provider ignored it).
+ */
+over_cap_replies: number, 
+/**
+ * Attempts abandoned at their time limit and sent again.
+ */
+possibly_billed_retries: number, 
+/**
+ * Seconds since the batch first started.
+ */
+duration_seconds: number, 
+/**
+ * The money.
+ */
+cost_summary: CostSummary, 
+/**
+ * The failed runs.
+ */
+failed_runs: Array<FailedRun>, 
+/**
+ * The halted runs.
+ */
+halted_runs: Array<HaltedRun>, 
+/**
+ * Why the batch stopped early.
+ */
+stop_reason: StopReason | null, 
+/**
+ * A sentence saying why.
+ */
+stop_message: string | null, 
+/**
+ * The command that continues it, while runs remain.
+ */
+resume_command: string | null, };
+
+/**
+ * Counts and money of a batch.
+ */
+export type BatchTotals = { 
+/**
+ * Runs planned (all shards).
+ */
+total_runs: number, 
+/**
+ * Completed.
+ */
+runs_completed: number, 
+/**
+ * Failed.
+ */
+runs_failed: number, 
+/**
+ * Halted (budget, cost limit, timeout, interrupted).
+ */
+runs_halted: number, 
+/**
+ * Not started or not finished.
+ */
+runs_pending: number, 
+/**
+ * Spent, USD: the sum of the runs' costs.
+ */
+total_spent: number, 
+/**
+ * Spent, nano-dollars.
+ */
+total_spent_nanos: number, 
+/**
+ * Replies cut at their cap, over their cap, and possibly billed retries, of every run.
+ */
+replies: ReplyCounts, };
+
+/**
+ * The best variation by success rate.
+ */
+export type Best = { 
+/**
+ * Its id (the lowest id among ties).
+ */
+variation_id: number, 
+/**
+ * Its success rate.
+ */
+success_rate: number, };
+
+/**
+ * A branch: a run that reuses another's first turns and then diverges.
+ */
+export type Branch = { 
+/**
+ * The source run folder.
+ */
+from: string, 
+/**
+ * The last turn taken from the source.
+ */
+at_turn: number, 
+/**
+ * The source's seed (used for turns up to `at_turn`).
+ */
+source_seed: number, };
+
+/**
+ * Whether the budget covers a batch's plan.
+ */
+export type BudgetStatus = "no_budget" | "unknown" | "fits" | "tight" | "short";
+
+/**
+ * Whether the budget covers the plan.
+ */
+export type BudgetVerdict = { 
+/**
+ * Whether it covers the plan.
+ */
+status: BudgetStatus, 
+/**
+ * One sentence.
+ */
+message: string, 
+/**
+ * About how many runs the budget pays for at the expected cost, when known.
+ */
+runs_affordable: number | null, };
+
+/**
+ * The estimate of the rest of a batch.
+ */
+export type Calibration = { 
+/**
+ * The experiment.
+ */
+experiment_name: string, 
+/**
+ * The batch config.
+ */
+config_path: string, 
+/**
+ * Where the runs are.
+ */
+output_dir: string, 
+/**
+ * `built_in` or `calibrated`.
+ */
+basis: Basis, 
+/**
+ * The basis in words: `calibrated from 214 recorded calls in 4 runs`.
+ */
+basis_text: string, 
+/**
+ * Calls recorded (every run folder).
+ */
+calls_recorded: number, 
+/**
+ * Run folders holding recorded calls.
+ */
+runs_with_calls: number, 
+/**
+ * Run folders of this batch.
+ */
+runs_recorded: number, 
+/**
+ * Runs completed.
+ */
+runs_completed: number, 
+/**
+ * Runs started and not completed (halted, failed, interrupted).
+ */
+runs_partial: number, 
+/**
+ * Runs of the whole batch.
+ */
+total_runs: number, 
+/**
+ * Runs not completed: what the rest is.
+ */
+remaining_runs: number, 
+/**
+ * USD of the rest, when every price is known.
+ */
+remaining_cost: Range | null, 
+/**
+ * USD of the rest by the built-in token model alone, for comparison.
+ */
+built_in_remaining_cost: Range | null, 
+/**
+ * USD of an average full run, calibrated.
+ */
+cost_per_run: number | null, 
+/**
+ * Spent so far, USD.
+ */
+spent: number, 
+/**
+ * Spent so far, nano-dollars.
+ */
+spent_nanos: number, 
+/**
+ * The batch budget, USD.
+ */
+budget_limit: number | null, 
+/**
+ * Whether the budget left covers the rest, in one sentence (none without a budget).
+ */
+budget_message: string | null, 
+/**
+ * Tokens of every recorded (role, model).
+ */
+tokens: Array<TokenStats>, 
+/**
+ * How each role the rest calls was estimated.
+ */
+roles: Array<RoleBasis>, 
+/**
+ * Models with no known price (and no recorded cost).
+ */
+unknown_price_models: Array<string>, 
+/**
+ * Things worth knowing.
+ */
+notes: Array<string>, 
+/**
+ * The question a terminal asks before running the rest.
+ */
+question: string, 
+/**
+ * The command that runs the rest.
+ */
+command: string, };
+
+/**
+ * What the call log keeps of one call.
+ */
+export type CallRecord = { 
+/**
+ * The call's identity in its run.
+ */
+key: string, 
+/**
+ * The turn.
+ */
+turn: number, 
+/**
+ * Why it was made.
+ */
+role: Role, 
+/**
+ * The actor, when any.
+ */
+actor: string | null, 
+/**
+ * The model id as configured.
+ */
+model: string, 
+/**
+ * The server kind.
+ */
+provider: Provider, 
+/**
+ * Prompt tokens.
+ */
+prompt_tokens: number, 
+/**
+ * Completion tokens.
+ */
+completion_tokens: number, 
+/**
+ * Cost in nano-dollars.
+ */
+cost_nanos: number, 
+/**
+ * How the cost was found.
+ */
+cost_source: CostSource, 
+/**
+ * Milliseconds from first send to answer, retries included.
+ */
+latency_ms: number, 
+/**
+ * The provider's generation id.
+ */
+generation_id: string | null, 
+/**
+ * Hash of the request.
+ */
+request_hash: string, 
+/**
+ * Attempts made (1 = no retry).
+ */
+attempts: number, 
+/**
+ * Attempts abandoned at their time limit: a server may have gone on and billed them.
+ */
+timeouts: number, 
+/**
+ * The output cap sent.
+ */
+max_tokens: number, 
+/**
+ * The provider's `finish_reason` (`stop`; `length` when the reply was cut at its cap).
+ */
+finish_reason: string | null, 
+/**
+ * The reply text.
+ */
+reply: string, };
+
+/**
+ * Calls of one run, by role.
+ */
+export type Calls = { 
+/**
+ * Actor decisions.
+ */
+actor: Range, 
+/**
+ * World updates.
+ */
+world: Range, 
+/**
+ * Communication calls.
+ */
+communication: Range, 
+/**
+ * Metric extraction calls.
+ */
+metric: Range, 
+/**
+ * Quality-check calls.
+ */
+check: Range, 
+/**
+ * Summary calls.
+ */
+summary: Range, };
+
+/**
+ * Cost efficiency of one variation (the original's key is `runs_per_dollar`).
+ */
+export type CostEfficiency = { 
+/**
+ * The variation.
+ */
+variation_id: number, 
+/**
+ * Its description.
+ */
+description: string, 
+/**
+ * Mean cost per run (USD).
+ */
+cost_per_run: number, 
+/**
+ * Cost per successful run; null without successes.
+ */
+cost_per_successful_run: number | null, 
+/**
+ * Successful runs per dollar; null when nothing was spent.
+ */
+runs_per_dollar: number | null, 
+/**
+ * Each metric's mean per dollar of run cost; null when nothing was spent.
+ */
+metric_per_dollar: { [key in string]: number | null }, };
+
+/**
+ * How a call's cost was found.
+ */
+export type CostSource = "provider" | "price" | "free" | "unknown";
+
+/**
+ * Cost of a set of runs, in USD.
+ */
+export type CostStats = { 
+/**
+ * Sum.
+ */
+total: number, 
+/**
+ * Mean per run.
+ */
+mean: number, 
+/**
+ * Cheapest run.
+ */
+min: number, 
+/**
+ * Dearest run.
+ */
+max: number, 
+/**
+ * Total divided by successful runs; null when none succeeded.
+ */
+per_successful_run: number | null, };
+
+/**
+ * The money of a batch against its limits (`batch-costs.json`'s `summary`, and
+ * `batch-summary.json`'s `cost_summary`).
+ */
+export type CostSummary = { 
+/**
+ * Spent, USD.
+ */
+total_spent: number, 
+/**
+ * Spent, nano-dollars (exact).
+ */
+total_spent_nanos: number, 
+/**
+ * The batch's budget, USD.
+ */
+budget_limit: number | null, 
+/**
+ * Each run's limit, USD.
+ */
+cost_per_run_limit: number | null, 
+/**
+ * What is left of the budget, USD.
+ */
+remaining_budget: number | null, 
+/**
+ * Runs completed.
+ */
+runs_completed: number, 
+/**
+ * Runs failed.
+ */
+runs_failed: number, 
+/**
+ * Runs halted.
+ */
+runs_halted: number, 
+/**
+ * Runs halted by the budget or their own cost limit.
+ */
+runs_budget_exceeded: number, 
+/**
+ * Spent per completed run, USD.
+ */
+avg_cost_per_run: number, 
+/**
+ * Attempts abandoned at their time limit and sent again (a provider may have billed them).
+ */
+possibly_billed_retries: number, 
+/**
+ * Seconds since the batch first started.
+ */
+duration_seconds: number, 
+/**
+ * When it first started (ISO 8601 UTC).
+ */
+start_time: string, 
+/**
+ * When it finished.
+ */
+end_time: string | null, };
+
+/**
+ * A `costs.json` with the totals only.
+ */
+export type CostTotals = { 
+/**
+ * USD (the key other tools read).
+ */
+total_cost: number, 
+/**
+ * Nano-dollars, exact: the sum of the calls' `cost_nanos`.
+ */
+total_cost_nanos: number, 
+/**
+ * Why the batch wrote this file, and what to do.
+ */
+note?: string | null, };
+
+/**
+ * `costs.json`: what a run spent, in one of two shapes.
+ */
+export type Costs = RunCosts | CostTotals;
+
+/**
+ * A diagnostic as hosts receive it: the fields, and `text`, its printable form.
+ */
+export type Diagnostic = { 
+/**
+ * Error or warning.
+ */
+severity: Severity, 
+/**
+ * The file.
+ */
+file: string, 
+/**
+ * 1-based line, when known.
+ */
+line: number | null, 
+/**
+ * 1-based column, when known.
+ */
+column: number | null, 
+/**
+ * The dotted path of the key concerned (`variations[1].actor`), when there is one.
+ */
+key: string | null, 
+/**
+ * One sentence saying what is wrong.
+ */
+message: string, 
+/**
+ * What would have been right.
+ */
+expected: string | null, 
+/**
+ * What was there instead.
+ */
+found: string | null, 
+/**
+ * A likely fix ("did you mean `budget_limit`?").
+ */
+suggestion: string | null, 
+/**
+ * The printable form: the message, its place and the quoted line, as the CLI prints it.
+ */
+text: string, };
+
+/**
+ * One dimension of the variation space.
+ */
+export type Dimension = { 
+/**
+ * The values, in the order given.
+ */
+values: Array<JsonValue>, } & ({ "type": "actor_model", 
+/**
+ * The actor's short_name.
+ */
+actor: string, } | { "type": "scenario_parameter", 
+/**
+ * The key.
+ */
+parameter: string, } | { "type": "actor_parameter", 
+/**
+ * The actor's short_name.
+ */
+actor: string, 
+/**
+ * The field.
+ */
+parameter: string, });
+
+/**
+ * A standardised effect size with its approximate 95% confidence interval.
+ */
+export type Effect = { 
+/**
+ * Hedges' g: Cohen's d with the small-sample bias correction.
+ */
+g: number, 
+/**
+ * 95% interval from the normal approximation of g's sampling distribution.
+ */
+ci95: [number, number], };
+
+/**
+ * The effect of one factor on one metric.
+ */
+export type FactorEffect = { 
+/**
+ * The factor, e.g. `regulator.model` or `turns`.
+ */
+factor: string, 
+/**
+ * The metric.
+ */
+metric: string, 
+/**
+ * Its levels; the first is the reference.
+ */
+levels: Array<LevelStats>, 
+/**
+ * The test of the factor as a whole.
+ */
+test: Test | null, 
+/**
+ * Which test: `two_way_anova_type3` or `welch_anova`.
+ */
+test_kind: string, 
+/**
+ * Each other level against the reference (Holm-adjusted within the factor and metric). In
+ * these pairs `a` and `b` are indices into `levels` (`a` is 0, the reference).
+ */
+contrasts: Array<Pair>, 
+/**
+ * The largest |Hedges' g| among the contrasts: what the factors are ranked by.
+ */
+effect_size: number | null, 
+/**
+ * Plain-language findings.
+ */
+verdicts: Array<string>, };
+
+/**
+ * A failed run in `batch-state.json` and `batch-summary.json`.
+ */
+export type FailedRun = { 
+/**
+ * Which run.
+ */
+run_id: RunId, 
+/**
+ * What went wrong.
+ */
+error: string | null, 
+/**
+ * Always `failed`.
+ */
+status: RunStatus, };
+
+/**
+ * How runs ended other than by completing.
+ */
+export type FailureMode = { 
+/**
+ * `halted`, `failed`, `running` (interrupted) or `other`.
+ */
+status: string, 
+/**
+ * The halt reason or error, when recorded.
+ */
+reason: string | null, 
+/**
+ * Runs.
+ */
+count: number, 
+/**
+ * Share of all runs.
+ */
+share: number, 
+/**
+ * Variations where it happened.
+ */
+variations: Array<number>, };
+
+/**
+ * What must not change between the sessions of one batch (limits and `runs_per_variation`
+ * may grow).
+ */
+export type Fingerprint = { 
+/**
+ * The scenario folder.
+ */
+base_scenario: string, 
+/**
+ * The scenario as loaded, key by key (a changed key is named when a resume is refused).
+ */
+scenario: Record<string, unknown>, 
+/**
+ * The variations, as configured.
+ */
+variations: Array<Dimension>, 
+/**
+ * Whether every run's files are kept.
+ */
+save_individual_runs: boolean, };
+
+/**
+ * Which writer made the folder.
+ */
+export type Format = "scenario_lab" | "original_v1" | "original_v2" | "mixed" | "unknown";
+
+/**
+ * Why a run stopped before its last turn.
+ */
+export type HaltReason = "budget" | "cost_limit" | "timeout" | "interrupted" | "error";
+
+/**
+ * A halted run in `batch-state.json` and `batch-summary.json`.
+ */
+export type HaltedRun = { 
+/**
+ * Which run.
+ */
+run_id: RunId, 
+/**
+ * Why it halted.
+ */
+halt_reason: HaltReason | null, 
+/**
+ * Always `halted`.
+ */
+status: RunStatus, };
+
+/**
+ * What a path names: a scenario folder or a batch config.
+ */
+export type InputKind = "scenario" | "batch";
+
+/**
+ * An interaction of two factors on one metric.
+ */
+export type Interaction = { 
+/**
+ * The two factors.
+ */
+factors: [string, string], 
+/**
+ * The metric.
+ */
+metric: string, 
+/**
+ * The interaction test of the two-way ANOVA.
+ */
+test: Test, 
+/**
+ * p < 0.05.
+ */
+flagged: boolean, 
+/**
+ * Cell means: rows are levels of the first factor, columns of the second.
+ */
+cell_means: Array<Array<number | null>>, 
+/**
+ * Levels of the first and second factor.
+ */
+levels: [Array<string>, Array<string>], };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * One level of a factor, on one metric.
+ */
+export type LevelStats = { 
+/**
+ * The level, e.g. `openai/gpt-4o`.
+ */
+level: string, 
+/**
+ * Completed runs with a value.
+ */
+n: number, 
+/**
+ * Mean over those runs.
+ */
+mean: number | null, 
+/**
+ * 95% CI of that mean.
+ */
+ci95: [number, number] | null, 
+/**
+ * Mean of the cell (variation) means at this level.
+ */
+marginal_mean: number | null, };
+
+/**
+ * A run's status as a list shows it: its [`RunStatus`], or `unknown` when its state file does
+ * not say (missing, unreadable, or a word of another tool).
+ */
+export type ListedStatus = "completed" | "halted" | "failed" | "running" | "unknown";
+
+/**
+ * How the variations compare on one metric.
+ */
+export type MetricComparison = { 
+/**
+ * Welch's ANOVA over the variations with at least two values.
+ */
+welch_anova: Test | null, 
+/**
+ * Kruskal-Wallis over the variations with at least one value.
+ */
+kruskal_wallis: Test | null, 
+/**
+ * Pairwise comparisons (all pairs, or each against the first when there are many).
+ */
+pairs: Array<Pair>, 
+/**
+ * Whether `pairs` holds all pairs (false: each variation against the first).
+ */
+all_pairs: boolean, 
+/**
+ * Plain-language findings for the pairs that differ at p_adj < 0.05.
+ */
+verdicts: Array<string>, 
+/**
+ * Variations ranked by mean, highest first: (variation id, mean) — the original's
+ * `compare_variations`.
+ */
+ranking: Array<[number, number]>, };
+
+/**
+ * One measured value (an entry of [`Metrics::records`]).
+ */
+export type MetricRecord = { 
+/**
+ * The metric.
+ */
+name: string, 
+/**
+ * Its value as a number (booleans 1/0, categories their index); `None` for text metrics.
+ */
+value: number | null, 
+/**
+ * The matched text, for text metrics and as evidence.
+ */
+raw: string | null, 
+/**
+ * The turn.
+ */
+turn: number, 
+/**
+ * The actor whose decision it was read from, for actor-specific metrics.
+ */
+actor: string | null, 
+/**
+ * pattern, keyword or llm.
+ */
+extraction: string, 
+/**
+ * Set when the value was clamped into the metric's range or could not be read.
+ */
+flag: string | null, };
+
+/**
+ * Descriptive statistics of one metric over a set of runs (keys of the original's
+ * `metrics-analysis.json` plus the new ones).
+ */
+export type MetricStats = { 
+/**
+ * Values counted.
+ */
+count: number, 
+/**
+ * Mean.
+ */
+mean: number, 
+/**
+ * Median.
+ */
+median: number, 
+/**
+ * Minimum.
+ */
+min: number, 
+/**
+ * Maximum.
+ */
+max: number, 
+/**
+ * Sample standard deviation; 0.0 for one value (the original's `stdev`).
+ */
+stdev: number, 
+/**
+ * Sample standard deviation; null for one value.
+ */
+sd: number | null, 
+/**
+ * First quartile.
+ */
+q1: number, 
+/**
+ * Third quartile.
+ */
+q3: number, 
+/**
+ * 95% confidence interval of the mean (Student t); null for one value.
+ */
+ci95: [number, number] | null, 
+/**
+ * The mean at each turn, over the same runs.
+ */
+by_turn: Array<TurnStats>, };
+
+/**
+ * A value in [`Metrics`]: a number, or the text of a text metric.
+ */
+export type MetricValue = number | string | null;
+
+/**
+ * `metrics.json`: every measured value, as the original tool's V1 (`metrics_by_turn`,
+ * `final_metrics`) and V2 (`records`) wrote them, and how many were flagged. Read leniently
+ * (every field defaults when absent): the analysis reads the file cut before its `records`,
+ * which are most of it.
+ */
+export type Metrics = { 
+/**
+ * The scenario's name.
+ */
+scenario: string, 
+/**
+ * Each turn's values, by metric key (`name`, or `name.actor` for a metric read per actor).
+ */
+metrics_by_turn: { [key in number]: { [key in string]: MetricValue } }, 
+/**
+ * Each metric key's last value.
+ */
+final_metrics: { [key in string]: MetricValue }, 
+/**
+ * Every measurement, in the order taken, with its evidence and flag.
+ */
+records: Array<MetricRecord>, 
+/**
+ * How many records are flagged (clamped into range, or unreadable).
+ */
+flagged: number, };
+
+/**
+ * Model ids checked against a provider's model list.
+ */
+export type ModelCheck = { 
+/**
+ * Ids found in the list (or accepted as a routing variant of one).
+ */
+known: Array<string>, 
+/**
+ * Ids not checked: `builtin/`, `local/` and `ollama/` models are not the provider's.
+ */
+not_checked: Array<string>, 
+/**
+ * Ids the provider does not list.
+ */
+unknown: Array<UnknownModel>, 
+/**
+ * How many ids the list held.
+ */
+listed: number, };
+
+/**
+ * A model the batch will call, and its price.
+ */
+export type ModelUse = { 
+/**
+ * The model id.
+ */
+model: string, 
+/**
+ * Its price, when known.
+ */
+price: Price | null, };
+
+/**
+ * What a variation changes, in the original's `modifications` shape plus actor fields.
+ */
+export type Modifications = { 
+/**
+ * Actor short_name to model id.
+ */
+actor_models: { [key in string]: string }, 
+/**
+ * Scenario key to value.
+ */
+scenario_overrides: { [key in string]: JsonValue }, 
+/**
+ * Actor short_name to field to value.
+ */
+actor_overrides: { [key in string]: { [key in string]: JsonValue } }, };
+
+/**
+ * The data of `note`.
+ */
+export type Note = { 
+/**
+ * The sentence.
+ */
+message: string, };
+
+/**
+ * One pairwise comparison of two variations on one metric.
+ */
+export type Pair = { 
+/**
+ * First variation id.
+ */
+a: number, 
+/**
+ * Second variation id.
+ */
+b: number, 
+/**
+ * mean(b) − mean(a).
+ */
+difference: number, 
+/**
+ * 95% CI of the difference (Welch).
+ */
+difference_ci95: [number, number] | null, 
+/**
+ * Welch's t test.
+ */
+welch: Test | null, 
+/**
+ * Holm-adjusted Welch p.
+ */
+welch_p_adj: number | null, 
+/**
+ * Mann-Whitney U test.
+ */
+mann_whitney: Test | null, 
+/**
+ * Holm-adjusted Mann-Whitney p.
+ */
+mann_whitney_p_adj: number | null, 
+/**
+ * Hedges' g of b against a, with its CI.
+ */
+hedges_g: Effect | null, 
+/**
+ * "small", "medium", ...
+ */
+magnitude: string | null, };
+
+/**
+ * `patterns.json`.
+ */
+export type Patterns = { 
+/**
+ * What success means here.
+ */
+success_definition: string, 
+/**
+ * Runs found.
+ */
+total_runs: number, 
+/**
+ * Runs that completed.
+ */
+completed_runs: number, 
+/**
+ * Runs that succeeded.
+ */
+successful_runs: number, 
+/**
+ * Runs that did not succeed (the original's key).
+ */
+failed_runs: number, 
+/**
+ * Runs by status.
+ */
+statuses: { [key in string]: number }, 
+/**
+ * successful / total.
+ */
+success_rate: number, 
+/**
+ * Wilson 95% CI.
+ */
+success_ci95: [number, number] | null, 
+/**
+ * Highest success rate.
+ */
+best_variation: Best | null, 
+/**
+ * Factor levels whose success rate differs from the reference level's.
+ */
+success_factors: Array<SuccessFactor>, 
+/**
+ * Why runs did not complete, most common first.
+ */
+failure_modes: Array<FailureMode>, 
+/**
+ * Per variation, ranked by successful runs per dollar.
+ */
+cost_efficiency: Array<CostEfficiency>, 
+/**
+ * The varied factors and their levels.
+ */
+factor_levels: { [key in string]: Array<string> }, 
+/**
+ * Main effects, ranked by effect size (largest first).
+ */
+factor_effects: Array<FactorEffect>, 
+/**
+ * Interactions (two-factor designs).
+ */
+interactions: Array<Interaction>, 
+/**
+ * Variation against variation, per metric.
+ */
+comparisons: { [key in string]: MetricComparison }, 
+/**
+ * Success rates, variation against variation.
+ */
+success_comparisons: Array<SuccessPair>, 
+/**
+ * Per metric.
+ */
+sample_size: { [key in string]: SampleSize }, };
+
+/**
+ * The plan of a batch.
+ */
+export type Plan = { 
+/**
+ * Experiment name.
+ */
+experiment_name: string, 
+/**
+ * Description.
+ */
+description: string | null, 
+/**
+ * The config file.
+ */
+config_path: string, 
+/**
+ * The scenario folder.
+ */
+scenario_dir: string, 
+/**
+ * The scenario's name.
+ */
+scenario_name: string, 
+/**
+ * The scenario's actors: (short_name, model).
+ */
+actors: Array<[string, string]>, 
+/**
+ * Turns of the base scenario.
+ */
+turns: number, 
+/**
+ * Where results go.
+ */
+output_dir: string, 
+/**
+ * The dimensions.
+ */
+dimensions: Array<Dimension>, 
+/**
+ * Number of variations.
+ */
+variation_count: number, 
+/**
+ * Runs per variation.
+ */
+runs_per_variation: number, 
+/**
+ * Variations × runs.
+ */
+total_runs: number, 
+/**
+ * Runs at once.
+ */
+max_parallel: number, 
+/**
+ * Seconds per run allowed.
+ */
+timeout_per_run: number, 
+/**
+ * Batch budget, USD.
+ */
+budget_limit: number | null, 
+/**
+ * Run budget, USD.
+ */
+cost_per_run_limit: number | null, 
+/**
+ * The first variations, with their estimates.
+ */
+variations: Array<PlannedVariation>, 
+/**
+ * Whether `variations` lists them all.
+ */
+variations_listed_all: boolean, 
+/**
+ * How many variations the estimate was computed from.
+ */
+variations_estimated: number, 
+/**
+ * Calls of an average run, by role.
+ */
+calls_per_run: Calls, 
+/**
+ * USD of an average run, when every price is known.
+ */
+cost_per_run: Range | null, 
+/**
+ * USD of the whole batch, when every price is known.
+ */
+cost_total: Range | null, 
+/**
+ * USD of an average run by role (known prices only).
+ */
+cost_by_role: Array<[Role, Range]>, 
+/**
+ * Every model the batch calls, with its price.
+ */
+models: Array<ModelUse>, 
+/**
+ * Models with no known price.
+ */
+unknown_price_models: Array<string>, 
+/**
+ * Seconds of an average run.
+ */
+seconds_per_run: number, 
+/**
+ * Seconds of the batch at `max_parallel`.
+ */
+seconds_total: number, 
+/**
+ * The budget verdict.
+ */
+budget: BudgetVerdict, 
+/**
+ * Things worth knowing before running.
+ */
+notes: Array<string>, 
+/**
+ * The command that runs it.
+ */
+command: string, };
+
+/**
+ * One listed variation, with its own estimate.
+ */
+export type PlannedVariation = { 
+/**
+ * Its first and last run ids.
+ */
+run_ids: [RunId, RunId], 
+/**
+ * USD per run, when every price is known.
+ */
+cost_per_run: Range | null, 
+/**
+ * Calls per run (expected).
+ */
+calls_per_run: number, 
+/**
+ * 1-based id (`var-001`).
+ */
+variation_id: number, 
+/**
+ * Readable, such as `regulator=gpt-4o-mini, turns=5`.
+ */
+description: string, 
+/**
+ * The index of the chosen value in each dimension.
+ */
+choices: Array<number>, 
+/**
+ * What it changes.
+ */
+modifications: Modifications, };
+
+/**
+ * A known price.
+ */
+export type Price = { 
+/**
+ * USD per million prompt tokens.
+ */
+prompt: number, 
+/**
+ * USD per million completion tokens.
+ */
+completion: number, 
+/**
+ * Where it came from.
+ */
+source: PriceSource, };
+
+/**
+ * Where a price came from.
+ */
+export type PriceSource = "config" | "free" | "openrouter" | "built_in";
+
+/**
+ * Something wrong with the input, and what was done about it.
+ */
+export type Problem = { 
+/**
+ * The file or folder, relative to the analysed folder.
+ */
+path: string, 
+/**
+ * What was wrong and what the analysis did.
+ */
+message: string, };
+
+/**
+ * The kind of server.
+ */
+export type Provider = "builtin" | "openrouter" | "local" | "custom";
+
+/**
+ * A low / expected / high triple.
+ */
+export type Range = { 
+/**
+ * Low.
+ */
+low: number, 
+/**
+ * Expected.
+ */
+expected: number, 
+/**
+ * High.
+ */
+high: number, };
+
+/**
+ * One endpoint's adaptive concurrency, in `run_finished`.
+ */
+export type RateLimitStats = { 
+/**
+ * The endpoint (base URL).
+ */
+endpoint: string, 
+/**
+ * Its concurrency limit now.
+ */
+limit: number, 
+/**
+ * Its requests in flight.
+ */
+in_flight: number, 
+/**
+ * The 429s it answered so far.
+ */
+rate_limited: number, };
+
+/**
+ * Replies worth a second look, counted per run and per batch.
+ */
+export type ReplyCounts = { 
+/**
+ * Replies cut at their output cap (`finish_reason: length`).
+ */
+truncated: number, 
+/**
+ * Replies longer than their cap: the provider ignored `max_tokens`.
+ */
+over_cap: number, 
+/**
+ * Attempts abandoned at their time limit and sent again, which a paid provider may have
+ * billed.
+ */
+possibly_billed_retries: number, };
+
+/**
+ * The roles of LLM calls.
+ */
+export type Role = "actor" | "world" | "communication" | "metric" | "check" | "summary";
+
+/**
+ * How one role of the rest was estimated.
+ */
+export type RoleBasis = { 
+/**
+ * The role.
+ */
+role: Role, 
+/**
+ * Calls of the role recorded.
+ */
+calls_recorded: number, 
+/**
+ * Calls of the role an average remaining run makes (calibrated).
+ */
+calls_per_run: number, 
+/**
+ * Calls of the role an average run makes in the built-in model.
+ */
+built_in_calls_per_run: number, 
+/**
+ * Where its tokens come from.
+ */
+tokens: TokenSource, };
+
+/**
+ * One run's cost in `batch-costs.json`.
+ */
+export type RunCost = { 
+/**
+ * Which run.
+ */
+run_id: RunId, 
+/**
+ * Its variation's id.
+ */
+variation_id: number, 
+/**
+ * Spent, USD.
+ */
+cost: number, 
+/**
+ * Spent, nano-dollars.
+ */
+cost_nanos: number, 
+/**
+ * Whether it completed.
+ */
+success: boolean, 
+/**
+ * How it stands.
+ */
+status: RunStatus, 
+/**
+ * Why it halted.
+ */
+halt_reason: HaltReason | null, };
+
+/**
+ * The `costs.json` a run writes when it ends: the totals, the counts and the breakdown.
+ */
+export type RunCosts = { 
+/**
+ * USD (the key other tools read).
+ */
+total_cost: number, 
+/**
+ * Nano-dollars, exact: the sum of the calls' `cost_nanos`.
+ */
+total_cost_nanos: number, 
+/**
+ * Calls made (replayed ones included: they were paid once).
+ */
+calls: number, 
+/**
+ * Prompt tokens, as the providers counted them.
+ */
+prompt_tokens: number, 
+/**
+ * Completion tokens, as the providers counted them.
+ */
+completion_tokens: number, 
+/**
+ * Calls whose model had no known price (counted as $0).
+ */
+unknown_price_calls: number, 
+/**
+ * Replies cut at their output cap (`finish_reason: length`).
+ */
+truncated_replies: number, 
+/**
+ * Replies longer than the cap sent: the provider ignored `max_tokens`.
+ */
+over_cap_replies: number, 
+/**
+ * Attempts abandoned at their time limit and sent again, which a provider may have billed.
+ */
+possibly_billed_retries: number, 
+/**
+ * USD by actor short name (calls of no actor under their role: `world`, `summary`, ...).
+ */
+by_actor: { [key in string]: number }, 
+/**
+ * USD by role.
+ */
+by_role: { [key in string]: number }, 
+/**
+ * USD by turn.
+ */
+by_turn: { [key in string]: number }, 
+/**
+ * USD by model.
+ */
+by_model: { [key in string]: number }, };
+
+/**
+ * The data of `run_finished`.
+ */
+export type RunFinished = { 
+/**
+ * Which run.
+ */
+run_id: RunId, 
+/**
+ * Its variation's id.
+ */
+variation_id: number, 
+/**
+ * How it ended.
+ */
+status: RunStatus, 
+/**
+ * Why it halted.
+ */
+halt_reason: HaltReason | null, 
+/**
+ * Its error, when it failed.
+ */
+error: string | null, 
+/**
+ * Turns completed.
+ */
+turns: number, 
+/**
+ * This run's cost, USD.
+ */
+cost: number, 
+/**
+ * The batch's spend so far, USD.
+ */
+spent: number, 
+/**
+ * Per endpoint: the concurrency limit now, requests in flight, and 429s seen so far.
+ */
+rate_limits: Array<RateLimitStats>, };
+
+/**
+ * Which run: the variation's id and the run's number within it, both counted from 1.
+ */
+export type RunId = string;
+
+/**
+ * One run folder as a list shows it.
+ */
+export type RunListing = { 
+/**
+ * The folder name (`var-001-run-002`).
+ */
+run_id: string, 
+/**
+ * Its status; `unknown` when its state file is missing, unreadable or says something else.
+ */
+status: ListedStatus, 
+/**
+ * Why it halted, when it did (for the original tool's runs: its reason, else its error).
+ */
+halt_reason: string | null, 
+/**
+ * Its error, when it failed.
+ */
+error: string | null, 
+/**
+ * Turns done.
+ */
+turns: number | null, 
+/**
+ * Turns planned.
+ */
+total_turns: number | null, 
+/**
+ * What it cost (USD), from `costs.json`.
+ */
+cost: number | null, 
+/**
+ * The same in billionths of a dollar, exact (our runs only).
+ */
+cost_nanos: number | null, 
+/**
+ * Calls made, from `costs.json`.
+ */
+calls: number | null, };
+
+/**
+ * What a run is: enough to start it again from its folder.
+ */
+export type RunSpec = { 
+/**
+ * The scenario folder.
+ */
+scenario_dir: string, 
+/**
+ * Changes to the scenario (a batch variation, `--model-override`, `--turns`).
+ */
+modifications: Modifications, 
+/**
+ * The run's seed.
+ */
+seed: number, 
+/**
+ * Set for a branch.
+ */
+branch: Branch | null, 
+/**
+ * The run's own cost limit, USD.
+ */
+cost_limit: number | null, 
+/**
+ * A completion cap for every call whose actor sets none.
+ */
+max_tokens: number | null, };
+
+/**
+ * The data of `run_started`.
+ */
+export type RunStarted = { 
+/**
+ * Which run.
+ */
+run_id: RunId, 
+/**
+ * Its variation's id.
+ */
+variation_id: number, 
+/**
+ * What its variation changes.
+ */
+description: string, 
+/**
+ * Runs in flight, this one included.
+ */
+in_flight: number, };
+
+/**
+ * How a run ended (or stands).
+ */
+export type RunStatus = "completed" | "halted" | "failed" | "running";
+
+/**
+ * How many runs are enough, for one metric.
+ */
+export type SampleSize = { 
+/**
+ * Pooled within-variation standard deviation.
+ */
+pooled_sd: number | null, 
+/**
+ * The fewest completed runs with a value in any variation.
+ */
+runs_per_variation_now: number, 
+/**
+ * The 95% CI half-width of a variation mean at that size.
+ */
+half_width_now: number | null, 
+/**
+ * The half-width aimed at.
+ */
+target_half_width: number | null, 
+/**
+ * Where the target came from.
+ */
+target_source: string, 
+/**
+ * Runs per variation for that half-width.
+ */
+runs_for_target: number | null, 
+/**
+ * The smallest non-zero |Hedges' g| between two variations.
+ */
+smallest_effect: number | null, 
+/**
+ * Runs per variation to detect it with 80% power at α = 0.05 (two-sided t test).
+ */
+runs_for_80_power: number | null, };
+
+/**
+ * What the user asked for.
+ */
+export type ScenarioRequest = { 
+/**
+ * A new run of this scenario folder.
+ */
+scenarioDir?: string, 
+/**
+ * The run folder (default `output/<scenario>/run-NNN`, the next free number).
+ */
+output?: string, 
+/**
+ * Turns to run instead of the scenario's.
+ */
+turns?: number, 
+/**
+ * `actor=model` overrides; `world=model` sets the world model (which metrics and checks
+ * use unless they name their own).
+ */
+modelOverrides?: Array<string>, 
+/**
+ * The seed (default: the host's random seed).
+ */
+seed?: number, 
+/**
+ * Resume the run in this folder.
+ */
+resume?: string, 
+/**
+ * Branch from the run in this folder...
+ */
+branchFrom?: string, 
+/**
+ * ...after this turn.
+ */
+atTurn?: number, 
+/**
+ * The run's cost limit, USD.
+ */
+costLimit?: number, 
+/**
+ * A completion cap for every call whose actor sets none.
+ */
+maxTokens?: number, 
+/**
+ * Seconds one LLM request may take (default: from its cap).
+ */
+callTimeout?: number, };
+
+/**
+ * What a single run resolves to for its host: its outcome and its folder.
+ */
+export type ScenarioResult = { 
+/**
+ * The run folder.
+ */
+dir: string, 
+/**
+ * USD spent (replayed calls included: they were paid once, in an earlier session).
+ */
+total_cost: number, 
+/**
+ * Calls sent in this session.
+ */
+calls_sent: number, 
+/**
+ * Calls replayed from the log.
+ */
+calls_replayed: number, 
+/**
+ * Replies cut at or over their cap, and possibly billed retries.
+ */
+replies: ReplyCounts, 
+/**
+ * How the run ended, or `running`.
+ */
+status: RunStatus, 
+/**
+ * Why it stopped early: null while it runs and when it completed.
+ */
+halt_reason: HaltReason | null, 
+/**
+ * What went wrong, when it failed: null otherwise.
+ */
+error: string | null, 
+/**
+ * Turns completed.
+ */
+current_turn: number, };
+
+/**
+ * `scenario-state.json`: what a run is and where it stands. Rewritten whole after every turn
+ * and when the run ends, so it is always the latest word on the run.
+ */
+export type ScenarioState = { 
+/**
+ * The scenario's name.
+ */
+scenario_name: string, 
+/**
+ * The scenario folder (the spec's `scenario_dir`).
+ */
+scenario_path: string, 
+/**
+ * The turns the scenario has (after the run's modifications).
+ */
+total_turns: number, 
+/**
+ * The run's seed (the spec's `seed`).
+ */
+seed: number, 
+/**
+ * What the run is: enough to start it again from its folder (resume, branch).
+ */
+spec: RunSpec, 
+/**
+ * Each actor by short name: its full name and model.
+ */
+actors: { [key in string]: StateActor }, 
+/**
+ * The model of the world updates (and of metrics and checks that name none).
+ */
+world_state_model: string, 
+/**
+ * USD spent so far (replayed calls included: they were paid once).
+ */
+total_cost: number, 
+/**
+ * Calls made so far (replayed ones included).
+ */
+calls: number, 
+/**
+ * Replies cut at their output cap (`finish_reason: length`). This and the next two counts
+ * default to 0: states written before they existed lack them.
+ */
+truncated_replies: number, 
+/**
+ * Replies longer than the cap sent: the provider ignored `max_tokens`.
+ */
+over_cap_replies: number, 
+/**
+ * Attempts abandoned at their time limit and sent again, which a provider may have billed.
+ */
+possibly_billed_retries: number, 
+/**
+ * How the run ended, or `running`.
+ */
+status: RunStatus, 
+/**
+ * Why it stopped early: null while it runs and when it completed.
+ */
+halt_reason: HaltReason | null, 
+/**
+ * What went wrong, when it failed: null otherwise.
+ */
+error: string | null, 
+/**
+ * Turns completed.
+ */
+current_turn: number, };
+
+/**
+ * How bad a problem is.
+ */
+export type Severity = "error" | "warning";
+
+/**
+ * An actor in [`ScenarioState::actors`].
+ */
+export type StateActor = { 
+/**
+ * Its full name.
+ */
+name: string, 
+/**
+ * Its model id, as configured.
+ */
+model: string, };
+
+/**
+ * Why a batch stopped before all its runs were done.
+ */
+export type StopReason = "budget" | "interrupted";
+
+/**
+ * A level's success rate against the reference level's.
+ */
+export type SuccessFactor = { 
+/**
+ * The factor.
+ */
+factor: string, 
+/**
+ * The level.
+ */
+level: string, 
+/**
+ * The reference level.
+ */
+reference: string, 
+/**
+ * Success rate at the level.
+ */
+success_rate: number, 
+/**
+ * Its Wilson 95% CI.
+ */
+success_ci95: [number, number] | null, 
+/**
+ * Success rate at the reference.
+ */
+reference_rate: number, 
+/**
+ * Fisher's exact p, Holm-adjusted over all level contrasts.
+ */
+fisher_p_adj: number, 
+/**
+ * Plain language.
+ */
+verdict: string, };
+
+/**
+ * Pairwise success-rate comparison (Fisher's exact test).
+ */
+export type SuccessPair = { 
+/**
+ * First variation.
+ */
+a: number, 
+/**
+ * Second variation.
+ */
+b: number, 
+/**
+ * Success rate of b − success rate of a.
+ */
+difference: number, 
+/**
+ * Two-sided Fisher exact p.
+ */
+fisher_p: number, 
+/**
+ * Holm-adjusted.
+ */
+fisher_p_adj: number, };
+
+/**
+ * The result of a test: its statistic, degrees of freedom where it has them, and the
+ * two-sided p-value.
+ */
+export type Test = { 
+/**
+ * The test statistic (t, U, F, H or z, as each function says).
+ */
+statistic: number, 
+/**
+ * Degrees of freedom (the numerator's for F); `None` for U and z.
+ */
+df: number | null, 
+/**
+ * Denominator degrees of freedom of an F statistic; `None` otherwise.
+ */
+df2: number | null, 
+/**
+ * Two-sided p-value.
+ */
+p: number, };
+
+/**
+ * Where the tokens of one kind of call come from.
+ */
+export type TokenSource = "recorded" | "role" | "built_in";
+
+/**
+ * What the recorded calls of one (role, model) used.
+ */
+export type TokenStats = { 
+/**
+ * The role.
+ */
+role: Role, 
+/**
+ * The model.
+ */
+model: string, 
+/**
+ * Calls recorded.
+ */
+calls: number, 
+/**
+ * Mean prompt tokens a call.
+ */
+prompt_tokens: number, 
+/**
+ * Mean completion tokens a call.
+ */
+completion_tokens: number, 
+/**
+ * Mean USD a call, at the price book's price (at its recorded cost when there is none).
+ */
+cost_per_call: number | null, };
+
+/**
+ * A metric's mean at one turn.
+ */
+export type TurnStats = { 
+/**
+ * The turn.
+ */
+turn: number, 
+/**
+ * Values at that turn.
+ */
+n: number, 
+/**
+ * Their mean.
+ */
+mean: number, 
+/**
+ * Their standard deviation.
+ */
+sd: number | null, 
+/**
+ * 95% CI of the mean.
+ */
+ci95: [number, number] | null, };
+
+/**
+ * A model id the provider does not list.
+ */
+export type UnknownModel = { 
+/**
+ * The id as written.
+ */
+model: string, 
+/**
+ * The listed id it most likely means, when one is close.
+ */
+suggestion: string | null, 
+/**
+ * One line: ``model `x` is not in the provider's model list; did you mean `y`?``.
+ */
+message: string, };
+
+/**
+ * The outcome of `validate`: every problem of a scenario folder or batch config.
+ */
+export type ValidationReport = { 
+/**
+ * No errors (warnings allowed).
+ */
+ok: boolean, 
+/**
+ * What the path named, when anything.
+ */
+kind: InputKind | null, 
+/**
+ * The path as given.
+ */
+path: string, 
+/**
+ * The errors.
+ */
+errors: Array<Diagnostic>, 
+/**
+ * The warnings.
+ */
+warnings: Array<Diagnostic>, };
+
+/**
+ * One variation's money in `batch-costs.json`.
+ */
+export type VariationCost = { 
+/**
+ * What the variation changes.
+ */
+description: string, 
+/**
+ * Spent, USD.
+ */
+total_cost: number, 
+/**
+ * Its known runs.
+ */
+num_runs: number, 
+/**
+ * Its completed runs.
+ */
+successful_runs: number, 
+/**
+ * Spent per known run, USD.
+ */
+avg_cost_per_run: number, };
+
+/**
+ * Everything about one variation (`variation-statistics.json`).
+ */
+export type VariationStats = { 
+/**
+ * The id.
+ */
+variation_id: number, 
+/**
+ * Readable description.
+ */
+description: string, 
+/**
+ * Factor → level.
+ */
+factors: { [key in string]: string }, 
+/**
+ * Runs found.
+ */
+total_runs: number, 
+/**
+ * Runs that completed.
+ */
+completed_runs: number, 
+/**
+ * Runs that succeeded.
+ */
+successful_runs: number, 
+/**
+ * successful / total.
+ */
+success_rate: number, 
+/**
+ * Wilson 95% interval of the success rate.
+ */
+success_ci95: [number, number] | null, 
+/**
+ * Runs by status.
+ */
+statuses: { [key in string]: number }, 
+/**
+ * Halt reasons and errors, counted.
+ */
+reasons: { [key in string]: number }, 
+/**
+ * Per metric, over completed runs.
+ */
+metrics: { [key in string]: MetricStats }, 
+/**
+ * Cost over all runs.
+ */
+cost: CostStats, };

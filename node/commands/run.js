@@ -1,0 +1,176 @@
+// node/commands/run.js: `scenario-lab run <batch-config>`: the dry run (the plan, and once runs
+// exist the estimate of the rest), and the batch itself: its sessions (the progress line,
+// Ctrl+C, the closing summary), the pilot and its question, and the exit code of the outcome.
+
+import { createInterface } from 'node:readline/promises';
+import { UsageError, count, seconds, usd } from '../flags.js';
+import { connection, fetchModels, modelSource, reportUnknownModels } from '../connection.js';
+import { nodeStorage, readOnlyStorage } from '../storage.js';
+import { Progress, summary } from '../progress.js';
+import { EXIT, colorFor, err, out, plural } from '../output.js';
+
+export async function run(api, values, positionals) {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0 ? 'run needs a batch config' : `run takes one batch config, got ${positionals.length}`,
+      'run',
+    );
+  }
+  if (values['dry-run'] && values.pilot !== undefined) {
+    throw new UsageError('--pilot runs a pilot and --dry-run runs nothing: give one of them (a dry run after a pilot estimates the rest)', 'run');
+  }
+  if (values['dry-run']) await dryRun(api, values, positionals[0]);
+  else await runBatch(api, values, positionals[0]);
+}
+
+/** The plan, and the estimate of the rest once runs exist; writes nothing. */
+async function dryRun(api, values, path) {
+  const json = Boolean(values.json);
+  const source = modelSource(values);
+  const options = {};
+  const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
+  if (list !== null) options.openrouterModels = list;
+
+  // A dry run gets a storage that refuses writes: "writes nothing" is enforced, not hoped for.
+  const storage = readOnlyStorage(nodeStorage());
+  const { planBatch, calibrateBatch, renderCalibration, checkModels } = await api();
+  const plan = await planBatch(path, storage, options);
+  // Once runs exist, the rest of the batch is estimated from what their calls used.
+  const calibration = await calibrateBatch(path, storage, options);
+  if (calibration.runs_recorded > 0) calibration.command = continueCommand(path, values);
+  const check = list !== null ? await checkModels(path, storage, list) : null;
+  if (json) {
+    out(JSON.stringify({ ...plan, calibration, ...(check ? { model_check: check } : {}) }, null, 2));
+  } else {
+    out(renderCalibration(calibration, { plan, color: colorFor(process.stdout, json) }));
+  }
+  if (check && check.unknown.length) {
+    reportUnknownModels(check, source.base, 'error');
+    process.exitCode = EXIT.invalid;
+    return;
+  }
+  process.exitCode = EXIT.ok;
+}
+
+async function runBatch(api, values, path) {
+  const json = Boolean(values.json);
+  let shard;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be K/N with 0 <= K < N, not '${values.shard}'`, 'run');
+    shard = [Number(m[1]), Number(m[2])];
+  }
+  const budgetLimit = usd(values, 'budget-limit', 'run');
+  const pilot = count(values, 'pilot', 1, 'run');
+  const conn = connection(values);
+  const options = { resume: Boolean(values.resume), budgetLimit, shard, pilot, callTimeout: seconds(values, 'call-timeout', 'run') };
+  const source = modelSource(values);
+  const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
+  if (list !== null) {
+    options.openrouterModels = list;
+    // Every model id the batch calls must be one the provider lists, before anything is written.
+    const check = await (await api()).checkModels(path, nodeStorage(), list);
+    if (check && check.unknown.length) {
+      reportUnknownModels(check, source.base, 'error');
+      err('scenario-lab: the batch was not started: nothing was written and no request was sent');
+      process.exitCode = EXIT.invalid;
+      return;
+    }
+  }
+  const outcome = await batchSession(api, path, conn, options, { json, values, budgetLimit });
+  if (!outcome) return;
+  if (pilot === undefined || !endedClean(outcome) || outcome.runs_pending === 0) {
+    process.exitCode = exitFor(outcome, shard);
+    return;
+  }
+
+  // The pilot is done: estimate the rest from what its calls used, then ask (on a terminal).
+  const { calibrateBatch, renderCalibration } = await api();
+  const calibration = await calibrateBatch(path, nodeStorage(), { openrouterModels: options.openrouterModels, budgetLimit });
+  calibration.command = continueCommand(path, values);
+  if (json) out(JSON.stringify({ type: 'calibration', data: calibration }));
+  else out(`\n${renderCalibration(calibration, { color: colorFor(process.stdout, json) })}`);
+  const terminal = !json && process.stdin.isTTY && process.stderr.isTTY;
+  if (!terminal || !(await confirm(`${calibration.question} [y/N] `))) {
+    err(`scenario-lab: the pilot is done; the remaining ${plural(calibration.remaining_runs, 'run')} ${calibration.remaining_runs === 1 ? 'waits' : 'wait'} for: ${calibration.command}`);
+    process.exitCode = EXIT.ok;
+    return;
+  }
+  const rest = await batchSession(api, path, conn, { ...options, resume: true, pilot: undefined }, { json, values, budgetLimit });
+  if (rest) process.exitCode = exitFor(rest, shard);
+}
+
+/** 0 when the batch (or the shard's share of it) completed, else 1: it resumes with --resume. */
+function exitFor(outcome, shard) {
+  // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
+  return endedClean(outcome) && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+}
+
+/** Whether a session stopped for no reason but running out of runs, with none failed or halted. */
+function endedClean(outcome) {
+  return !outcome.stop_reason && outcome.runs_failed === 0 && outcome.runs_halted === 0;
+}
+
+/** One call of runBatch with its progress line, Ctrl+C handling and summary; the outcome. */
+async function batchSession(api, path, conn, options, { json, values, budgetLimit }) {
+  const live = !json && !values['no-progress'] && process.stderr.isTTY && process.env.TERM !== 'dumb';
+  const progress = new Progress(process.stderr, { live });
+  let stops = 0;
+  const onSigint = () => {
+    stops++;
+    if (stops === 1) {
+      progress.line('scenario-lab: stopping: no new run starts, calls in flight finish, then everything is saved (Ctrl+C again to exit at once)');
+    } else {
+      progress.stop();
+      err(`scenario-lab: exiting now; the files on disk are consistent. Resume with: npx scenario-lab run ${path} --resume`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  const started = Date.now();
+  progress.start();
+  let outcome;
+  try {
+    const { runBatch } = await api();
+    outcome = await runBatch(path, nodeStorage(), conn, {
+      ...options,
+      shouldStop: () => stops > 0,
+      onEvent: (e) => {
+        if (json) out(JSON.stringify(e));
+        else progress.event(e);
+      },
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+  }
+  if (!json) {
+    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis });
+    if (options.pilot !== undefined && !outcome.stop_reason) {
+      // The runs a pilot leaves are not a failure to report: the estimate of the rest follows.
+      text = text.split('\n').filter((l) => !l.startsWith('Some runs did not complete')).join('\n');
+      text += `\nPilot: ${plural(options.pilot, 'run')} of each variation.`;
+    }
+    err(text);
+  }
+  return outcome;
+}
+
+/** The command that continues this batch, with the flags that matter for it. */
+function continueCommand(path, values) {
+  const parts = ['npx scenario-lab run', path, '--resume'];
+  if (values['budget-limit'] !== undefined) parts.push('--budget-limit', values['budget-limit']);
+  if (values['base-url'] !== undefined) parts.push('--base-url', values['base-url']);
+  if (values.shard !== undefined) parts.push('--shard', values.shard);
+  return parts.join(' ');
+}
+
+/** Asks a yes/no question on the terminal; only "y" or "yes" is a yes. */
+async function confirm(question) {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
+  } finally {
+    rl.close();
+  }
+}

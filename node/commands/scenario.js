@@ -1,0 +1,50 @@
+// node/commands/scenario.js: `scenario-lab scenario`: one run, new (<scenario-dir>), resumed
+// (--resume DIR) or branched (--branch-from DIR --at-turn K), run by the core to its end.
+
+import { UsageError, count, seconds, usd } from '../flags.js';
+import { connection } from '../connection.js';
+import { nodeStorage } from '../storage.js';
+import { EXIT, colorFor, err, out, paint, plural } from '../output.js';
+
+export async function scenario(api, values, positionals) {
+  const resuming = values.resume !== undefined || values['branch-from'] !== undefined;
+  if (positionals.length !== (resuming ? 0 : 1)) {
+    throw new UsageError(resuming ? 'with --resume or --branch-from, give no scenario folder' : 'scenario needs a scenario folder', 'scenario');
+  }
+  if (values['branch-from'] !== undefined && values['at-turn'] === undefined) throw new UsageError('--branch-from needs --at-turn K', 'scenario');
+  const costLimit = usd(values, 'cost-limit', 'scenario');
+  const request = {
+    scenarioDir: positionals[0],
+    output: values.output,
+    turns: count(values, 'turns', 1, 'scenario'),
+    modelOverrides: values['model-override'] ?? [],
+    seed: count(values, 'seed', 0, 'scenario'),
+    maxTokens: count(values, 'max-tokens', 1, 'scenario'),
+    costLimit,
+    callTimeout: seconds(values, 'call-timeout', 'scenario'),
+    resume: values.resume,
+    branchFrom: values['branch-from'],
+    atTurn: count(values, 'at-turn', 1, 'scenario'),
+  };
+  const { runScenario } = await api();
+  const outcome = await runScenario(request, nodeStorage(), connection(values));
+  const json = Boolean(values.json);
+  if (json) {
+    out(JSON.stringify(outcome, null, 2));
+  } else {
+    const color = colorFor(process.stdout, false);
+    const cost = `$${outcome.total_cost.toFixed(6)}`;
+    const calls = `${plural(outcome.calls_sent, 'call')} sent, ${outcome.calls_replayed} replayed from the call log`;
+    if (outcome.status === 'completed') {
+      out(`${paint('green', 'completed', process.stdout, color)} ${plural(outcome.current_turn, 'turn')} in ${outcome.dir} (${cost}; ${calls})`);
+    } else {
+      out(`${paint('red', outcome.status, process.stdout, color)} after ${plural(outcome.current_turn, 'turn')} in ${outcome.dir} (${outcome.halt_reason ?? ''}${outcome.error ? `: ${outcome.error}` : ''}; ${cost}; ${calls})`);
+    }
+  }
+  if (outcome.status !== 'completed') {
+    err(`scenario-lab: the run stopped early; continue it with: scenario-lab scenario --resume ${outcome.dir}`);
+    process.exitCode = EXIT.failure;
+  } else {
+    process.exitCode = EXIT.ok;
+  }
+}

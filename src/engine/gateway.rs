@@ -1,0 +1,396 @@
+//! The call gateway: the one door through which a run's LLM calls pass ([`Run::call`]).
+//!
+//! It owns what a call must go through before and after it is sent, and nothing about what a
+//! turn asks: replay of the call log (a call logged with the same key and request is answered
+//! from the log, not paid twice), the worst-case reservation against the run's cost limit and
+//! the batch's [`Guard`] (a call that does not fit waits for the calls in flight to settle),
+//! the append of every answered call to `llm-calls.jsonl`, and the [`Ledger`] of what the run
+//! spent. The turn pipeline (`turn.rs`) builds each call's [`CallSpec`] with [`Run::spec_for`]
+//! and reads the replies; a [`Stop`] from here ends the run.
+
+use std::cell::{Ref, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::task::{Poll, Waker};
+
+use super::turn::Run;
+use super::CALL_LOG;
+use crate::config::Actor;
+use crate::host::{ChatMessage, Clock, Llm, Storage};
+use crate::llm::{CallError, CallRecord, CallSpec, CostSource};
+use crate::paths;
+use crate::plan::Role;
+use crate::pricing::{nanos_to_usd, usd_to_nanos, Nanos};
+use crate::rng::derive;
+use crate::schema::HaltReason;
+
+/// Money and counts of a run, by several keys.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    /// Total spent.
+    pub total_nanos: Nanos,
+    /// Calls made (replayed ones included: they were paid once).
+    pub calls: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Calls whose model had no known price.
+    pub unknown_price_calls: u64,
+    /// Replies cut at their output cap (`finish_reason: length`).
+    pub truncated: u64,
+    /// Replies longer than the cap sent: the provider ignored `max_tokens`.
+    pub over_cap: u64,
+    /// Attempts abandoned at their time limit and sent again: possibly billed twice.
+    pub timeouts: u64,
+    /// By actor short_name (`world` and others for calls of no actor).
+    pub by_actor: BTreeMap<String, Nanos>,
+    /// By role.
+    pub by_role: BTreeMap<String, Nanos>,
+    /// By turn.
+    pub by_turn: BTreeMap<String, Nanos>,
+    /// By model.
+    pub by_model: BTreeMap<String, Nanos>,
+}
+
+impl Ledger {
+    /// Counts one call.
+    pub fn add(&mut self, r: &CallRecord) {
+        self.total_nanos += r.cost_nanos;
+        self.calls += 1;
+        self.prompt_tokens += r.prompt_tokens;
+        self.completion_tokens += r.completion_tokens;
+        self.unknown_price_calls += u64::from(r.cost_source == CostSource::Unknown);
+        self.truncated += u64::from(r.truncated());
+        self.over_cap += u64::from(r.over_cap());
+        self.timeouts += u64::from(r.timeouts);
+        let role = r.role.as_str().to_string();
+        *self
+            .by_actor
+            .entry(r.actor.clone().unwrap_or_else(|| role.clone()))
+            .or_default() += r.cost_nanos;
+        *self.by_role.entry(role).or_default() += r.cost_nanos;
+        *self.by_turn.entry(r.turn.to_string()).or_default() += r.cost_nanos;
+        *self.by_model.entry(r.model.clone()).or_default() += r.cost_nanos;
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Stop {
+    CostLimit(String),
+    /// The batch refused the call: (halt reason, why).
+    Refused(HaltReason, String),
+    Failed(String),
+    Storage(String),
+}
+
+/// Collects the replies of concurrent calls; the first stop wins, after every call finished
+/// (so that nothing paid is lost from the log).
+pub(super) fn all<T>(results: Vec<Result<T, Stop>>) -> Result<Vec<T>, Stop> {
+    results.into_iter().collect()
+}
+
+/// What a guard says of a call's reservation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Reserved: send it.
+    Granted,
+    /// It does not fit now, but calls in flight will give back what they did not use: ask
+    /// again after the next settle ([`Guard::wake_on_change`]).
+    Wait,
+    /// Refused for good: (halt reason, sentence).
+    Refused(HaltReason, String),
+}
+
+/// What a batch says about each call a run is about to send: its budget and its shutdown.
+/// A run alone has no guard ([`Unguarded`]).
+pub trait Guard {
+    /// Reserves `worst` nano-dollars for a call about to be sent, asks it to wait, or refuses
+    /// it with a halt reason (`budget`, `interrupted`) and a sentence.
+    fn reserve(&self, worst: Nanos) -> Verdict;
+    /// The call is over: its reservation is released and `actual` is what it cost.
+    fn settle(&self, worst: Nanos, actual: Nanos);
+    /// Wakes `waker` at the next settle or stop (for a call told to [`Verdict::Wait`]).
+    fn wake_on_change(&self, waker: &Waker);
+    /// A call cost more than its reservation (its provider ignored `max_tokens`): the bound
+    /// the budget rests on does not hold, so a budget must stop.
+    fn overrun(&self, why: &str);
+}
+
+/// No batch around the run.
+pub struct Unguarded;
+
+impl Guard for Unguarded {
+    fn reserve(&self, _: Nanos) -> Verdict {
+        Verdict::Granted
+    }
+    fn settle(&self, _: Nanos, _: Nanos) {}
+    fn wake_on_change(&self, _: &Waker) {}
+    fn overrun(&self, _: &str) {}
+}
+
+/// The gateway's state for one run: the calls left to replay, what was spent and reserved,
+/// and the calls waiting for room under the run's cost limit.
+pub(super) struct Gateway {
+    replay: RefCell<HashMap<String, CallRecord>>,
+    ledger: RefCell<Ledger>,
+    reserved: RefCell<Nanos>,
+    /// Calls of this run waiting for its own calls in flight to settle (its cost limit).
+    waiters: RefCell<Vec<Waker>>,
+    sent: RefCell<u64>,
+    replayed: RefCell<u64>,
+}
+
+impl Gateway {
+    /// The gateway of a run in folder `dir`, with every call of the folder's log to replay.
+    pub(super) async fn load<S: Storage>(storage: &S, dir: &str) -> Gateway {
+        let mut replay = HashMap::new();
+        if let Ok(Some(text)) = storage.read(&paths::join(dir, CALL_LOG)).await {
+            // A line cut short by a kill is not a call that completed: it is skipped and re-sent.
+            for line in text.lines() {
+                if let Ok(r) = serde_json::from_str::<CallRecord>(line) {
+                    replay.insert(r.key.clone(), r);
+                }
+            }
+        }
+        Gateway {
+            replay: RefCell::new(replay),
+            ledger: RefCell::new(Ledger::default()),
+            reserved: RefCell::new(0),
+            waiters: RefCell::new(Vec::new()),
+            sent: RefCell::new(0),
+            replayed: RefCell::new(0),
+        }
+    }
+
+    /// What the run spent so far (replayed calls included).
+    pub(super) fn ledger(&self) -> Ref<'_, Ledger> {
+        self.ledger.borrow()
+    }
+
+    /// Calls sent in this session.
+    pub(super) fn sent(&self) -> u64 {
+        *self.sent.borrow()
+    }
+
+    /// Calls replayed from the log.
+    pub(super) fn replayed(&self) -> u64 {
+        *self.replayed.borrow()
+    }
+}
+
+impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
+    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices; `None`
+    /// for a model without a price (nothing to bound it by: a budget refuses to start with such
+    /// a model, and a run alone reserves nothing for it).
+    fn worst_case(&self, spec: &CallSpec) -> Option<Nanos> {
+        let (prompt, completion) = spec.worst_case_tokens();
+        self.cx
+            .client
+            .prices()
+            .price(&spec.model)
+            .map(|p| usd_to_nanos(p.cost_usd(prompt as f64, completion as f64)))
+    }
+
+    /// Reserves `worst` for a call against the run's cost limit and the batch's guard. A call
+    /// that does not fit while other calls are in flight waits for them to settle (they give
+    /// back what they did not use) and asks again; it is refused only when nothing it waits
+    /// for is in flight. So a limit is spent, not abandoned at the first tight reservation.
+    async fn reserve(&self, spec: &CallSpec, worst: Nanos) -> Result<(), Stop> {
+        let g = &self.gateway;
+        loop {
+            let mut wait = false;
+            if let Some(limit) = self.cx.spec.cost_limit.map(usd_to_nanos) {
+                let reserved = *g.reserved.borrow();
+                let committed = g.ledger.borrow().total_nanos + reserved;
+                if committed + worst > limit {
+                    if reserved == 0 {
+                        return Err(Stop::CostLimit(format!(
+                            "the next call ({}) could cost up to ${:.4}, and ${:.4} of the run's ${:.4} limit is spent",
+                            spec.key,
+                            nanos_to_usd(worst),
+                            nanos_to_usd(committed),
+                            nanos_to_usd(limit)
+                        )));
+                    }
+                    wait = true;
+                }
+            }
+            if !wait {
+                match self.cx.guard.reserve(worst) {
+                    Verdict::Granted => return Ok(()),
+                    Verdict::Refused(reason, why) => return Err(Stop::Refused(reason, why)),
+                    Verdict::Wait => {}
+                }
+            }
+            // Woken by the next settle of this run's calls or of any call of the batch.
+            let mut registered = false;
+            std::future::poll_fn(|task| {
+                if registered {
+                    return Poll::Ready(());
+                }
+                registered = true;
+                g.waiters.borrow_mut().push(task.waker().clone());
+                self.cx.guard.wake_on_change(task.waker());
+                Poll::Pending
+            })
+            .await;
+        }
+    }
+
+    /// Makes (or replays) one call.
+    pub(super) async fn call(&self, spec: CallSpec) -> Result<String, Stop> {
+        let g = &self.gateway;
+        let hash = spec.request_hash();
+        let logged = g.replay.borrow_mut().remove(&spec.key);
+        if let Some(r) = logged {
+            if r.request_hash == hash {
+                g.ledger.borrow_mut().add(&r);
+                *g.replayed.borrow_mut() += 1;
+                return Ok(r.reply);
+            }
+            self.note(spec.turn, &format!("{}: the logged call asked something else (the scenario changed?); asking again", spec.key));
+        }
+        let bound = self.worst_case(&spec);
+        let worst = bound.unwrap_or(0);
+        self.reserve(&spec, worst).await?;
+        // Released even when this future is dropped mid-call (a run past its time limit).
+        let held = Held { run: self, worst };
+        *g.reserved.borrow_mut() += worst;
+        let result = self.cx.client.call(&spec).await;
+        held.settle(result.as_ref().map_or(0, |r: &CallRecord| r.cost_nanos));
+        match result {
+            Ok(record) => {
+                let line =
+                    serde_json::to_string(&record).map_err(|e| Stop::Failed(e.to_string()))? + "\n";
+                self.cx
+                    .storage
+                    .append(&self.cx.path(CALL_LOG), &line)
+                    .await
+                    .map_err(|e| Stop::Storage(e.to_string()))?;
+                g.ledger.borrow_mut().add(&record);
+                *g.sent.borrow_mut() += 1;
+                if record.attempts > 1 {
+                    let billed = if record.timeouts > 0 {
+                        format!(
+                            " ({} abandoned at its time limit, which the server may have billed)",
+                            record.timeouts
+                        )
+                    } else {
+                        String::new()
+                    };
+                    self.note(
+                        spec.turn,
+                        &format!(
+                            "{}: answered after {} attempts{billed}",
+                            spec.key, record.attempts
+                        ),
+                    );
+                }
+                if record.truncated() {
+                    self.note(
+                        spec.turn,
+                        &format!(
+                            "{}: the reply was cut at its cap of {} tokens",
+                            spec.key, spec.max_tokens
+                        ),
+                    );
+                }
+                if record.cost_source == CostSource::Unknown {
+                    self.note(
+                        spec.turn,
+                        &format!(
+                            "{}: no price known for {}; counted as $0",
+                            spec.key, spec.model
+                        ),
+                    );
+                }
+                let billed_over = bound.is_some_and(|b| record.cost_nanos > b);
+                if record.over_cap() || billed_over {
+                    let what = if record.over_cap() {
+                        format!(
+                            "ignored the output cap: {} completion tokens for a cap of {}",
+                            record.completion_tokens, spec.max_tokens
+                        )
+                    } else {
+                        format!(
+                            "billed ${:.6} for a call bounded at ${:.6}",
+                            nanos_to_usd(record.cost_nanos),
+                            nanos_to_usd(worst)
+                        )
+                    };
+                    let why = format!(
+                        "{} {what}; a budget cannot be guaranteed with this model",
+                        spec.model
+                    );
+                    self.note(spec.turn, &why);
+                    self.cx.guard.overrun(&why);
+                    if self.cx.spec.cost_limit.is_some() {
+                        return Err(Stop::CostLimit(why));
+                    }
+                }
+                Ok(record.reply)
+            }
+            Err(e @ CallError::Refused { .. }) | Err(e @ CallError::Exhausted { .. }) => {
+                Err(Stop::Failed(format!("{} ({}): {e}", spec.key, spec.model)))
+            }
+        }
+    }
+
+    /// The call `key` of `turn`: its seed (from the turn's seed), the model, and the sampling
+    /// settings and output cap of `actor` (or of the run and the role when it sets none).
+    pub(super) fn spec_for(
+        &self,
+        key: String,
+        role: Role,
+        actor: Option<&Actor>,
+        turn: u32,
+        model: &str,
+        messages: Vec<ChatMessage>,
+    ) -> CallSpec {
+        CallSpec {
+            seed: derive(self.cx.spec.turn_seed(turn), &key),
+            key,
+            role,
+            actor: actor.map(|a| a.short_name.clone()),
+            turn,
+            model: model.to_string(),
+            messages,
+            temperature: actor.and_then(|a| a.temperature),
+            max_tokens: actor
+                .and_then(|a| a.max_tokens)
+                .or(self.cx.spec.max_tokens)
+                .unwrap_or_else(|| self.cx.scenario.cap(role, None)),
+            top_p: actor.and_then(|a| a.top_p),
+        }
+    }
+}
+
+/// A reservation for one call in flight.
+struct Held<'r, 'a, S: Storage, L: Llm, C: Clock> {
+    run: &'r Run<'a, S, L, C>,
+    worst: Nanos,
+}
+
+impl<S: Storage, L: Llm, C: Clock> Held<'_, '_, S, L, C> {
+    fn settle(self, actual: Nanos) {
+        self.release(actual);
+        std::mem::forget(self);
+    }
+
+    /// Gives the reservation back, counts `actual` as spent, and wakes the calls that wait
+    /// for room under a limit.
+    fn release(&self, actual: Nanos) {
+        *self.run.gateway.reserved.borrow_mut() -= self.worst;
+        self.run.cx.guard.settle(self.worst, actual);
+        for w in self.run.gateway.waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+}
+
+impl<S: Storage, L: Llm, C: Clock> Drop for Held<'_, '_, S, L, C> {
+    fn drop(&mut self) {
+        self.release(0);
+    }
+}

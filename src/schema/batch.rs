@@ -1,0 +1,268 @@
+//! The batch files: `batch-state.json` (what a resume needs), `batch-costs.json` (the money)
+//! and `batch-summary.json` (what happened), with the original tool's keys and more, and the
+//! totals a batch returns to its host. They are rebuilt from the run folders at any time (the
+//! run folders are the truth), so every field is derived, never accumulated.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{HaltReason, RunId, RunStatus, StopReason};
+use crate::config::Dimension;
+use crate::engine::ReplyCounts;
+use crate::pricing::Nanos;
+
+/// `batch-state.json`: where a batch stands, and what must not change before it resumes.
+/// Read leniently (every field has a default), so that a state written by the original tool
+/// or an older version is compared, not mistaken for no state at all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(default)]
+pub struct BatchState {
+    /// The experiment's name.
+    pub experiment_name: String,
+    /// The batch config's path.
+    pub config_path: String,
+    /// The output folder.
+    pub output_dir: String,
+    /// The batch's seed: each run's seed is derived from it and the run's id.
+    pub seed: u64,
+    /// When the batch first started, in milliseconds since the epoch.
+    pub start_ms: f64,
+    /// The same, as an ISO 8601 UTC time.
+    pub start_time: String,
+    /// When it finished (null while it runs or after a stop).
+    pub end_time: Option<String>,
+    /// Runs per variation.
+    pub runs_per_variation: u32,
+    /// The number of variations.
+    pub total_variations: u64,
+    /// Runs planned (all shards).
+    pub total_runs: u64,
+    /// `k/n` when this output folder holds one shard.
+    pub shard: Option<String>,
+    /// The completed runs.
+    pub completed_runs: Vec<RunId>,
+    /// The failed runs, with their errors.
+    pub failed_runs: Vec<FailedRun>,
+    /// The halted runs, with why.
+    pub halted_runs: Vec<HaltedRun>,
+    /// What must not change between the sessions of one batch.
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl BatchState {
+    /// The state in a `batch-state.json`'s text; `None` when it is not JSON at all (a batch
+    /// that never wrote one). JSON of another shape (the original tool's, an older version's)
+    /// gives the fields it has, and no fingerprint: a resume then refuses to guess.
+    pub fn parse(text: &str) -> Option<BatchState> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        Some(serde_json::from_value(value).unwrap_or_default())
+    }
+}
+
+/// What must not change between the sessions of one batch (limits and `runs_per_variation`
+/// may grow).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Fingerprint {
+    /// The scenario folder.
+    pub base_scenario: String,
+    /// The scenario as loaded, key by key (a changed key is named when a resume is refused).
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub scenario: BTreeMap<String, Value>,
+    /// The variations, as configured.
+    #[cfg_attr(test, ts(type = "Array<Dimension>"))]
+    pub variations: Vec<Dimension>,
+    /// Whether every run's files are kept.
+    pub save_individual_runs: bool,
+}
+
+/// A failed run in `batch-state.json` and `batch-summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FailedRun {
+    /// Which run.
+    pub run_id: RunId,
+    /// What went wrong.
+    pub error: Option<String>,
+    /// Always `failed`.
+    pub status: RunStatus,
+}
+
+/// A halted run in `batch-state.json` and `batch-summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct HaltedRun {
+    /// Which run.
+    pub run_id: RunId,
+    /// Why it halted.
+    pub halt_reason: Option<HaltReason>,
+    /// Always `halted`.
+    pub status: RunStatus,
+}
+
+/// `batch-costs.json`: the money, in total, per run and per variation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BatchCosts {
+    /// The totals and the limits.
+    pub summary: CostSummary,
+    /// Every known run's cost.
+    pub run_costs: Vec<RunCost>,
+    /// Per variation, keyed by its 1-based id.
+    pub variation_statistics: BTreeMap<u64, VariationCost>,
+}
+
+/// The money of a batch against its limits (`batch-costs.json`'s `summary`, and
+/// `batch-summary.json`'s `cost_summary`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CostSummary {
+    /// Spent, USD.
+    pub total_spent: f64,
+    /// Spent, nano-dollars (exact).
+    pub total_spent_nanos: Nanos,
+    /// The batch's budget, USD.
+    pub budget_limit: Option<f64>,
+    /// Each run's limit, USD.
+    pub cost_per_run_limit: Option<f64>,
+    /// What is left of the budget, USD.
+    pub remaining_budget: Option<f64>,
+    /// Runs completed.
+    pub runs_completed: u64,
+    /// Runs failed.
+    pub runs_failed: u64,
+    /// Runs halted.
+    pub runs_halted: u64,
+    /// Runs halted by the budget or their own cost limit.
+    pub runs_budget_exceeded: u64,
+    /// Spent per completed run, USD.
+    pub avg_cost_per_run: f64,
+    /// Attempts abandoned at their time limit and sent again (a provider may have billed them).
+    pub possibly_billed_retries: u64,
+    /// Seconds since the batch first started.
+    pub duration_seconds: f64,
+    /// When it first started (ISO 8601 UTC).
+    pub start_time: String,
+    /// When it finished.
+    pub end_time: Option<String>,
+}
+
+/// One run's cost in `batch-costs.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunCost {
+    /// Which run.
+    pub run_id: RunId,
+    /// Its variation's id.
+    pub variation_id: u64,
+    /// Spent, USD.
+    pub cost: f64,
+    /// Spent, nano-dollars.
+    pub cost_nanos: Nanos,
+    /// Whether it completed.
+    pub success: bool,
+    /// How it stands.
+    pub status: RunStatus,
+    /// Why it halted.
+    pub halt_reason: Option<HaltReason>,
+}
+
+/// One variation's money in `batch-costs.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct VariationCost {
+    /// What the variation changes.
+    pub description: String,
+    /// Spent, USD.
+    pub total_cost: f64,
+    /// Its known runs.
+    pub num_runs: u64,
+    /// Its completed runs.
+    pub successful_runs: u64,
+    /// Spent per known run, USD.
+    pub avg_cost_per_run: f64,
+}
+
+/// `batch-summary.json`: what happened, for a person and for scripts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BatchSummary {
+    /// The experiment's name.
+    pub experiment_name: String,
+    /// The scenario folder, as configured.
+    pub base_scenario: String,
+    /// The number of variations.
+    pub total_variations: u64,
+    /// Runs per variation.
+    pub runs_per_variation: u32,
+    /// Runs planned (all shards).
+    pub total_runs_planned: u64,
+    /// Runs completed.
+    pub runs_completed: u64,
+    /// Runs failed.
+    pub runs_failed: u64,
+    /// Runs halted.
+    pub runs_halted: u64,
+    /// Runs not started or not finished.
+    pub runs_pending: u64,
+    /// Replies cut at their output cap.
+    pub truncated_replies: u64,
+    /// Replies longer than their cap (the provider ignored it).
+    pub over_cap_replies: u64,
+    /// Attempts abandoned at their time limit and sent again.
+    pub possibly_billed_retries: u64,
+    /// Seconds since the batch first started.
+    pub duration_seconds: f64,
+    /// The money.
+    pub cost_summary: CostSummary,
+    /// The failed runs.
+    pub failed_runs: Vec<FailedRun>,
+    /// The halted runs.
+    pub halted_runs: Vec<HaltedRun>,
+    /// Why the batch stopped early.
+    pub stop_reason: Option<StopReason>,
+    /// A sentence saying why.
+    pub stop_message: Option<String>,
+    /// The command that continues it, while runs remain.
+    pub resume_command: Option<String>,
+}
+
+/// Counts and money of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BatchTotals {
+    /// Runs planned (all shards).
+    pub total_runs: u64,
+    /// Completed.
+    pub runs_completed: u64,
+    /// Failed.
+    pub runs_failed: u64,
+    /// Halted (budget, cost limit, timeout, interrupted).
+    pub runs_halted: u64,
+    /// Not started or not finished.
+    pub runs_pending: u64,
+    /// Spent, USD: the sum of the runs' costs.
+    pub total_spent: f64,
+    /// Spent, nano-dollars.
+    pub total_spent_nanos: Nanos,
+    /// Replies cut at their cap, over their cap, and possibly billed retries, of every run.
+    pub replies: ReplyCounts,
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BatchOutcome {
+    /// Counts and money.
+    #[serde(flatten)]
+    pub totals: BatchTotals,
+    /// Why it stopped early, when it did.
+    pub stop_reason: Option<StopReason>,
+    /// A sentence saying why.
+    pub stop_message: Option<String>,
+    /// Where the outputs are.
+    pub output_dir: String,
+}

@@ -1,0 +1,132 @@
+//! What a batch tells its host while it runs: one event type, serialized as
+//! `{"type": "run_started", "data": {...}}`. The set may grow; a consumer ignores types it does
+//! not know. Money is in USD.
+
+use serde::Serialize;
+
+use super::{BatchOutcome, HaltReason, RunId, RunStatus};
+
+/// A batch event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum BatchEvent {
+    /// The batch (or this session of it) starts.
+    BatchStarted(BatchStarted),
+    /// A run starts (or resumes).
+    RunStarted(RunStarted),
+    /// A run ends, however it ended.
+    RunFinished(RunFinished),
+    /// The analysis of the output folder is written (`aggregate_metrics`).
+    Analysis(AnalysisWritten),
+    /// Something the user should know that is not an error.
+    Note(Note),
+    /// The batch is over: its outcome.
+    Summary(BatchOutcome),
+}
+
+/// The data of `batch_started`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BatchStarted {
+    /// The experiment's name.
+    pub experiment_name: String,
+    /// The output folder.
+    pub output_dir: String,
+    /// Runs planned (all shards).
+    pub total_runs: u64,
+    /// Runs of this shard.
+    pub in_shard: u64,
+    /// Runs this session will do (those of the shard not already completed).
+    pub to_run: u64,
+    /// Runs completed by earlier sessions.
+    pub already_completed: u64,
+    /// Failed runs this session tries again.
+    pub retrying_failed: Vec<RunId>,
+    /// Runs at once.
+    pub max_parallel: u32,
+    /// The budget, USD.
+    pub budget_limit: Option<f64>,
+    /// Spent before this session, USD (a resumed batch keeps every cost).
+    pub spent: f64,
+    /// The batch's seed.
+    pub seed: u64,
+    /// Whether this session continues an earlier one.
+    pub resumed: bool,
+}
+
+/// The data of `run_started`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunStarted {
+    /// Which run.
+    pub run_id: RunId,
+    /// Its variation's id.
+    pub variation_id: u64,
+    /// What its variation changes.
+    pub description: String,
+    /// Runs in flight, this one included.
+    pub in_flight: u64,
+}
+
+/// The data of `run_finished`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunFinished {
+    /// Which run.
+    pub run_id: RunId,
+    /// Its variation's id.
+    pub variation_id: u64,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Why it halted.
+    pub halt_reason: Option<HaltReason>,
+    /// Its error, when it failed.
+    pub error: Option<String>,
+    /// Turns completed.
+    pub turns: u32,
+    /// This run's cost, USD.
+    pub cost: f64,
+    /// The batch's spend so far, USD.
+    pub spent: f64,
+    /// Per endpoint: the concurrency limit now, requests in flight, and 429s seen so far.
+    pub rate_limits: Vec<RateLimitStats>,
+}
+
+/// One endpoint's adaptive concurrency, in `run_finished`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RateLimitStats {
+    /// The endpoint (base URL).
+    pub endpoint: String,
+    /// Its concurrency limit now.
+    pub limit: u64,
+    /// Its requests in flight.
+    pub in_flight: u64,
+    /// The 429s it answered so far.
+    pub rate_limited: u64,
+}
+
+/// The data of `analysis`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AnalysisWritten {
+    /// The analysis folder.
+    pub dir: String,
+    /// The files written there.
+    pub files: Vec<String>,
+    /// Runs analysed.
+    pub runs: u64,
+    /// Completed runs over all runs analysed.
+    pub success_rate: f64,
+    /// Data problems found (listed in the report).
+    pub problems: u64,
+}
+
+/// The data of `note`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Note {
+    /// The sentence.
+    pub message: String,
+}

@@ -142,7 +142,11 @@ pilot?: number,
 /**
  * `--call-timeout SECONDS`: over the config's `call_timeout`.
  */
-callTimeout?: number, };
+callTimeout?: number, 
+/**
+ * The JSON text of OpenRouter's model list, for current prices.
+ */
+openrouterModels?: string, };
 
 /**
  * How a batch ended.
@@ -509,6 +513,19 @@ message: string,
 runs_affordable: number | null, };
 
 /**
+ * What `calibrateBatch` takes beside the config: `PlanOptions`, and the session's budget.
+ */
+export type CalibrateOptions = { 
+/**
+ * The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
+ */
+openrouterModels?: string, 
+/**
+ * Overrides the config's `budget_limit` (USD), as `runBatch` takes it.
+ */
+budgetLimit?: number, };
+
+/**
  * The estimate of the rest of a batch.
  */
 export type Calibration = { 
@@ -612,6 +629,19 @@ question: string,
  * The command that runs the rest.
  */
 command: string, };
+
+/**
+ * How `renderCalibration` renders.
+ */
+export type CalibrationRenderOptions = { 
+/**
+ * ANSI colour (default off).
+ */
+color?: boolean, 
+/**
+ * A plan from `planBatch`: render the whole dry run, with the rest of the batch after it.
+ */
+plan?: Plan, };
 
 /**
  * What the call log keeps of one call.
@@ -718,6 +748,28 @@ check: Range,
  * Summary calls.
  */
 summary: Range, };
+
+/**
+ * What a host says about where requests go: the endpoints, the key, and a random seed for a
+ * run or batch that has none yet. No `Debug`: the key must not reach a log.
+ */
+export type Connection = { 
+/**
+ * The key, sent only to `baseUrl` (or to OpenRouter when it is unset).
+ */
+apiKey?: string, 
+/**
+ * Where every non-local model goes (default OpenRouter).
+ */
+baseUrl?: string, 
+/**
+ * Where `ollama/` models go.
+ */
+ollamaBaseUrl?: string, 
+/**
+ * A random seed from the host, used when the request names none.
+ */
+freshSeed?: number, };
 
 /**
  * Cost efficiency of one variation (the original's key is `runs_per_dollar`).
@@ -1595,6 +1647,15 @@ notes: Array<string>,
 command: string, };
 
 /**
+ * What `planBatch` takes beside the config.
+ */
+export type PlanOptions = { 
+/**
+ * The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
+ */
+openrouterModels?: string, };
+
+/**
  * One listed variation, with its own estimate.
  */
 export type PlannedVariation = { 
@@ -1704,6 +1765,15 @@ in_flight: number,
  * The 429s it answered so far.
  */
 rate_limited: number, };
+
+/**
+ * How a plan or a calibration is rendered as text.
+ */
+export type RenderOptions = { 
+/**
+ * ANSI colour (default off).
+ */
+color?: boolean, };
 
 /**
  * Replies worth a second look, counted per run and per batch.

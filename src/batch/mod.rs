@@ -63,6 +63,8 @@ pub struct BatchOptions {
     pub pilot: Option<u32>,
     /// `--call-timeout SECONDS`: over the config's `call_timeout`.
     pub call_timeout: Option<f64>,
+    /// The JSON text of OpenRouter's model list, for current prices.
+    pub openrouter_models: Option<String>,
 }
 
 /// How long the calls in flight of a run past its `timeout_per_run` may take to answer before

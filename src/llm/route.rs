@@ -28,6 +28,38 @@ pub struct Endpoints {
     pub ollama_base_url: Option<String>,
 }
 
+/// What a host says about where requests go: the endpoints, the key, and a random seed for a
+/// run or batch that has none yet. No `Debug`: the key must not reach a log.
+#[derive(Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    /// The key, sent only to `baseUrl` (or to OpenRouter when it is unset).
+    pub api_key: Option<String>,
+    /// Where every non-local model goes (default OpenRouter).
+    pub base_url: Option<String>,
+    /// Where `ollama/` models go.
+    pub ollama_base_url: Option<String>,
+    /// A random seed from the host, used when the request names none.
+    pub fresh_seed: Option<f64>,
+}
+
+impl Connection {
+    /// Its endpoints (an empty URL counts as none).
+    pub fn endpoints(&self) -> Endpoints {
+        let set = |u: &Option<String>| u.clone().filter(|s| !s.is_empty());
+        Endpoints {
+            base_url: set(&self.base_url),
+            ollama_base_url: set(&self.ollama_base_url),
+        }
+    }
+
+    /// The host's seed, 0 when it gave none.
+    pub fn fresh_seed(&self) -> u64 {
+        self.fresh_seed.unwrap_or(0.0) as u64
+    }
+}
+
 /// The kind of server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

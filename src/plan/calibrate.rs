@@ -178,6 +178,30 @@ pub struct RoleBasis {
     pub tokens: TokenSource,
 }
 
+/// What `calibrateBatch` takes beside the config: `PlanOptions`, and the session's budget.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct CalibrateOptions {
+    /// The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
+    pub openrouter_models: Option<String>,
+    /// Overrides the config's `budget_limit` (USD), as `runBatch` takes it.
+    pub budget_limit: Option<f64>,
+}
+
+/// How `renderCalibration` renders.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct CalibrationRenderOptions {
+    /// ANSI colour (default off).
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
+    pub color: bool,
+    /// A plan from `planBatch`: render the whole dry run, with the rest of the batch after it.
+    pub plan: Option<super::Plan>,
+}
+
 /// The estimate of the rest of a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

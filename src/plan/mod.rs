@@ -61,6 +61,26 @@ pub struct BudgetVerdict {
     pub runs_affordable: Option<u64>,
 }
 
+/// What `planBatch` takes beside the config.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct PlanOptions {
+    /// The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
+    pub openrouter_models: Option<String>,
+}
+
+/// How a plan or a calibration is rendered as text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct RenderOptions {
+    /// ANSI colour (default off).
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
+    pub color: bool,
+}
+
 /// The plan of a batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -69,6 +69,11 @@ fn declarations() -> String {
         crate::engine::session::Request,
         crate::analysis::Options,
         crate::batch::BatchOptions,
+        crate::llm::route::Connection,
+        crate::plan::PlanOptions,
+        crate::plan::RenderOptions,
+        crate::plan::calibrate::CalibrateOptions,
+        crate::plan::calibrate::CalibrationRenderOptions,
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,

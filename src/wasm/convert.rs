@@ -23,22 +23,11 @@ pub fn import<T: DeserializeOwned>(value: JsValue) -> Result<T, JsValue> {
     serde_json::from_str(&text).map_err(|e| internal(&format!("unexpected argument: {e}")))
 }
 
-/// `options[name]` when it is a string.
-pub fn string_field(options: &JsValue, name: &str) -> Option<String> {
-    if !options.is_object() {
-        return None;
+/// An options argument as its Rust type: the defaults when it is absent (not an object).
+pub fn options<T: DeserializeOwned + Default>(value: &JsValue) -> Result<T, JsValue> {
+    if value.is_object() {
+        import(value.clone())
+    } else {
+        Ok(T::default())
     }
-    js_sys::Reflect::get(options, &JsValue::from_str(name))
-        .ok()
-        .and_then(|v| v.as_string())
-}
-
-/// `options[name]` when it is a boolean.
-pub fn bool_field(options: &JsValue, name: &str) -> Option<bool> {
-    if !options.is_object() {
-        return None;
-    }
-    js_sys::Reflect::get(options, &JsValue::from_str(name))
-        .ok()
-        .and_then(|v| v.as_bool())
 }

@@ -155,14 +155,26 @@ pub struct CallRecord {
 impl CallRecord {
     /// Whether the reply was cut at its output cap.
     pub fn truncated(&self) -> bool {
-        self.finish_reason.as_deref() == Some("length")
+        cut_at_cap(self.finish_reason.as_deref())
     }
 
-    /// Whether the provider returned more completion tokens than the cap it was sent: it
-    /// ignored `max_tokens`, and the call's cost was not bounded.
+    /// Whether the provider returned more completion tokens than the cap it was sent.
     pub fn over_cap(&self) -> bool {
-        self.max_tokens > 0 && self.completion_tokens > u64::from(self.max_tokens)
+        past_cap(self.max_tokens, self.completion_tokens)
     }
+}
+
+/// Whether a reply that ended with this `finish_reason` was cut at its output cap (`length`).
+/// Shared by [`CallRecord`] and the call log's usage reader (`schema::run::CallUsage`).
+pub fn cut_at_cap(finish_reason: Option<&str>) -> bool {
+    finish_reason == Some("length")
+}
+
+/// Whether a provider returned more completion tokens than the cap it was sent: it ignored
+/// `max_tokens`, and the call's cost was not bounded. A cap of 0 is no cap (calls recorded
+/// before caps existed).
+pub fn past_cap(max_tokens: u32, completion_tokens: u64) -> bool {
+    max_tokens > 0 && completion_tokens > u64::from(max_tokens)
 }
 
 /// Retry and time-out settings.

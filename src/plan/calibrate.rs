@@ -47,7 +47,7 @@ pub use super::render::{render_calibration, render_with};
 
 /// One recorded LLM call, as much of it as the estimate needs (the call log's lines are read
 /// without their replies).
-pub use crate::schema::run::CallUsage as RecordedCall;
+use crate::schema::run::CallUsage;
 
 /// What one run folder holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +64,7 @@ pub struct RecordedRun {
     /// Turns completed.
     pub current_turn: u32,
     /// Its recorded calls (none when the run kept no call log).
-    pub calls: Vec<RecordedCall>,
+    pub calls: Vec<CallUsage>,
     /// What it spent: its calls, or its `costs.json` when it kept no call log.
     pub cost_nanos: Nanos,
 }
@@ -268,7 +268,7 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, c: &RecordedCall) {
+    fn add(&mut self, c: &CallUsage) {
         self.calls += 1;
         self.prompt += c.prompt_tokens as f64;
         self.completion += c.completion_tokens as f64;
@@ -534,7 +534,7 @@ fn t95(df: usize) -> f64 {
 }
 
 /// USD of a recorded call at the price book's price (its recorded cost when there is none).
-fn priced(book: &PriceBook, c: &RecordedCall) -> f64 {
+fn priced(book: &PriceBook, c: &CallUsage) -> f64 {
     match book.price(&c.model) {
         Some(p) => p.cost_usd(c.prompt_tokens as f64, c.completion_tokens as f64),
         None => nanos_to_usd(c.cost_nanos),
@@ -996,7 +996,7 @@ mod tests {
             "\n",
             r#"{"role":"world","model":"m","tu"#,
         );
-        let calls = RecordedCall::parse_log(log);
+        let calls = CallUsage::parse_log(log);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].role, Role::Actor);
         assert_eq!(calls[0].cost_nanos, 7);

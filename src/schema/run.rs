@@ -320,12 +320,12 @@ impl CallUsage {
 
     /// Whether the reply was cut at its output cap ([`CallRecord::truncated`]).
     pub fn truncated(&self) -> bool {
-        self.finish_reason.as_deref() == Some("length")
+        crate::llm::client::cut_at_cap(self.finish_reason.as_deref())
     }
 
     /// Whether the provider ignored the cap ([`CallRecord::over_cap`]).
     pub fn over_cap(&self) -> bool {
-        self.max_tokens > 0 && self.completion_tokens > u64::from(self.max_tokens)
+        crate::llm::client::past_cap(self.max_tokens, self.completion_tokens)
     }
 }
 

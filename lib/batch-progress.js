@@ -11,7 +11,7 @@
 // The projection and ETA: this session's spend and time per finished run, times the runs this
 // session still has to do (never below zero).
 
-/** @import { AnalysisWritten, BatchEvent, BatchOutcome } from './types.js' */
+/** @import { AnalysisWritten, BatchEvent, BatchOutcome, JobProgress } from './types.js' */
 
 /**
  * A run's status as a live view knows it: the core's statuses, and `pending` before it starts.
@@ -55,6 +55,9 @@
  * @property {string[]} notes
  * @property {AnalysisWritten | null} analysis The analysis the batch wrote when it ended (its `analysis` event).
  * @property {BatchOutcome | null} outcome The batch's outcome once its `summary` event came.
+ * @property {JobProgress | null} job `execution: batch`: the provider job seen last (its phase, status, counts, wait).
+ * @property {{ cache: number, batch: number, cachedTokens: number, promptTokens: number }} saved
+ *   USD saved by providers' caches and batch prices (finished runs, or the jobs' running figure when larger).
  */
 
 /**
@@ -126,6 +129,9 @@ export class BatchProgress {
     this.analysis = null;
     /** @type {BatchOutcome | null} */
     this.outcome = null;
+    /** @type {JobProgress | null} */
+    this.job = null;
+    this.saved = { cache: 0, batch: 0, cachedTokens: 0, promptTokens: 0 };
     this.fillPending();
   }
 
@@ -200,12 +206,21 @@ export class BatchProgress {
         this.inFlight.delete(d.run_id);
         this.spent = d.spent ?? this.spent;
         this.finishedThisSession++;
+        if (d.savings) {
+          this.saved.cache += d.savings.cache_saved ?? 0;
+          this.saved.batch += d.savings.batch_saved ?? 0;
+          this.saved.cachedTokens += d.savings.cached_tokens ?? 0;
+          this.saved.promptTokens += d.savings.prompt_tokens ?? 0;
+        }
         for (const r of d.rate_limits ?? []) {
           if (r.rate_limited >= this.rateLimited) {
             this.rateLimited = r.rate_limited;
             this.rateLimit = r.limit;
           }
         }
+        break;
+      case 'job':
+        this.job = d;
         break;
       case 'note':
         if (d.message) this.notes.push(d.message);
@@ -263,6 +278,8 @@ export class BatchProgress {
       notes: [...this.notes],
       analysis: this.analysis,
       outcome: this.outcome,
+      job: this.job,
+      saved: { ...this.saved, batch: Math.max(this.saved.batch, this.job?.saved ?? 0) },
     };
   }
 }

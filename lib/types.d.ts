@@ -38,6 +38,10 @@ problems: Array<Problem>,
  */
 problems_not_listed: number, 
 /**
+ * What providers' caches and batch prices saved the runs.
+ */
+savings: Savings, 
+/**
  * The report, as Markdown.
  */
 report_markdown: string, 
@@ -113,7 +117,7 @@ variation_statistics: { [key in number]: VariationCost }, };
 /**
  * A batch event.
  */
-export type BatchEvent = { "type": "batch_started", "data": BatchStarted } | { "type": "run_started", "data": RunStarted } | { "type": "run_finished", "data": RunFinished } | { "type": "analysis", "data": AnalysisWritten } | { "type": "note", "data": Note } | { "type": "summary", "data": BatchOutcome };
+export type BatchEvent = { "type": "batch_started", "data": BatchStarted } | { "type": "run_started", "data": RunStarted } | { "type": "run_finished", "data": RunFinished } | { "type": "analysis", "data": AnalysisWritten } | { "type": "job", "data": JobProgress } | { "type": "note", "data": Note } | { "type": "summary", "data": BatchOutcome };
 
 /**
  * How the host asked for the batch to run.
@@ -146,7 +150,11 @@ callTimeout?: number,
 /**
  * The JSON text of OpenRouter's model list, for current prices.
  */
-openrouterModels?: string, };
+openrouterModels?: string, 
+/**
+ * `--execution realtime|batch`: over the config's `execution`.
+ */
+execution?: Execution, };
 
 /**
  * How a batch ended.
@@ -195,7 +203,11 @@ total_spent_nanos: number,
 /**
  * Replies cut at their cap, over their cap, and possibly billed retries, of every run.
  */
-replies: ReplyCounts, };
+replies: ReplyCounts, 
+/**
+ * What providers' caches and batch prices saved, over every known run.
+ */
+savings?: Savings, };
 
 /**
  * The data of `batch_started`.
@@ -458,7 +470,11 @@ total_spent_nanos: number,
 /**
  * Replies cut at their cap, over their cap, and possibly billed retries, of every run.
  */
-replies: ReplyCounts, };
+replies: ReplyCounts, 
+/**
+ * What providers' caches and batch prices saved, over every known run.
+ */
+savings?: Savings, };
 
 /**
  * The best variation by success rate.
@@ -716,6 +732,27 @@ max_tokens: number,
  */
 finish_reason: string | null, 
 /**
+ * Of the prompt tokens, those the provider served from its prefix cache.
+ */
+cached_tokens?: number, 
+/**
+ * Of the prompt tokens, those written to the provider's cache.
+ */
+cache_write_tokens?: number, 
+/**
+ * Nano-dollars the cache saved against the same tokens uncached, at the model's price
+ * (negative when writing to the cache cost more than it read).
+ */
+cache_saved_nanos?: number, 
+/**
+ * Nano-dollars the batch price saved against the realtime price.
+ */
+batch_saved_nanos?: number, 
+/**
+ * The provider's batch job that answered the call (none: sent realtime).
+ */
+batch_job?: string | null, 
+/**
  * The reply text.
  */
 reply: string, };
@@ -839,6 +876,10 @@ export type CostSummary = {
  * Spent, USD.
  */
 total_spent: number, 
+/**
+ * What providers' caches and batch prices saved, over the known runs.
+ */
+savings?: Savings, 
 /**
  * Spent, nano-dollars (exact).
  */
@@ -996,6 +1037,11 @@ g: number,
  * 95% interval from the normal approximation of g's sampling distribution.
  */
 ci95: [number, number], };
+
+/**
+ * How a batch's calls reach providers.
+ */
+export type Execution = "realtime" | "batch";
 
 /**
  * The effect of one factor on one metric.
@@ -1159,6 +1205,56 @@ cell_means: Array<Array<number | null>>,
  * Levels of the first and second factor.
  */
 levels: [Array<string>, Array<string>], };
+
+/**
+ * The data of `job`: where one provider batch job stands.
+ */
+export type JobProgress = { 
+/**
+ * The provider's job id.
+ */
+job: string, 
+/**
+ * The phase its requests belong to (`turn 3 decision`).
+ */
+phase: string, 
+/**
+ * The model.
+ */
+model: string, 
+/**
+ * The provider's word for the job's status (`in_progress`, `completed`, `ended`, ...), or
+ * `submitted` when it was just submitted.
+ */
+status: string, 
+/**
+ * Requests in it.
+ */
+total: number, 
+/**
+ * Requests answered.
+ */
+succeeded: number, 
+/**
+ * Requests failed, expired or cancelled.
+ */
+failed: number, 
+/**
+ * Seconds since it was submitted.
+ */
+waited_s: number, 
+/**
+ * Jobs submitted by this session so far.
+ */
+jobs_submitted: number, 
+/**
+ * Seconds this session has waited on providers' jobs so far.
+ */
+total_waited_s: number, 
+/**
+ * USD the batch price saved against realtime on this session's answers so far.
+ */
+saved: number, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
@@ -1371,7 +1467,12 @@ model: string,
 /**
  * Its price, when known.
  */
-price: Price | null, };
+price: Price | null, 
+/**
+ * Whether its provider has a batch API (hosted models); a model without one runs
+ * realtime within the lock-step of `execution: batch`.
+ */
+batch_api: boolean, };
 
 /**
  * What a variation changes, in the original's `modifications` shape plus actor fields.
@@ -1614,6 +1715,14 @@ cost_per_run: Range | null,
  */
 cost_total: Range | null, 
 /**
+ * USD for the whole batch with `execution: batch` (providers' batch prices).
+ */
+cost_total_batch: Range | null, 
+/**
+ * How the config says the calls go.
+ */
+execution: Execution, 
+/**
  * USD of an average run by role (known prices only).
  */
 cost_by_role: Array<[Role, Range]>, 
@@ -1700,6 +1809,18 @@ prompt: number,
  * USD per million completion tokens.
  */
 completion: number, 
+/**
+ * USD per million prompt tokens served from the provider's prefix cache.
+ */
+cache_read: number, 
+/**
+ * USD per million prompt tokens written to the cache (Anthropic bills 1.25 × `prompt`).
+ */
+cache_write: number, 
+/**
+ * A batch API's price as a share of the realtime price.
+ */
+batch_factor: number, 
 /**
  * Where it came from.
  */
@@ -1911,7 +2032,11 @@ by_turn: { [key in string]: number },
 /**
  * USD by model.
  */
-by_model: { [key in string]: number }, };
+by_model: { [key in string]: number }, 
+/**
+ * What caches and batch prices saved.
+ */
+savings?: Savings, };
 
 /**
  * The data of `run_finished`.
@@ -1945,6 +2070,10 @@ turns: number,
  * This run's cost, USD.
  */
 cost: number, 
+/**
+ * What caches and batch prices saved this run.
+ */
+savings: Savings, 
 /**
  * The batch's spend so far, USD.
  */
@@ -2093,6 +2222,33 @@ smallest_effect: number | null,
 runs_for_80_power: number | null, };
 
 /**
+ * What providers' prefix caches and batch prices saved, against the realtime price with
+ * nothing cached (at the models' prices; negative when cache writes cost more than reads
+ * saved). In `costs.json`, events and the batch's files.
+ */
+export type Savings = { 
+/**
+ * Prompt tokens sent.
+ */
+prompt_tokens: number, 
+/**
+ * Of those, served from providers' caches.
+ */
+cached_tokens: number, 
+/**
+ * USD the caches saved.
+ */
+cache_saved: number, 
+/**
+ * Calls answered by providers' batch jobs.
+ */
+batch_calls: number, 
+/**
+ * USD the batch price saved.
+ */
+batch_saved: number, };
+
+/**
  * What the user asked for.
  */
 export type ScenarioRequest = { 
@@ -2166,6 +2322,10 @@ calls_replayed: number,
  * Replies cut at or over their cap, and possibly billed retries.
  */
 replies: ReplyCounts, 
+/**
+ * What caches and batch prices saved.
+ */
+savings: Savings, 
 /**
  * How the run ended, or `running`.
  */

@@ -74,6 +74,10 @@ export const FLAGS = [
     help: 'output cap for every call whose actor sets none',
   },
   {
+    name: 'execution', arg: 'MODE', commands: ['run'], category: 'run', default: "the config's execution:, else realtime",
+    help: "realtime (one request a call) or batch (the runs advance in lock-step; each phase's calls go to the provider as one batch job, at about half the price, answered within hours)",
+  },
+  {
     name: 'call-timeout', arg: 'S', commands: ['run'], category: 'run', default: "from the call's output cap",
     help: "seconds one LLM request may take before it is retried, over the config's call_timeout",
   },

@@ -22,9 +22,12 @@ export function statusLine(s) {
   const money = s.budget != null ? `${fmtUsd(s.spent)} of ${fmtUsd(s.budget)}` : fmtUsd(s.spent);
   const ids = s.inFlight.slice(0, 3).join(' ') + (s.inFlight.length > 3 ? ' …' : '');
   const slow = s.rateLimited > 0 ? ` · rate-limited ${s.rateLimited}x (limit ${s.rateLimit})` : '';
+  const job = s.job ? ` · ${s.job.phase}: job ${s.job.status} ${s.job.succeeded + s.job.failed}/${s.job.total}` +
+    ` (${fmtTime(s.job.waited_s)}; ${fmtTime(s.job.total_waited_s)} on providers)` : '';
+  const saved = s.saved.batch + s.saved.cache > 0 ? ` · saved ${fmtUsd(s.saved.batch + s.saved.cache)}` : '';
   return `${s.completed}/${s.toRun} done · ${s.failed} failed · ${s.halted} halted · ${s.running} in flight · ${money}` +
-    `${Number.isFinite(s.projected) ? ` (projected ${fmtUsd(s.projected)})` : ''} · ${fmtTime(s.elapsedMs / 1000)} elapsed` +
-    `${Number.isFinite(s.etaMs) ? ` · ETA ${fmtTime(s.etaMs / 1000)}` : ''}${slow}${ids ? ` · ${ids}` : ''}`;
+    `${Number.isFinite(s.projected) ? ` (projected ${fmtUsd(s.projected)})` : ''}${saved} · ${fmtTime(s.elapsedMs / 1000)} elapsed` +
+    `${Number.isFinite(s.etaMs) ? ` · ETA ${fmtTime(s.etaMs / 1000)}` : ''}${job}${slow}${ids ? ` · ${ids}` : ''}`;
 }
 
 /** Folds a batch's events and shows them on `stream`. */
@@ -91,6 +94,12 @@ export class Progress {
         if (!this.live || d.status !== 'completed') this.line(`${d.status === 'completed' ? '✓' : '✗'} ${d.run_id} ${d.status}${why} ${fmtUsd(d.cost)}`);
         break;
       }
+      case 'job':
+        // Off a terminal, one line when a job is submitted and one when it ends.
+        if (!this.live && ['submitted', 'completed', 'ended', 'expired', 'cancelled', 'failed'].includes(d.status)) {
+          this.line(`⧗ ${d.phase}: ${d.model} job ${d.job} ${d.status} (${d.succeeded}/${d.total} answered, ${d.failed} failed, ${fmtTime(d.waited_s)})`);
+        }
+        break;
       case 'note':
         this.line(d.message);
         break;
@@ -111,6 +120,11 @@ export function summary(o, { configPath, started, budget, analysis }) {
       `${o.runs_completed ? ` · ${fmtUsd(o.total_spent / Math.max(1, finished))} per run` : ''}`,
     `Outputs: ${o.output_dir} (batch-summary.json, batch-costs.json, runs/)`,
   ];
+  const sv = o.savings;
+  if (sv && (sv.batch_calls || sv.cached_tokens)) {
+    lines.push(`Saved ${fmtUsd(sv.batch_saved + sv.cache_saved)} against realtime prices: ${fmtUsd(sv.batch_saved)} by batch jobs (${sv.batch_calls} calls), ` +
+      `${fmtUsd(sv.cache_saved)} by prompt caches (${Math.round((100 * sv.cached_tokens) / Math.max(1, sv.prompt_tokens))}% of prompt tokens cached)`);
+  }
   const r = o.replies;
   if (r?.truncated) lines.push(`${r.truncated} ${r.truncated === 1 ? 'reply was' : 'replies were'} cut at the output cap (finish_reason: length): see the runs' llm-calls.jsonl; raise max_tokens for the role if the cut text matters`);
   if (r?.over_cap) lines.push(`${r.over_cap} ${r.over_cap === 1 ? 'reply was' : 'replies were'} longer than the output cap sent: the provider ignored max_tokens`);

@@ -170,6 +170,30 @@ pub struct ChatRequest {
     /// Nucleus sampling, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f64>,
+    /// Mark the end of the system message as a prompt-cache breakpoint (Anthropic's
+    /// `cache_control`, which OpenRouter passes on): set for Anthropic models only, since
+    /// other servers may refuse a message whose content is a list. See [`ChatRequest::body`].
+    #[serde(skip)]
+    pub cache_breakpoint: bool,
+}
+
+impl ChatRequest {
+    /// The request as sent: its JSON, with the system message's content as one text part
+    /// carrying `cache_control: {type: ephemeral}` when [`ChatRequest::cache_breakpoint`] is set.
+    pub fn body(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if self.cache_breakpoint {
+            if let Some(messages) = v.get_mut("messages").and_then(|m| m.as_array_mut()) {
+                if let Some(system) = messages.iter_mut().find(|m| m["role"] == "system") {
+                    let text = system["content"].take();
+                    system["content"] = serde_json::json!([
+                        {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
+                    ]);
+                }
+            }
+        }
+        v
+    }
 }
 
 /// Token counts and the provider's bill for one call.
@@ -180,6 +204,14 @@ pub struct Usage {
     pub prompt_tokens: u64,
     /// Completion tokens.
     pub completion_tokens: u64,
+    /// Of the prompt tokens, those served from the provider's prefix cache
+    /// (`prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`).
+    #[serde(default)]
+    pub cached_tokens: u64,
+    /// Of the prompt tokens, those written to the cache (Anthropic's
+    /// `cache_creation_input_tokens`, OpenRouter's `cache_write_tokens`).
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     /// What the provider says it billed, in USD (OpenRouter's `usage.cost`), when it says.
     pub cost: Option<f64>,
 }
@@ -218,7 +250,58 @@ pub enum LlmError {
     InvalidResponse(String),
 }
 
-/// The network: one chat-completions request to one endpoint.
+/// How a request to a provider's API proves who sends it. The host holds the key and puts it
+/// in the header named here, and only for a URL under the base URL the key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>` (OpenAI, OpenRouter and most servers).
+    Bearer,
+    /// `x-api-key: <key>` with `anthropic-version: 2023-06-01` (Anthropic's own API).
+    Anthropic,
+}
+
+/// The body of an [`ApiRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiBody {
+    /// No body (a `GET`).
+    None,
+    /// A JSON text.
+    Json(String),
+    /// A file upload (`multipart/form-data` with a `purpose` field and a `file` part), as
+    /// OpenAI's `POST /files` takes a batch's JSONL.
+    Upload {
+        /// The `purpose` field (`batch`).
+        purpose: String,
+        /// The file's name.
+        file_name: String,
+        /// The file's text.
+        text: String,
+    },
+}
+
+/// One request to a provider's API beyond chat completions: its batch endpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRequest {
+    /// `GET`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The full URL.
+    pub url: String,
+    /// How the key is sent.
+    pub auth: Auth,
+    /// The body.
+    pub body: ApiBody,
+}
+
+/// A provider's answer: its status and its body text, whatever the status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: String,
+}
+
+/// The network: chat-completions requests, and the other requests of providers' batch APIs.
 pub trait Llm {
     /// Sends one request to `base_url` (`{base_url}/chat/completions`) and waits for its answer.
     async fn complete(
@@ -226,6 +309,17 @@ pub trait Llm {
         base_url: &str,
         request: &ChatRequest,
     ) -> Result<ChatResponse, LlmError>;
+
+    /// Sends `request` (a URL under `base_url`, which says which key to send) and returns the
+    /// answer whatever its status; `Err` only when no answer came. A transport that reaches no
+    /// batch API answers 404, as a server without one does: batch mode then runs realtime.
+    async fn send(&self, base_url: &str, request: &ApiRequest) -> Result<ApiResponse, LlmError> {
+        let _ = (base_url, request);
+        Ok(ApiResponse {
+            status: 404,
+            body: String::new(),
+        })
+    }
 }
 
 /// Time: milliseconds since some fixed origin, and a way to wait.

@@ -1,6 +1,9 @@
 //! Model prices and money.
 //!
-//! A price is USD per million prompt and completion tokens. Where a model's price comes from,
+//! A price is USD per million prompt and completion tokens, with the prices of prompt tokens a
+//! provider serves from its prefix cache (`cache_read`) or writes to it (`cache_write`, Anthropic
+//! only), and the share of the realtime price a provider's batch API bills (`batch_factor`, 0.5
+//! unless a price list says otherwise). Where a model's price comes from,
 //! in order: the batch config's `prices:` map; zero for models that cost nothing (`:free`
 //! models, `ollama/`, `local/` and `builtin/` models); OpenRouter's model list (when the host
 //! fetched it); the built-in table below. Anything else is unknown, and said to be: an unknown
@@ -51,14 +54,112 @@ pub struct Price {
     pub prompt: f64,
     /// USD per million completion tokens.
     pub completion: f64,
+    /// USD per million prompt tokens served from the provider's prefix cache.
+    pub cache_read: f64,
+    /// USD per million prompt tokens written to the cache (Anthropic bills 1.25 × `prompt`).
+    pub cache_write: f64,
+    /// A batch API's price as a share of the realtime price.
+    pub batch_factor: f64,
     /// Where it came from.
     pub source: PriceSource,
 }
 
+/// The tokens a call was billed for, split the way providers price them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tokens {
+    /// Every prompt token, cached or not.
+    pub prompt: u64,
+    /// Of those, served from the provider's cache.
+    pub cached: u64,
+    /// Of those, written to the provider's cache.
+    pub cache_write: u64,
+    /// Completion tokens.
+    pub completion: u64,
+}
+
+/// The default batch price: half the realtime price, as OpenAI, Anthropic and OpenRouter bill.
+pub const BATCH_FACTOR: f64 = 0.5;
+
 impl Price {
-    /// The cost of a call, in USD.
+    /// A price with no cache discount and the default batch factor.
+    pub fn plain(prompt: f64, completion: f64, source: PriceSource) -> Price {
+        let (cache_read, cache_write) = (prompt, prompt);
+        Price {
+            prompt,
+            completion,
+            cache_read,
+            cache_write,
+            batch_factor: BATCH_FACTOR,
+            source,
+        }
+    }
+
+    /// The cost of a call, in USD, at realtime prices with nothing cached.
     pub fn cost_usd(&self, prompt_tokens: f64, completion_tokens: f64) -> f64 {
         (prompt_tokens * self.prompt + completion_tokens * self.completion) / 1e6
+    }
+
+    /// The cost of a call billed for `t`, in USD, through a batch job when `batch`.
+    pub fn cost_of(&self, t: &Tokens, batch: bool) -> f64 {
+        let cached = t.cached.min(t.prompt);
+        let written = t.cache_write.min(t.prompt - cached);
+        let plain = t.prompt - cached - written;
+        let usd = (plain as f64 * self.prompt
+            + cached as f64 * self.cache_read
+            + written as f64 * self.cache_write
+            + t.completion as f64 * self.completion)
+            / 1e6;
+        if batch {
+            usd * self.batch_factor
+        } else {
+            usd
+        }
+    }
+
+    /// The most a call of `prompt` and `completion` tokens can cost: every prompt token at the
+    /// dearer of the plain and the cache-write price, through a batch job when `batch`.
+    pub fn worst_usd(&self, prompt: u64, completion: u64, batch: bool) -> f64 {
+        let usd = (prompt as f64 * self.prompt.max(self.cache_write)
+            + completion as f64 * self.completion)
+            / 1e6;
+        if batch {
+            usd * self.batch_factor.max(0.0)
+        } else {
+            usd
+        }
+    }
+}
+
+/// The cache prices a provider family bills, as shares of its prompt price (read, write), from
+/// the providers' price pages (2026-11): Anthropic reads at 0.1 and writes at 1.25; OpenAI's
+/// GPT-5 family reads at 0.1, GPT-4.1 at 0.25, GPT-4o and the o-series at 0.5; Gemini 2.5 at
+/// 0.25; DeepSeek at 0.1. Others: no known discount.
+fn cache_shares(model: &str) -> (f64, f64) {
+    let m = model.rsplit_once('/').map_or(model, |(_, m)| m);
+    if model.starts_with("anthropic/") || m.starts_with("claude") {
+        (0.1, 1.25)
+    } else if m.starts_with("gpt-5") {
+        (0.1, 1.0)
+    } else if m.starts_with("gpt-4.1") {
+        (0.25, 1.0)
+    } else if m.starts_with("gpt-4o") || m.starts_with("o3") || m.starts_with("o4") {
+        (0.5, 1.0)
+    } else if m.starts_with("gemini-2.5") {
+        (0.25, 1.0)
+    } else if m.starts_with("deepseek") {
+        (0.1, 1.0)
+    } else {
+        (1.0, 1.0)
+    }
+}
+
+/// A price from its prompt and completion prices, with the family's cache shares.
+fn with_family_cache(model: &str, prompt: f64, completion: f64, source: PriceSource) -> Price {
+    let (read, write) = cache_shares(model);
+    Price {
+        cache_read: prompt * read,
+        cache_write: prompt * write,
+        ..Price::plain(prompt, completion, source)
     }
 }
 
@@ -111,7 +212,7 @@ pub fn is_free_by_id(model: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct PriceBook {
     config: BTreeMap<String, ModelPrice>,
-    openrouter: BTreeMap<String, (f64, f64)>,
+    openrouter: BTreeMap<String, Price>,
 }
 
 impl PriceBook {
@@ -145,13 +246,17 @@ impl PriceBook {
                 continue;
             };
             let pricing = model.get("pricing");
-            let prompt = per_token(pricing.and_then(|p| p.get("prompt")));
-            let completion = per_token(pricing.and_then(|p| p.get("completion")));
-            if let (Some(p), Some(c)) = (prompt, completion) {
-                if p >= 0.0 && c >= 0.0 {
-                    self.openrouter.insert(id.to_string(), (p * 1e6, c * 1e6));
-                    n += 1;
+            let field = |k: &str| per_token(pricing.and_then(|p| p.get(k))).filter(|x| *x >= 0.0);
+            if let (Some(p), Some(c)) = (field("prompt"), field("completion")) {
+                let mut price = with_family_cache(id, p * 1e6, c * 1e6, PriceSource::Openrouter);
+                if let Some(r) = field("input_cache_read") {
+                    price.cache_read = r * 1e6;
                 }
+                if let Some(w) = field("input_cache_write") {
+                    price.cache_write = w * 1e6;
+                }
+                self.openrouter.insert(id.to_string(), price);
+                n += 1;
             }
         }
         Ok(n)
@@ -160,34 +265,24 @@ impl PriceBook {
     /// The price of a model, or `None` when no source knows it.
     pub fn price(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.config.get(model) {
+            let family = with_family_cache(model, p.prompt, p.completion, PriceSource::Config);
             return Some(Price {
-                prompt: p.prompt,
-                completion: p.completion,
-                source: PriceSource::Config,
+                cache_read: p.cache_read.unwrap_or(family.cache_read),
+                cache_write: p.cache_write.unwrap_or(family.cache_write),
+                batch_factor: p.batch_factor.unwrap_or(BATCH_FACTOR),
+                ..family
             });
         }
         if is_free_by_id(model) {
-            return Some(Price {
-                prompt: 0.0,
-                completion: 0.0,
-                source: PriceSource::Free,
-            });
+            return Some(Price::plain(0.0, 0.0, PriceSource::Free));
         }
-        if let Some((p, c)) = self.openrouter.get(model) {
-            return Some(Price {
-                prompt: *p,
-                completion: *c,
-                source: PriceSource::Openrouter,
-            });
+        if let Some(p) = self.openrouter.get(model) {
+            return Some(*p);
         }
         BUILT_IN
             .iter()
             .find(|(id, _, _)| *id == model)
-            .map(|(_, p, c)| Price {
-                prompt: *p,
-                completion: *c,
-                source: PriceSource::BuiltIn,
-            })
+            .map(|(id, p, c)| with_family_cache(id, *p, *c, PriceSource::BuiltIn))
     }
 }
 
@@ -203,6 +298,7 @@ mod tests {
             ModelPrice {
                 prompt: 1.0,
                 completion: 2.0,
+                ..ModelPrice::default()
             },
         );
         config.insert(
@@ -210,6 +306,7 @@ mod tests {
             ModelPrice {
                 prompt: 0.5,
                 completion: 0.5,
+                ..ModelPrice::default()
             },
         );
         let mut book = PriceBook::new(&config);
@@ -239,14 +336,50 @@ mod tests {
 
     #[test]
     fn cost_and_money() {
-        let p = Price {
-            prompt: 0.15,
-            completion: 0.60,
-            source: PriceSource::BuiltIn,
-        };
+        let p = Price::plain(0.15, 0.60, PriceSource::BuiltIn);
         assert!((p.cost_usd(1_000_000.0, 1_000_000.0) - 0.75).abs() < 1e-12);
         assert_eq!(usd_to_nanos(0.75), 750_000_000);
         assert_eq!(nanos_to_usd(1_500_000_000), 1.5);
         assert!(PriceBook::default().add_openrouter_models("nope").is_err());
+    }
+
+    #[test]
+    fn cache_and_batch_prices() {
+        let book = PriceBook::default();
+        let haiku = book.price("anthropic/claude-3-haiku").unwrap();
+        assert!((haiku.cache_read - 0.025).abs() < 1e-12);
+        assert!((haiku.cache_write - 0.3125).abs() < 1e-12);
+        let t = Tokens {
+            prompt: 1_000_000,
+            cached: 600_000,
+            cache_write: 200_000,
+            completion: 0,
+        };
+        // 200k plain at 0.25, 600k read at 0.025, 200k written at 0.3125.
+        let realtime = haiku.cost_of(&t, false);
+        assert!((realtime - (0.05 + 0.015 + 0.0625)).abs() < 1e-12);
+        assert!((haiku.cost_of(&t, true) - realtime / 2.0).abs() < 1e-12);
+        // The bound prices every prompt token at the dearer cache-write price.
+        assert!((haiku.worst_usd(1_000_000, 0, false) - 0.3125).abs() < 1e-12);
+        let mut config = BTreeMap::new();
+        config.insert(
+            "x/y".to_string(),
+            ModelPrice {
+                prompt: 1.0,
+                completion: 1.0,
+                cache_read: Some(0.2),
+                cache_write: None,
+                batch_factor: Some(0.6),
+            },
+        );
+        let p = PriceBook::new(&config).price("x/y").unwrap();
+        assert_eq!(
+            (p.cache_read, p.cache_write, p.batch_factor),
+            (0.2, 1.0, 0.6)
+        );
+        let mut or = PriceBook::default();
+        or.add_openrouter_models(r#"{"data":[{"id":"anthropic/claude-sonnet-4","pricing":{"prompt":"0.000003","completion":"0.000015","input_cache_read":"0.0000003","input_cache_write":"0.00000375"}}]}"#).unwrap();
+        let s4 = or.price("anthropic/claude-sonnet-4").unwrap();
+        assert!((s4.cache_read - 0.3).abs() < 1e-9 && (s4.cache_write - 3.75).abs() < 1e-9);
     }
 }

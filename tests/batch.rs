@@ -626,3 +626,82 @@ fn a_budget_needs_prices_only_for_the_models_the_runs_call() {
         .iter()
         .all(|r| r.model == "test/model"));
 }
+
+/// Lock-step batch mode (`execution: batch`) against a provider batch API in simulated time,
+/// over 200 random batches: the run files are those realtime writes (the same seed, the same
+/// deterministic replies); without a budget the jobs number turns × phases (3 turns of
+/// decisions and the world update: 6), whatever the number of runs; the batch price is half;
+/// and with a budget, spent never passes it (every request of a job is reserved first).
+#[test]
+fn lock_step_batches_write_the_realtime_files_in_turns_times_phases_jobs_within_budget() {
+    let mut rng = Rng::new(12);
+    let mut budget_stops = 0;
+    for case in 0..200 {
+        let runs = 1 + (rng.next_f64() * 12.0) as u32;
+        let budget = (rng.next_f64() < 0.5).then(|| 0.002 + rng.next_f64() * 0.02);
+        let limit = budget.map_or(String::new(), |b| format!("budget_limit: {b}\n"));
+        let cfg = format!("{HEAD}runs_per_variation: {runs}\nmax_parallel: 2\n{limit}");
+        let opts = BatchOptions {
+            fresh_seed: rng.next_u64() >> 16,
+            ..BatchOptions::default()
+        };
+        let latency = 1.0 + rng.next_f64() * 3_600_000.0;
+        let run_in = |execution: &str| {
+            let store = store_with(&format!("{cfg}execution: {execution}\n"));
+            let mut llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+            llm.cost_per_call = None;
+            llm.batch_api = true;
+            llm.batch_latency_ms = latency;
+            let o = batch(&store, &llm, &opts, &Recorder::default());
+            let jobs = llm.jobs.borrow().len();
+            (store, o, jobs)
+        };
+        let (batch_store, b, jobs) = run_in("batch");
+        assert_eq!(
+            b.totals.total_spent_nanos,
+            run_costs_sum(&batch_store),
+            "case {case}"
+        );
+        if let Some(limit) = budget {
+            assert!(
+                b.totals.total_spent <= limit + 1e-12,
+                "case {case}: spent {} of {limit}",
+                b.totals.total_spent
+            );
+            budget_stops += usize::from(b.stop_reason == Some(StopReason::Budget));
+            continue;
+        }
+        assert_eq!(jobs, 6, "case {case}: {runs} runs");
+        assert_eq!(b.totals.runs_completed, u64::from(runs), "case {case}");
+        let (realtime_store, r, realtime_jobs) = run_in("realtime");
+        assert_eq!(realtime_jobs, 0);
+        let ratio = b.totals.total_spent / r.totals.total_spent;
+        assert!(
+            (ratio - 0.5).abs() < 1e-3,
+            "case {case}: batch/realtime {ratio}"
+        );
+        for p in realtime_store.paths() {
+            let name = p.rsplit('/').next().unwrap();
+            if !p.starts_with("out/runs/")
+                || [
+                    "costs.json",
+                    "llm-calls.jsonl",
+                    "scenario.log",
+                    "scenario-state.json",
+                ]
+                .contains(&name)
+            {
+                continue;
+            }
+            assert_eq!(
+                block_on(batch_store.read(&p)).unwrap(),
+                block_on(realtime_store.read(&p)).unwrap(),
+                "case {case}: {p}"
+            );
+        }
+    }
+    assert!(
+        budget_stops > 20,
+        "the budget bound in {budget_stops} batches"
+    );
+}

@@ -30,10 +30,17 @@ fn scenario(dir: &str) -> Scenario {
     s
 }
 
+/// Every message of a request, joined: the answer format is in the system message, the turn's
+/// material in the user message.
+fn text(r: &scenario_lab::host::ChatRequest) -> String {
+    let all: Vec<&str> = r.messages.iter().map(|m| m.content.as_str()).collect();
+    all.join("\n")
+}
+
 /// What a request is for, from its prompts.
 fn kind(r: &scenario_lab::host::ChatRequest) -> &'static str {
     let system = &r.messages[0].content;
-    let user = &r.messages.last().unwrap().content;
+    let user = &text(r);
     if system.contains("metrics extraction") {
         "metric"
     } else if system.contains("careful reviewer") {
@@ -151,7 +158,7 @@ fn decision_prompts(llm: &ScriptedLlm, turn: u32) -> Vec<(String, String)> {
         .borrow()
         .iter()
         .filter(|r| {
-            r.messages.last().unwrap().content.contains("**ACTION:**")
+            text(r).contains("**ACTION:**")
                 && r.messages
                     .last()
                     .unwrap()
@@ -294,7 +301,7 @@ fn a_reply_without_tags_is_the_action_and_the_log_says_so() {
     let s = scenario("scenarios/quick-negotiation");
     let store = MemoryStorage::new();
     let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| {
-        let user = &r.messages.last().unwrap().content;
+        let user = &text(r);
         if user.contains("**ACTION:**") && user.contains("You are Swiftride") {
             Ok("We hold our position and wait.".to_string())
         } else {
@@ -344,9 +351,11 @@ fn events_follow_the_seed_and_reach_the_world_update() {
         let store = MemoryStorage::new();
         let llm = shaped_llm(&VirtualClock::new());
         run(&store, &llm, &s, &spec(seed), "out");
-        llm.prompts()
-            .into_iter()
-            .filter(|p| p.contains("**UPDATED STATE:**"))
+        let requests = llm.requests.borrow();
+        requests
+            .iter()
+            .filter(|r| text(r).contains("**UPDATED STATE:**"))
+            .map(|r| r.messages.last().unwrap().content.clone())
             .collect::<Vec<_>>()
     };
     let a = worlds(11);
@@ -370,8 +379,10 @@ fn a_run_interrupted_mid_turn_resumes_without_paying_a_call_twice() {
     // The same run, cut off in the middle of turn 2 by a failure that is not retried.
     let cut = MemoryStorage::new();
     let turn2 = llm
-        .prompts()
+        .requests
+        .borrow()
         .iter()
+        .map(text)
         .position(|p| p.contains("Turn 2 of") && p.contains("**ACTION:**"))
         .unwrap()
         + 1;
@@ -509,6 +520,7 @@ fn a_run_stops_at_its_cost_limit() {
                 scenario_lab::config::ModelPrice {
                     prompt: *p,
                     completion: *c,
+                    ..Default::default()
                 },
             )
         })

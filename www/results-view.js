@@ -1,10 +1,12 @@
-// www/results-view.js owns browsing an output tree: the batch's summary, every run with its
-// status, turns and cost, and one run's files (world states, decisions, communications, checks)
-// rendered by www/markdown.js, with its costs by role, actor and model and its final metrics. It
-// browses either the current experiment's outputs (in the browser's storage) or an uploaded
-// result tree (in memory), zips the tree for download in the CLI's layout, and takes uploads.
+// www/results-view.js owns browsing an output tree: the batch's summary (with what prompt
+// caches and batch prices saved, from batch-summary.json), every run with its status, turns and
+// cost, and one run's files (world states, decisions, communications, checks) rendered by
+// www/markdown.js, with its costs by role, actor and model and its final metrics. It browses
+// either the current experiment's outputs (in the browser's storage) or an uploaded result tree
+// (in memory), zips the tree for download in the CLI's layout, and takes uploads.
 
 import { $, download, fill, h, usd } from './dom.js';
+import { savingsText } from './dashboard.js';
 import { folderName, readFileList } from './files.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -60,19 +62,34 @@ export async function show(app, prefer) {
     return;
   }
   const { ws, dir } = view.source;
-  const status = await app.engine.call('batchStatus', [ws, dir]);
+  const [status, summaryText] = await Promise.all([
+    app.engine.call('batchStatus', [ws, dir]),
+    app.engine.call('read', [ws, `${dir}/batch-summary.json`]).catch(() => null),
+  ]);
   if (mine !== view.seq) return;
   const { runs } = status;
   view.runs = runs;
-  drawSummary(status, runs);
+  drawSummary(status, runs, savingsOf(summaryText));
   drawRuns(app, runs);
   if (runs.length && !runs.some((r) => r.run_id === view.selected)) view.selected = null;
   if (view.selected) await openRun(app, view.selected);
   else fill($('#run-detail'), h('p', { class: 'muted' }, runs.length ? 'Choose a run.' : 'This batch has no run folders yet.'));
 }
 
-/** The figures of a batch: `status` is the core's `batchStatus` (its summary's headline, its runs). */
-function drawSummary(status, runs) {
+/** What caches and batch prices saved, from batch-summary.json's `cost_summary` (null when not there). */
+function savingsOf(text) {
+  try {
+    return JSON.parse(text ?? 'null')?.cost_summary?.savings ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The figures of a batch: `status` is the core's `batchStatus` (its summary's headline, its
+ * runs); `savings` batch-summary.json's, worded as the CLI's summary words them.
+ */
+function drawSummary(status, runs, savings) {
   const count = (st) => runs.filter((r) => r.status === st).length;
   const fig = (key, label, value, exact) => h('div', { class: 'figure', dataset: { fig: key, value: String(exact ?? value) } },
     h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
@@ -84,7 +101,8 @@ function drawSummary(status, runs) {
     fig('failed', 'Failed', String(count('failed')), count('failed')),
     fig('halted', 'Halted', String(count('halted')), count('halted')),
     fig('spent', 'Spent', usd(spent), spent),
-    status.stop_reason ? fig('stop', 'Stopped', status.stop_reason) : null);
+    status.stop_reason ? fig('stop', 'Stopped', status.stop_reason) : null,
+    savingsText(savings) ? h('p', { class: 'savings', id: 'results-savings' }, `${savingsText(savings)}.`) : null);
 }
 
 function drawRuns(app, runs) {

@@ -11,7 +11,7 @@
 
 import { BatchProgress } from '../lib/batch-progress.js';
 import { $, usd } from './dom.js';
-import { Dashboard } from './dashboard.js';
+import { Dashboard, savingsText } from './dashboard.js';
 
 const PREFS = 'scenario-lab:connection';
 const KEY = 'scenario-lab:openrouter-key';
@@ -196,7 +196,9 @@ export function init(app) {
 }
 
 function describeOutcome(o) {
-  const head = `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run · spent ${usd(o.total_spent)}.`;
+  const saved = savingsText(o.savings);
+  const head = `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run · spent ${usd(o.total_spent)}.` +
+    `${saved ? ` ${saved}.` : ''}`;
   if (o.stop_reason === 'interrupted') return `${head} Paused: Resume continues it.`;
   if (o.stop_reason === 'budget') return `${head} Stopped at the budget: ${o.stop_message}. Raise the budget (this session's field, or budget_limit) and Resume.`;
   if (o.runs_completed < o.total_runs) return `${head} Resume continues halted runs and retries failed ones once.`;

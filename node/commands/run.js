@@ -63,7 +63,11 @@ async function runBatch(api, values, path) {
   const budgetLimit = usd(values, 'budget-limit', 'run');
   const pilot = count(values, 'pilot', 1, 'run');
   const conn = connection(values);
-  const options = { resume: Boolean(values.resume), budgetLimit, shard, pilot, callTimeout: seconds(values, 'call-timeout', 'run') };
+  const execution = values.execution;
+  if (execution !== undefined && execution !== 'realtime' && execution !== 'batch') {
+    throw new UsageError(`--execution must be realtime or batch, not '${execution}'`, 'run');
+  }
+  const options = { resume: Boolean(values.resume), budgetLimit, shard, pilot, execution, callTimeout: seconds(values, 'call-timeout', 'run') };
   const source = modelSource(values);
   const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
   if (list !== null) {

@@ -163,6 +163,8 @@ pub struct Collected {
     pub problems_not_listed: usize,
     /// Who wrote the folder.
     pub format: Format,
+    /// What providers' caches and batch prices saved the runs (ours: their `costs.json`).
+    pub savings: crate::schema::run::Savings,
 }
 
 /// Why the folder could not be read at all.
@@ -250,6 +252,7 @@ pub async fn collect<S: Storage>(
         problems: Vec::new(),
         problems_not_listed: 0,
         format: Format::Unknown,
+        savings: Default::default(),
     };
     let batch = read_batch_files(storage, dir, &mut c).await?;
     let condition = success.map(str::to_string).or(batch.success);
@@ -462,7 +465,14 @@ impl Builder {
             );
         }
 
-        let cost = match costs? {
+        let costs = costs?;
+        if let Some(crate::schema::Costs::Run(run)) = costs
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<crate::schema::Costs>(t).ok())
+        {
+            c.savings.add(&run.savings);
+        }
+        let cost = match costs {
             Some(text) => match original::total_cost(&text) {
                 Ok(total) => total.or_else(|| {
                     c.problem(

@@ -94,6 +94,8 @@ pub struct Analysis {
     pub problems: Vec<Problem>,
     /// Problems beyond those listed.
     pub problems_not_listed: usize,
+    /// What providers' caches and batch prices saved the runs.
+    pub savings: crate::schema::run::Savings,
     /// The report, as Markdown.
     pub report_markdown: String,
     /// Files written, when any.
@@ -173,6 +175,7 @@ pub async fn analyze<S: Storage>(
         variations,
         problems: c.problems.clone(),
         problems_not_listed: c.problems_not_listed,
+        savings: c.savings,
         report_markdown: String::new(),
         files: Vec::new(),
     };

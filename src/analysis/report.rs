@@ -457,6 +457,19 @@ fn costs(a: &Analysis, doc: &mut Vec<Block>) {
         charts::costs(&a.variations),
         "Mean cost per run by variation (USD)".into(),
     ));
+    let s = &a.savings;
+    if !s.is_empty() {
+        doc.push(Block::Para(format!(
+            "Providers' prompt caches served {:.0}% of the prompt tokens ({} of {}), saving {}; batch jobs answered {} calls at the batch price, saving {}. Against realtime prices with nothing cached, the runs cost {} less.",
+            100.0 * s.cache_hit_rate(),
+            s.cached_tokens,
+            s.prompt_tokens,
+            usd(s.cache_saved),
+            s.batch_calls,
+            usd(s.batch_saved),
+            usd(s.cache_saved + s.batch_saved)
+        )));
+    }
 }
 
 fn sample_sizes(a: &Analysis, doc: &mut Vec<Block>) {

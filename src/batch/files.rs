@@ -11,7 +11,7 @@ use crate::pricing::{nanos_to_usd, Nanos};
 use crate::schema::batch::{
     CostSummary, FailedRun, Fingerprint, HaltedRun, RunCost, VariationCost,
 };
-use crate::schema::run::RunStanding;
+use crate::schema::run::{RunStanding, Savings};
 use crate::schema::{
     BatchCosts, BatchState, BatchSummary, BatchTotals, HaltReason, RunId, RunStatus, StopReason,
 };
@@ -25,6 +25,8 @@ pub struct RunSummary {
     pub cost_nanos: Nanos,
     /// What its replies say about caps and time limits.
     pub replies: ReplyCounts,
+    /// What caches and batch prices saved it.
+    pub savings: Savings,
 }
 
 /// The totals of what is known.
@@ -36,11 +38,14 @@ pub fn totals(known: &BTreeMap<u64, RunSummary>, total: u64, spent: Nanos) -> Ba
         count(RunStatus::Halted),
     );
     let mut replies = ReplyCounts::default();
+    let mut savings = Savings::default();
     for s in known.values() {
         replies.add(s.replies);
+        savings.add(&s.savings);
     }
     BatchTotals {
         replies,
+        savings,
         total_runs: total,
         runs_completed: completed,
         runs_failed: failed,
@@ -175,6 +180,7 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
         .collect();
     let cost_summary = CostSummary {
         total_spent: t.total_spent,
+        savings: t.savings,
         total_spent_nanos: b.spent,
         budget_limit: b.budget,
         cost_per_run_limit: config.cost_per_run_limit,

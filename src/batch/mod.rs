@@ -23,10 +23,11 @@ use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Deserialize;
 
-use crate::config::BatchConfig;
+use crate::config::{BatchConfig, Execution};
 use crate::engine::{self, ReplyCounts, RunSpec, RunStatus, STATE_FILE};
 use crate::error::{ErrorKind, HasKind};
 use crate::host::{Clock, Llm, Storage, StorageError};
+use crate::llm::lockstep::{switch_ms, Lockstep, Shared};
 use crate::llm::Client;
 use crate::paths;
 use crate::plan::variations::{apply, VariationSpace};
@@ -36,7 +37,9 @@ use crate::schema::batch::Fingerprint;
 use crate::schema::events::{
     AnalysisWritten, BatchStarted, Note, RateLimitStats, RunFinished, RunStarted,
 };
-use crate::schema::run::{CostTotals, Costs, RunStanding, ScenarioState, COSTS_FILE, METRICS_FILE};
+use crate::schema::run::{
+    CostTotals, Costs, RunStanding, Savings, ScenarioState, COSTS_FILE, METRICS_FILE,
+};
 use crate::schema::{to_json_text, BatchEvent, BatchState, HaltReason, RunId, StopReason};
 pub use crate::schema::{BatchOutcome, BatchTotals};
 pub use files::{batch_files, BatchFiles, BatchSnapshot, RunSummary};
@@ -65,7 +68,13 @@ pub struct BatchOptions {
     pub call_timeout: Option<f64>,
     /// The JSON text of OpenRouter's model list, for current prices.
     pub openrouter_models: Option<String>,
+    /// `--execution realtime|batch`: over the config's `execution`.
+    pub execution: Option<Execution>,
 }
+
+/// Runs that advance together in lock-step (`execution: batch`), whatever `max_parallel` says:
+/// one job a phase serves them all, and their state in memory is a few hundred KB each.
+pub const LOCKSTEP_WINDOW: usize = 256;
 
 /// How long the calls in flight of a run past its `timeout_per_run` may take to answer before
 /// they are dropped: an answer that arrives is likely billed, so it is recorded rather than
@@ -250,6 +259,7 @@ async fn scan_run<S: Storage>(storage: &S, dir: &str) -> Option<RunSummary> {
         standing: standing.clone(),
         cost_nanos: folder.cost_nanos(),
         replies: folder.replies(),
+        savings: folder.savings(),
     })
 }
 
@@ -377,7 +387,6 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         resumed: previous.is_some(),
     }));
 
-    let mut in_flight = FuturesUnordered::new();
     let mut last_save = clock.now_ms();
     let files_now = |known: &BTreeMap<u64, RunSummary>, done: bool, guard: &BatchGuard| {
         batch_files(BatchSnapshot {
@@ -398,38 +407,77 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     // The seed must be on disk before any run starts: a batch killed in its first seconds
     // resumes with the same seed, so its runs ask the same questions and replay their calls.
     save(storage, &out_dir, files_now(&known, false, &guard)).await?;
-    loop {
-        if control.stop_requested() {
-            guard.stop(StopReason::Interrupted, "the batch was asked to stop");
+    let execution = opts.execution.unwrap_or(config.execution);
+    let emit = |e: BatchEvent| control.emit(e);
+    let lockstep = match execution {
+        Execution::Realtime => None,
+        Execution::Batch => {
+            let switch_at = config
+                .batch_deadline
+                .map(|s| switch_ms(started_ms, started_ms + s * 1000.0));
+            control.emit(BatchEvent::Note(Note {
+                message: format!(
+                    "execution: batch — up to {LOCKSTEP_WINDOW} runs advance together, and each phase's calls go to the provider as one batch job a model (about half the price; answers may take hours){}",
+                    match config.batch_deadline {
+                        Some(s) => format!("; calls go realtime from {:.0} minutes before the batch_deadline", (started_ms + s * 1000.0 - switch_at.unwrap_or(0.0)) / 60_000.0),
+                        None => String::new(),
+                    }
+                ),
+            }));
+            Some(Lockstep::load(storage, client.llm(), clock, &out_dir, switch_at, &emit).await)
         }
-        while in_flight.len() < config.max_parallel as usize && guard.stopping().is_none() {
-            let Some(i) = queue.next() else { break };
-            in_flight.push(one_run(
-                storage,
-                client,
-                clock,
-                config,
-                i,
-                seed,
-                &guard,
-                control,
-                &out_dir,
-                in_flight.len() + 1,
-            ));
-        }
-        if in_flight.is_empty() {
-            break;
-        }
-        // Wake at least every second, to notice a stop request while runs are waiting.
-        let next = std::pin::pin!(in_flight.next());
-        let tick = std::pin::pin!(clock.sleep(1000.0));
-        if let Either::Left((Some((i, summary)), _)) = select(next, tick).await {
-            known.insert(i, summary);
-            if clock.now_ms() - last_save >= 2000.0 {
-                save(storage, &out_dir, files_now(&known, false, &guard)).await?;
-                last_save = clock.now_ms();
+    };
+    // After the lock-step: the runs borrow it, so it must outlive them.
+    let mut in_flight = FuturesUnordered::new();
+    let window = match &lockstep {
+        Some(_) => LOCKSTEP_WINDOW.max(config.max_parallel as usize),
+        None => config.max_parallel as usize,
+    };
+    let runner = async {
+        loop {
+            if control.stop_requested() {
+                guard.stop(StopReason::Interrupted, "the batch was asked to stop");
+            }
+            while in_flight.len() < window && guard.stopping().is_none() {
+                let Some(i) = queue.next() else { break };
+                in_flight.push(one_run(
+                    storage,
+                    client,
+                    clock,
+                    config,
+                    i,
+                    seed,
+                    &guard,
+                    lockstep.as_ref().map(Lockstep::shared),
+                    control,
+                    &out_dir,
+                    in_flight.len() + 1,
+                ));
+            }
+            if in_flight.is_empty() {
+                break;
+            }
+            // Wake at least every second, to notice a stop request while runs are waiting.
+            let next = std::pin::pin!(in_flight.next());
+            let tick = std::pin::pin!(clock.sleep(1000.0));
+            if let Either::Left((Some((i, summary)), _)) = select(next, tick).await {
+                known.insert(i, summary);
+                if clock.now_ms() - last_save >= 2000.0 {
+                    save(storage, &out_dir, files_now(&known, false, &guard)).await?;
+                    last_save = clock.now_ms();
+                }
             }
         }
+        Ok::<(), BatchError>(())
+    };
+    let driver = async {
+        match &lockstep {
+            Some(l) => l.drive().await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    if let Either::Left((ran, _)) = select(std::pin::pin!(runner), std::pin::pin!(driver)).await {
+        ran?;
     }
     save(storage, &out_dir, files_now(&known, true, &guard)).await?;
     let totals = files::totals(&known, total, guard.spent());
@@ -467,6 +515,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     i: u64,
     seed: u64,
     guard: &BatchGuard,
+    lockstep: Option<&Shared>,
     control: &dyn Control,
     out_dir: &str,
     in_flight: usize,
@@ -490,6 +539,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         },
         cost_nanos: 0,
         replies: ReplyCounts::default(),
+        savings: Savings::default(),
     };
     let summary = match apply(&config.scenario, &variation.modifications) {
         Err(e) => failed(e),
@@ -509,9 +559,16 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
             // here, which aborts its open requests, before the run's files are read.
             let outcome = {
                 let mut run = std::pin::pin!(engine::run_guarded(
-                    storage, client, clock, &scenario, &spec, &dir, &run_guard
+                    storage, client, clock, &scenario, &spec, &dir, &run_guard, lockstep
                 ));
-                let limit = std::pin::pin!(clock.sleep(config.timeout_per_run * 1000.0));
+                // In lock-step a run waits on providers' jobs, which may take hours: its time
+                // is bounded by `batch_deadline`, not `timeout_per_run`.
+                let limit = std::pin::pin!(async {
+                    match lockstep {
+                        None => clock.sleep(config.timeout_per_run * 1000.0).await,
+                        Some(_) => std::future::pending::<()>().await,
+                    }
+                });
                 match select(run.as_mut(), limit).await {
                     Either::Left((o, _)) => Some(o),
                     Either::Right(_) => {
@@ -539,6 +596,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                         standing: o.standing,
                         cost_nanos: usd_to_nanos(o.total_cost),
                         replies: o.replies,
+                        savings: o.savings,
                     }
                 }
                 None => {
@@ -580,6 +638,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         error: summary.standing.error.clone(),
         turns: summary.standing.current_turn,
         cost: nanos_to_usd(summary.cost_nanos),
+        savings: summary.savings,
         spent: nanos_to_usd(guard.spent()),
         rate_limits: client
             .limiter_stats()

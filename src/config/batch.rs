@@ -99,6 +99,16 @@ pub const BATCH_KEYS: &[Key] = &[
         doc: "seconds one LLM request may take before it is retried (default: 60 + the call's cap at 20 tokens/s hosted, 5 tokens/s local)",
     },
     Key {
+        name: "execution",
+        aliases: &[],
+        doc: "realtime (default) or batch: the runs advance in lock-step and each phase's calls go to the provider as one batch job, at about half the price",
+    },
+    Key {
+        name: "batch_deadline",
+        aliases: &[],
+        doc: "with execution: batch, when the batch must end, from its start, e.g. 6h, 90m, 2d (default: none); near it, calls go realtime",
+    },
+    Key {
         name: "resume_from",
         aliases: &[],
         doc: "accepted for compatibility; use --resume",
@@ -192,13 +202,23 @@ impl Dimension {
 }
 
 /// A price from the config's `prices:` map, USD per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelPrice {
     /// USD per million prompt tokens.
     pub prompt: f64,
     /// USD per million completion tokens.
     pub completion: f64,
+    /// USD per million prompt tokens served from the provider's cache (default: the model
+    /// family's share of `prompt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read: Option<f64>,
+    /// USD per million prompt tokens written to the provider's cache (default: the family's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
+    /// The batch price as a share of the realtime price (default 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_factor: Option<f64>,
 }
 
 /// A batch config, loaded and checked, with its scenario.
@@ -227,6 +247,10 @@ pub struct BatchConfig {
     /// Seconds one LLM request may take (`None`: from the call's cap; see
     /// [`crate::llm::RetryPolicy::timeout_ms_for`]).
     pub call_timeout: Option<f64>,
+    /// How calls reach providers: one request each, or in providers' batch jobs.
+    pub execution: Execution,
+    /// With batch execution: seconds from the batch's start by which it must end.
+    pub batch_deadline: Option<f64>,
     /// The dimensions, in declaration order.
     pub variations: Vec<Dimension>,
     /// Where results go.
@@ -241,6 +265,52 @@ pub struct BatchConfig {
     pub success: Option<String>,
     /// The base scenario.
     pub scenario: Scenario,
+}
+
+/// How a batch's calls reach providers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Execution {
+    /// Each call is one request, answered in seconds.
+    #[default]
+    Realtime,
+    /// The runs advance in lock-step; each phase's calls go to the provider as one batch job
+    /// a model, billed at the batch price and answered within the provider's window.
+    Batch,
+}
+
+impl Execution {
+    /// Reads `realtime` or `batch`.
+    pub fn parse(text: &str) -> Option<Execution> {
+        match text.trim() {
+            "realtime" => Some(Execution::Realtime),
+            "batch" => Some(Execution::Batch),
+            _ => None,
+        }
+    }
+}
+
+/// Seconds in a duration written `90s`, `45m`, `6h`, `2d` or as a number of seconds.
+pub fn parse_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let n: f64 = number
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| *n > 0.0 && n.is_finite())?;
+    let scale = match unit.trim() {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return None,
+    };
+    Some(n * scale)
 }
 
 /// Requests in flight per endpoint allowed for each run at once: a turn sends its actors'
@@ -347,6 +417,8 @@ pub(super) async fn load<S: Storage>(
         budget_limit: head.budget_limit,
         cost_per_run_limit: head.cost_per_run_limit,
         call_timeout: head.call_timeout,
+        execution: head.execution,
+        batch_deadline: head.batch_deadline,
         variations,
         output_dir: head.output_dir.unwrap_or_else(|| paths::parent(path)),
         save_individual_runs: head.save_individual_runs,
@@ -380,6 +452,8 @@ struct Head<'n> {
     budget_limit: Option<f64>,
     cost_per_run_limit: Option<f64>,
     call_timeout: Option<f64>,
+    execution: Execution,
+    batch_deadline: Option<f64>,
     max_tokens: BTreeMap<crate::plan::Role, u32>,
     dims: Vec<RawDimension<'n>>,
     output_dir: Option<String>,
@@ -503,6 +577,31 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
         call_timeout: f
             .value("call_timeout")
             .and_then(|n| fields::positive_number(d, n, "call_timeout")),
+        execution: f
+            .value("execution")
+            .and_then(|n| {
+                let word = fields::text(d, n, "execution")?;
+                let parsed = Execution::parse(&word);
+                if parsed.is_none() {
+                    d.error(n, "execution", format!("`{word}` is not an execution mode"))
+                        .expected("`realtime` (one request a call) or `batch` (providers' batch jobs, about half the price)")
+                        .found(describe(n));
+                }
+                parsed
+            })
+            .unwrap_or_default(),
+        batch_deadline: f.value("batch_deadline").and_then(|n| {
+            let parsed = n
+                .as_f64()
+                .filter(|x| *x > 0.0 && x.is_finite())
+                .or_else(|| n.scalar_text().and_then(|t| parse_duration(&t)));
+            if parsed.is_none() {
+                d.error(n, "batch_deadline", "`batch_deadline` is not a duration")
+                    .expected("a duration from the batch's start, such as 6h, 90m or 2d")
+                    .found(describe(n));
+            }
+            parsed
+        }),
         max_tokens: f
             .value("max_tokens")
             .map(|n| fields::role_caps(d, n, "max_tokens"))
@@ -827,42 +926,62 @@ fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
     for (k, v) in p.entries() {
         let model = k.scalar_text().unwrap_or_default();
         let key = format!("prices.{model}");
+        const PRICE_KEYS: [&str; 5] = [
+            "prompt",
+            "completion",
+            "cache_read",
+            "cache_write",
+            "batch_factor",
+        ];
         for (pk, _) in v.entries() {
             let name = pk.scalar_text().unwrap_or_default();
-            if name != "prompt" && name != "completion" {
+            if !PRICE_KEYS.contains(&name.as_str()) {
                 let diag = d
                     .error(
                         pk,
                         &key,
                         format!("unknown key `{name}` in the price of `{model}`"),
                     )
-                    .expected("`prompt` and `completion`, USD per million tokens");
-                if let Some(h) = crate::suggest::closest(&name, ["prompt", "completion"]) {
+                    .expected("`prompt` and `completion` (USD per million tokens), and optionally `cache_read`, `cache_write` (USD per million tokens) and `batch_factor` (the batch price as a share of the realtime one)");
+                if let Some(h) = crate::suggest::closest(&name, PRICE_KEYS) {
                     diag.help(format!("did you mean `{h}`?"));
                 }
             }
         }
+        let number = |d: &mut FileDiags, name: &str, n: &Node| match n.as_f64() {
+            Some(x) if x >= 0.0 && x.is_finite() => Some(x),
+            _ => {
+                d.error(
+                    n,
+                    &format!("{key}.{name}"),
+                    format!("the {name} price of `{model}` must be a number of 0 or more"),
+                )
+                .expected(if name == "batch_factor" {
+                    "a share of the realtime price, such as 0.5"
+                } else {
+                    "USD per million tokens, such as 0.15"
+                })
+                .found(describe(n));
+                None
+            }
+        };
         let part = |d: &mut FileDiags, name: &str| match v.get(name) {
-            Some(n) => match n.as_f64() {
-                Some(x) if x >= 0.0 && x.is_finite() => Some(x),
-                _ => {
-                    d.error(
-                        n,
-                        &format!("{key}.{name}"),
-                        format!("the {name} price of `{model}` must be a number of 0 or more"),
-                    )
-                    .expected("USD per million tokens, such as 0.15")
-                    .found(describe(n));
-                    None
-                }
-            },
+            Some(n) => number(d, name, n),
             None => {
                 d.error(v, &key, format!("the price of `{model}` has no `{name}`")).expected("{prompt: <USD per million prompt tokens>, completion: <USD per million completion tokens>}");
                 None
             }
         };
+        let optional = |d: &mut FileDiags, name: &str| v.get(name).and_then(|n| number(d, name, n));
         if let (Some(prompt), Some(completion)) = (part(d, "prompt"), part(d, "completion")) {
-            out.insert(model, ModelPrice { prompt, completion });
+            let price = ModelPrice {
+                prompt,
+                completion,
+                cache_read: optional(d, "cache_read"),
+                cache_write: optional(d, "cache_write"),
+                batch_factor: optional(d, "batch_factor"),
+            };
+            out.insert(model.clone(), price);
         }
     }
     out
@@ -871,6 +990,16 @@ fn read_prices(d: &mut FileDiags, p: &Node) -> BTreeMap<String, ModelPrice> {
 #[cfg(test)]
 mod tests {
     use crate::host::MemoryStorage;
+
+    #[test]
+    fn durations() {
+        assert_eq!(super::parse_duration("6h"), Some(21_600.0));
+        assert_eq!(super::parse_duration("90m"), Some(5_400.0));
+        assert_eq!(super::parse_duration("2d"), Some(172_800.0));
+        assert_eq!(super::parse_duration("45"), Some(45.0));
+        assert_eq!(super::parse_duration("0h"), None);
+        assert_eq!(super::parse_duration("6 weeks"), None);
+    }
 
     #[test]
     fn eight_requests_in_flight_per_parallel_run() {

@@ -18,7 +18,9 @@ mod find;
 mod metrics;
 mod scenario;
 
-pub use batch::{BatchConfig, Dimension, DimensionKind, ModelPrice, BATCH_KEYS};
+pub use batch::{
+    parse_duration, BatchConfig, Dimension, DimensionKind, Execution, ModelPrice, BATCH_KEYS,
+};
 pub use checks::{QualityCheck, QualityChecks};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;

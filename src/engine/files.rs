@@ -274,5 +274,6 @@ pub fn costs(ledger: &Ledger) -> Costs {
         by_role: usd(&ledger.by_role),
         by_turn: usd(&ledger.by_turn),
         by_model: usd(&ledger.by_model),
+        savings: ledger.savings(),
     })
 }

@@ -16,11 +16,13 @@ use super::turn::Run;
 use super::CALL_LOG;
 use crate::config::Actor;
 use crate::host::{ChatMessage, Clock, Llm, Storage};
+use crate::llm::lockstep::Answer;
 use crate::llm::{CallError, CallRecord, CallSpec, CostSource};
 use crate::paths;
 use crate::plan::Role;
 use crate::pricing::{nanos_to_usd, usd_to_nanos, Nanos};
 use crate::rng::derive;
+use crate::schema::run::Savings;
 use crate::schema::HaltReason;
 
 /// Money and counts of a run, by several keys.
@@ -42,6 +44,14 @@ pub struct Ledger {
     pub over_cap: u64,
     /// Attempts abandoned at their time limit and sent again: possibly billed twice.
     pub timeouts: u64,
+    /// Prompt tokens served from providers' caches.
+    pub cached_tokens: u64,
+    /// What caches saved (negative when writes cost more).
+    pub cache_saved_nanos: i64,
+    /// Calls answered by batch jobs.
+    pub batch_calls: u64,
+    /// What batch prices saved.
+    pub batch_saved_nanos: Nanos,
     /// By actor short_name (`world` and others for calls of no actor).
     pub by_actor: BTreeMap<String, Nanos>,
     /// By role.
@@ -53,6 +63,17 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// What caches and batch prices saved.
+    pub fn savings(&self) -> Savings {
+        Savings {
+            prompt_tokens: self.prompt_tokens,
+            cached_tokens: self.cached_tokens,
+            cache_saved: self.cache_saved_nanos as f64 / 1e9,
+            batch_calls: self.batch_calls,
+            batch_saved: nanos_to_usd(self.batch_saved_nanos),
+        }
+    }
+
     /// Counts one call.
     pub fn add(&mut self, r: &CallRecord) {
         self.total_nanos += r.cost_nanos;
@@ -63,6 +84,10 @@ impl Ledger {
         self.truncated += u64::from(r.truncated());
         self.over_cap += u64::from(r.over_cap());
         self.timeouts += u64::from(r.timeouts);
+        self.cached_tokens += r.cached_tokens;
+        self.cache_saved_nanos += r.cache_saved_nanos;
+        self.batch_calls += u64::from(r.batch_job.is_some());
+        self.batch_saved_nanos += r.batch_saved_nanos;
         let role = r.role.as_str().to_string();
         *self
             .by_actor
@@ -180,16 +205,17 @@ impl Gateway {
 }
 
 impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
-    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices; `None`
-    /// for a model without a price (nothing to bound it by: a budget refuses to start with such
-    /// a model, and a run alone reserves nothing for it).
-    fn worst_case(&self, spec: &CallSpec) -> Option<Nanos> {
+    /// The most a call can cost: [`CallSpec::worst_case_tokens`] at the model's prices (its
+    /// batch price when it goes in a provider's batch job); `None` for a model without a price
+    /// (nothing to bound it by: a budget refuses to start with such a model, and a run alone
+    /// reserves nothing for it).
+    fn worst_case(&self, spec: &CallSpec, batch: bool) -> Option<Nanos> {
         let (prompt, completion) = spec.worst_case_tokens();
         self.cx
             .client
             .prices()
             .price(&spec.model)
-            .map(|p| usd_to_nanos(p.cost_usd(prompt as f64, completion as f64)))
+            .map(|p| usd_to_nanos(p.worst_usd(prompt, completion, batch)))
     }
 
     /// Reserves `worst` for a call against the run's cost limit and the batch's guard. A call
@@ -223,7 +249,9 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                     Verdict::Wait => {}
                 }
             }
-            // Woken by the next settle of this run's calls or of any call of the batch.
+            // Woken by the next settle of this run's calls or of any call of the batch. In
+            // lock-step, the run counts as blocked meanwhile: only a job's answers free room.
+            let _parked = self.member.as_ref().map(|m| m.park());
             let mut registered = false;
             std::future::poll_fn(|task| {
                 if registered {
@@ -251,13 +279,54 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             }
             self.note(spec.turn, &format!("{}: the logged call asked something else (the scenario changed?); asking again", spec.key));
         }
-        let bound = self.worst_case(&spec);
-        let worst = bound.unwrap_or(0);
+        let (route, request) = self.cx.client.request_for(&spec);
+        let now = self.cx.clock.now_ms();
+        let batch = self
+            .member
+            .as_ref()
+            .and_then(|m| Some((m, m.protocol_for(&route, now)?)));
+        let mut bound = self.worst_case(&spec, batch.is_some());
+        let mut worst = bound.unwrap_or(0);
         self.reserve(&spec, worst).await?;
         // Released even when this future is dropped mid-call (a run past its time limit).
-        let held = Held { run: self, worst };
+        let mut held = Held { run: self, worst };
         *g.reserved.borrow_mut() += worst;
-        let result = self.cx.client.call(&spec).await;
+        let answered = match batch {
+            None => None,
+            Some((member, protocol)) => {
+                // The run by its folder's name: the journal stays valid if the output folder moves.
+                let run = paths::file_name(&self.cx.dir);
+                let ask = member.ask(run, &spec.key, &hash, &route, protocol, request, now);
+                match ask.await {
+                    Answer::Done {
+                        response,
+                        job,
+                        waited_ms,
+                    } => {
+                        let record =
+                            self.cx
+                                .client
+                                .record(&spec, &route, response, 1, waited_ms, Some(job));
+                        member.saved(record.batch_saved_nanos);
+                        Some(Ok(record))
+                    }
+                    Answer::Realtime(_) => {
+                        // Sent realtime after all: reserved again at the realtime price.
+                        held.settle(0);
+                        bound = self.worst_case(&spec, false);
+                        worst = bound.unwrap_or(0);
+                        self.reserve(&spec, worst).await?;
+                        held = Held { run: self, worst };
+                        *g.reserved.borrow_mut() += worst;
+                        None
+                    }
+                }
+            }
+        };
+        let result = match answered {
+            Some(r) => r,
+            None => self.cx.client.call(&spec).await,
+        };
         held.settle(result.as_ref().map_or(0, |r: &CallRecord| r.cost_nanos));
         match result {
             Ok(record) => {

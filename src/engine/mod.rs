@@ -142,4 +142,7 @@ pub struct RunOutcome {
     /// Replies cut at or over their cap, and possibly billed retries.
     #[serde(default)]
     pub replies: ReplyCounts,
+    /// What caches and batch prices saved.
+    #[serde(default)]
+    pub savings: crate::schema::run::Savings,
 }

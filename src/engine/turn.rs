@@ -19,6 +19,7 @@ use super::persist::{finish, save_state, state_text, Pending};
 use super::{comms, events, prompts, ReplyCounts, RunOutcome, RunSpec, RunStatus, STATE_FILE};
 use crate::config::{Extraction, Scenario};
 use crate::host::{Clock, Llm, Storage};
+use crate::llm::lockstep::{Member, Shared};
 use crate::llm::Client;
 use crate::paths;
 use crate::plan::Role;
@@ -61,6 +62,8 @@ pub(super) struct Run<'a, S: Storage, L: Llm, C: Clock> {
     pub(super) cx: RunContext<'a, S, L, C>,
     pub(super) gateway: Gateway,
     pub(super) pending: Pending,
+    /// The run's place in the batch's lock-step (`execution: batch`), if any.
+    pub(super) member: Option<Member<'a>>,
 }
 
 /// Runs (or resumes) `scenario` in `spec`'s folder `dir` until it completes, halts or fails.
@@ -72,19 +75,24 @@ pub async fn run<S: Storage, L: Llm, C: Clock>(
     spec: &RunSpec,
     dir: &str,
 ) -> RunOutcome {
-    run_guarded(storage, client, clock, scenario, spec, dir, &Unguarded).await
+    run_guarded(
+        storage, client, clock, scenario, spec, dir, &Unguarded, None,
+    )
+    .await
 }
 
-/// [`run`], inside a batch whose `guard` approves every call before it is sent.
+/// [`run`], inside a batch whose `guard` approves every call before it is sent, and whose
+/// `lockstep` (`execution: batch`) sends the calls it can in providers' batch jobs.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
-    storage: &S,
-    client: &Client<'_, L, C>,
-    clock: &C,
-    scenario: &Scenario,
-    spec: &RunSpec,
+pub async fn run_guarded<'a, S: Storage, L: Llm, C: Clock>(
+    storage: &'a S,
+    client: &'a Client<'a, L, C>,
+    clock: &'a C,
+    scenario: &'a Scenario,
+    spec: &'a RunSpec,
     dir: &str,
-    guard: &dyn Guard,
+    guard: &'a dyn Guard,
+    lockstep: Option<&'a Shared>,
 ) -> RunOutcome {
     let gateway = Gateway::load(storage, dir).await;
     let run = Run {
@@ -99,6 +107,7 @@ pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
         },
         gateway,
         pending: Pending::new(clock.now_ms()),
+        member: lockstep.map(Shared::join),
     };
     let mut state = Progress::default();
     let result = turns(&run, &mut state).await;
@@ -135,6 +144,7 @@ pub async fn run_guarded<S: Storage, L: Llm, C: Clock>(
         calls_sent: run.gateway.sent(),
         calls_replayed: run.gateway.replayed(),
         replies: ReplyCounts::from(&*run.gateway.ledger()),
+        savings: run.gateway.ledger().savings(),
     };
     let _ = finish(&run, &state, &outcome).await;
     outcome
@@ -511,8 +521,10 @@ async fn checks<S: Storage, L: Llm, C: Clock>(
     all(out)
 }
 
-/// The public context of turn `turn`: the summary of turns that left the window, the recent
-/// turns in full, and the current state.
+/// The public context of turn `turn`, oldest first: the summary of turns that left the window,
+/// the recent turns in full, and the current state. It opens the user message of every actor
+/// call of the turn. The initial situation is not in it, not even as turn 1's current state:
+/// it is in every actor's system message (see `prompts.rs`).
 fn context(s: &Scenario, history: &[TurnRecord], summary: &str, turn: u32) -> String {
     let window = s.context_window_size;
     let first_full = turn.saturating_sub(window).max(1);
@@ -521,11 +533,6 @@ fn context(s: &Scenario, history: &[TurnRecord], summary: &str, turn: u32) -> St
         o.push_str(&format!(
             "## Earlier Events (Summary)\n\n{}\n\n",
             summary.trim()
-        ));
-    } else if turn > 1 {
-        o.push_str(&format!(
-            "## Initial Situation\n\n{}\n\n",
-            history[0].world.trim()
         ));
     }
     if turn > 1 {
@@ -545,9 +552,10 @@ fn context(s: &Scenario, history: &[TurnRecord], summary: &str, turn: u32) -> St
         }
         o.push('\n');
     }
-    o.push_str(&format!(
-        "## Current World State\n\n{}",
-        history[(turn - 1) as usize].world.trim()
-    ));
+    let current = match turn {
+        1 => "The initial situation: no turn has been played yet.",
+        _ => history[(turn - 1) as usize].world.trim(),
+    };
+    o.push_str(&format!("## Current World State\n\n{current}"));
     o
 }

@@ -3,11 +3,12 @@
 //!
 //! **This is a simulator for trying the tool and testing scenarios, not a language model.** It
 //! does not understand the prompt. It recognises which answer format the engine asked for (the
-//! bold tags named in the prompt's "## Your Task" section, or the metric-extraction system
-//! message) and fills that format with sentences composed from small phrase tables, the actor's
-//! name and phrases lifted from the prompt. The quick-start experiment runs on it so that a new
-//! user sees a real batch run, with parseable answers and varied outcomes, before getting a key.
-//! Its results say nothing about how a real model would behave.
+//! bold tags named in the prompt's "## Your Task" sections, at the end of the system message and
+//! of the user message, or the metric-extraction system message) and fills that format with
+//! sentences composed from small phrase tables, the actor's name and phrases lifted from the
+//! prompt. The quick-start experiment runs on it so that a new user sees a real batch run, with
+//! parseable answers and varied outcomes, before getting a key. Its results say nothing about
+//! how a real model would behave.
 //!
 //! Deterministic: the answer is a function of the messages and the seed only (an FNV-1a hash of
 //! both seeds the SplitMix64 of [`crate::rng`]). No I/O, no clock, no entropy.
@@ -48,6 +49,7 @@ pub fn respond(request: &ChatRequest) -> ChatResponse {
         prompt_tokens: tokens(prompt_chars),
         completion_tokens: tokens(reply.chars().count()),
         cost: Some(0.0),
+        ..Usage::default()
     };
     let generation_id = Some(format!("builtin-{hash:016x}"));
     ChatResponse {
@@ -130,8 +132,9 @@ const FUNCTION: &str = "|has|have|had|is|are|was|were|be|been|will|would|can|cou
 struct Context {
     /// System messages, joined.
     system: String,
-    /// What to answer: the last "## Your Task" section of the last user message, else the
-    /// whole prompt.
+    /// What to answer: the last "## Your Task" section of the system message (the standing
+    /// instructions) and the request that ends the last user message (its last "## Your Task"
+    /// or "## Turn ..." section); the whole prompt when there is neither.
     task: String,
     /// The last user message.
     user: String,
@@ -158,15 +161,32 @@ impl Context {
         };
         let system = of("system").cloned().collect::<Vec<_>>().join("\n");
         let user = of("user").next_back().cloned().unwrap_or_default();
-        let (body, task) = match user.rfind("## Your Task") {
-            Some(i) => (&user[..i], user[i..].to_string()),
-            None => (user.as_str(), format!("{system}\n{user}")),
+        // The engine's standing instructions and answer format end its system message; the
+        // user message ends with the turn's request (after the turn header).
+        let standing = system.rfind("## Your Task").map(|i| &system[i..]);
+        let cut = user
+            .rfind("## Your Task")
+            .or_else(|| user.rfind("\n## Turn ").map(|i| i + 1));
+        let (body, request) = match cut {
+            Some(i) => (&user[..i], Some(&user[i..])),
+            None => (user.as_str(), None),
         };
-        let mut nouns = nouns(body);
+        let task = match (standing, request) {
+            (None, None) => format!("{system}\n{user}"),
+            (s, r) => format!("{}\n{}", s.unwrap_or(""), r.unwrap_or("")),
+        };
+        // Topics come from what the user message shows and from the initial situation, which
+        // the engine puts in an actor's system message.
+        let initial = system.find("## Initial Situation\n").map_or("", |i| {
+            let rest = &system[i..];
+            &rest[..rest[3..].find("\n## ").map_or(rest.len(), |j| j + 3)]
+        });
+        let mut nouns = nouns(&format!("{initial}\n{body}"));
         let missing = 3usize.saturating_sub(nouns.len());
         nouns.extend(FALLBACK_NOUNS.iter().take(missing).map(|n| n.to_string()));
         let labels = metric_labels(messages);
-        let (actor, others, acting) = (actor_name(&system, &user), others(&user), acting(&user));
+        let (actor, acting) = (actor_name(&system, &user), acting(&user));
+        let others = others(&format!("{system}\n{user}"));
         let (dealt, rng) = (Cell::new(0), RefCell::new(rng));
         let c = Context {
             system,
@@ -430,12 +450,9 @@ impl Context {
     /// categorical ones, else within the last range the question states ("A-B", "A to B",
     /// "between A and B"), else 0-10; at most one decimal, whole numbers on wide scales.
     fn metric(&self) -> String {
-        let q = self
-            .user
-            .split("Text to analyze:")
-            .next()
-            .unwrap_or("")
-            .to_lowercase();
+        // The question is in the system message (the engine's layout) or before the text.
+        let asked = self.user.split("Text to analyze:").next().unwrap_or("");
+        let q = format!("{}\n{asked}", self.system).to_lowercase();
         let categories = q
             .split("number of the category:")
             .nth(1)
@@ -656,6 +673,7 @@ mod tests {
             max_completion_tokens: None,
             seed: Some(seed),
             top_p,
+            cache_breakpoint: false,
         }
     }
 

@@ -21,7 +21,7 @@ use super::limiter::Limiter;
 use super::route::{route, Endpoints, Provider};
 use crate::host::{ChatMessage, ChatRequest, ChatResponse, Clock, Llm, LlmError};
 use crate::plan::Role;
-use crate::pricing::{usd_to_nanos, Nanos, PriceBook};
+use crate::pricing::{usd_to_nanos, Nanos, PriceBook, Tokens};
 use crate::rng::{fnv1a, Rng};
 
 /// One call to make.
@@ -148,6 +148,22 @@ pub struct CallRecord {
     /// The provider's `finish_reason` (`stop`; `length` when the reply was cut at its cap).
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// Of the prompt tokens, those the provider served from its prefix cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_tokens: u64,
+    /// Of the prompt tokens, those written to the provider's cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Nano-dollars the cache saved against the same tokens uncached, at the model's price
+    /// (negative when writing to the cache cost more than it read).
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub cache_saved_nanos: i64,
+    /// Nano-dollars the batch price saved against the realtime price.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub batch_saved_nanos: u64,
+    /// The provider's batch job that answered the call (none: sent realtime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_job: Option<String>,
     /// The reply text.
     pub reply: String,
 }
@@ -162,6 +178,14 @@ impl CallRecord {
     pub fn over_cap(&self) -> bool {
         past_cap(self.max_tokens, self.completion_tokens)
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Whether a reply that ended with this `finish_reason` was cut at its output cap (`length`).
@@ -300,14 +324,7 @@ pub fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
         .pointer("/choices/0/message/content")
         .and_then(|c| c.as_str())
         .ok_or_else(|| LlmError::InvalidResponse("no choices[0].message.content".into()))?;
-    let usage = v.get("usage").map(|u| crate::host::Usage {
-        prompt_tokens: u.get("prompt_tokens").and_then(|x| x.as_u64()).unwrap_or(0),
-        completion_tokens: u
-            .get("completion_tokens")
-            .and_then(|x| x.as_u64())
-            .unwrap_or(0),
-        cost: u.get("cost").and_then(|x| x.as_f64()),
-    });
+    let usage = v.get("usage").map(parse_usage);
     Ok(ChatResponse {
         content: content.to_string(),
         usage,
@@ -317,6 +334,25 @@ pub fn parse_completion(body: &str) -> Result<ChatResponse, LlmError> {
             .and_then(|f| f.as_str())
             .map(str::to_string),
     })
+}
+
+/// Reads an OpenAI-shaped `usage`: `prompt_tokens` (every prompt token), with the cached ones
+/// in `prompt_tokens_details.cached_tokens` and the ones written to the cache in
+/// `prompt_tokens_details.cache_write_tokens` (OpenRouter) or `cache_creation_input_tokens`;
+/// `cost` when the provider bills in the answer (OpenRouter).
+pub fn parse_usage(u: &serde_json::Value) -> crate::host::Usage {
+    let n = |p: &str| u.pointer(p).and_then(|x| x.as_u64());
+    crate::host::Usage {
+        prompt_tokens: n("/prompt_tokens").unwrap_or(0),
+        completion_tokens: n("/completion_tokens").unwrap_or(0),
+        cached_tokens: n("/prompt_tokens_details/cached_tokens")
+            .or_else(|| n("/cache_read_input_tokens"))
+            .unwrap_or(0),
+        cache_write_tokens: n("/prompt_tokens_details/cache_write_tokens")
+            .or_else(|| n("/cache_creation_input_tokens"))
+            .unwrap_or(0),
+        cost: u.get("cost").and_then(|x| x.as_f64()),
+    }
 }
 
 /// Makes calls. One client serves a whole batch, so that its rate limiters (one per endpoint)
@@ -378,18 +414,26 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             .collect()
     }
 
+    /// The transport (the lock-step sends providers' batch jobs through it).
+    pub fn llm(&self) -> &'a L {
+        self.llm
+    }
+
     /// The prices in use.
     pub fn prices(&self) -> &PriceBook {
         &self.prices
     }
 
-    /// Sends one call, retrying what can be retried.
-    pub async fn call(&self, spec: &CallSpec) -> Result<CallRecord, CallError> {
+    /// The request `spec` makes, and where it goes.
+    pub fn request_for(&self, spec: &CallSpec) -> (super::route::Route, ChatRequest) {
         let r = route(&spec.model, &self.endpoints);
         // OpenAI's own API takes the cap as `max_completion_tokens` (its reasoning models
         // refuse `max_tokens`); every other server takes `max_tokens`. Both bound reasoning
         // tokens too, which are billed as completion.
         let openai = r.base_url.starts_with("https://api.openai.com/");
+        // Anthropic caches a prefix only up to a marked breakpoint; the system message holds
+        // every part of a prompt that does not change across turns (see `engine::prompts`).
+        let anthropic = spec.model.starts_with("anthropic/") || r.model.starts_with("claude");
         let request = ChatRequest {
             model: r.model.clone(),
             messages: spec.messages.clone(),
@@ -398,7 +442,14 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             max_completion_tokens: openai.then_some(spec.max_tokens),
             seed: Some(spec.seed),
             top_p: spec.top_p,
+            cache_breakpoint: anthropic && r.provider != Provider::Builtin,
         };
+        (r, request)
+    }
+
+    /// Sends one call, retrying what can be retried.
+    pub async fn call(&self, spec: &CallSpec) -> Result<CallRecord, CallError> {
+        let (r, request) = self.request_for(spec);
         let timeout_ms = self.retry.timeout_ms_for(r.provider, spec.max_tokens);
         let start = self.clock.now_ms();
         let mut jitter = Rng::new(spec.seed ^ 0x5eed);
@@ -431,7 +482,7 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             let retry_after = match outcome {
                 Ok(resp) => {
                     let mut record =
-                        self.record(spec, &r, resp, attempts, self.clock.now_ms() - start);
+                        self.record(spec, &r, resp, attempts, self.clock.now_ms() - start, None);
                     record.timeouts = timeouts;
                     return Ok(record);
                 }
@@ -506,13 +557,18 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         }
     }
 
-    fn record(
+    /// What the log keeps of the answer `resp` to `spec`: tokens, cost (the provider's bill
+    /// first, else the price, at the batch price when `batch_job` names the provider job that
+    /// answered it, with cached prompt tokens at the cache prices) and what a cache and a batch
+    /// saved against the realtime price with nothing cached.
+    pub fn record(
         &self,
         spec: &CallSpec,
         r: &super::route::Route,
         resp: ChatResponse,
         attempts: u32,
         latency_ms: f64,
+        batch_job: Option<String>,
     ) -> CallRecord {
         let usage = resp.usage.clone().unwrap_or_default();
         let (prompt_tokens, completion_tokens) = if resp.usage.is_some() {
@@ -529,13 +585,18 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                 (resp.content.chars().count() as u64).div_ceil(4),
             )
         };
-        let (cost_nanos, cost_source) = match (usage.cost, self.prices.price(&spec.model)) {
+        let tokens = Tokens {
+            prompt: prompt_tokens,
+            cached: usage.cached_tokens,
+            cache_write: usage.cache_write_tokens,
+            completion: completion_tokens,
+        };
+        let batch = batch_job.is_some();
+        let price = self.prices.price(&spec.model);
+        let (cost_nanos, cost_source) = match (usage.cost, price) {
             (Some(c), _) => (usd_to_nanos(c), CostSource::Provider),
             (None, Some(p)) if p.prompt == 0.0 && p.completion == 0.0 => (0, CostSource::Free),
-            (None, Some(p)) => (
-                usd_to_nanos(p.cost_usd(prompt_tokens as f64, completion_tokens as f64)),
-                CostSource::Price,
-            ),
+            (None, Some(p)) => (usd_to_nanos(p.cost_of(&tokens, batch)), CostSource::Price),
             (None, None) if matches!(r.provider, Provider::Local | Provider::Builtin) => {
                 (0, CostSource::Free)
             }
@@ -559,6 +620,23 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             timeouts: 0,
             max_tokens: spec.max_tokens,
             finish_reason: resp.finish_reason,
+            cached_tokens: tokens.cached,
+            cache_write_tokens: tokens.cache_write,
+            cache_saved_nanos: price.map_or(0, |p| {
+                let plain = Tokens {
+                    cached: 0,
+                    cache_write: 0,
+                    ..tokens
+                };
+                usd_to_nanos(p.cost_of(&plain, batch)) as i64
+                    - usd_to_nanos(p.cost_of(&tokens, batch)) as i64
+            }),
+            batch_saved_nanos: match (price, batch) {
+                (Some(p), true) => usd_to_nanos(p.cost_of(&tokens, false))
+                    .saturating_sub(usd_to_nanos(p.cost_of(&tokens, true))),
+                _ => 0,
+            },
+            batch_job,
             reply: resp.content,
         }
     }

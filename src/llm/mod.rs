@@ -3,9 +3,11 @@
 //!
 //! Untrusted input: replies are text. They are parsed as text (see `engine::parse`), written
 //! into markdown files by the engine, and never become paths or HTML.
+pub mod batch_api;
 pub mod builtin;
 pub mod client;
 pub mod limiter;
+pub mod lockstep;
 pub mod route;
 
 pub use client::{

@@ -703,7 +703,12 @@ pub fn calibrate(config: &BatchConfig, book: &PriceBook, runs: &[RecordedRun]) -
         }
     }
     let remaining_runs = total_runs.saturating_sub(completed.len() as u64);
-    let expected_rest = (all - done).max(0.0);
+    // Nothing left is exactly nothing, not the rounding left by `all - done`.
+    let expected_rest = if remaining_runs == 0 {
+        0.0
+    } else {
+        (all - done).max(0.0)
+    };
     let built_in_remaining_cost = built_known.then(|| Range {
         low: (all_built.low - done_built.low).max(0.0),
         expected: (all_built.expected - done_built.expected).max(0.0),

@@ -215,6 +215,10 @@ pub struct RunEstimate {
     pub calls: Calls,
     /// USD, when every model's price is known.
     pub cost: Option<Range>,
+    /// USD with `execution: batch`: the calls of hosted models at their batch price, the
+    /// others (local servers, the simulator, which have no batch API) at their own.
+    #[serde(default)]
+    pub cost_batch: Option<Range>,
     /// USD by role (the part whose prices are known).
     pub cost_by_role: Vec<(Role, Range)>,
     /// Models with no known price.
@@ -254,6 +258,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
     let mut est = RunEstimate::default();
     let mut by_role: Vec<(Role, Range)> = ROLES.iter().map(|r| (*r, Range::default())).collect();
     let mut cost = Range::default();
+    let mut batch_cost = Range::default();
     let n = scenario.actors.len() as f64;
     let sys = scenario.system_prompt.as_deref().map_or(0.0, tokens);
     let reference = scenario
@@ -399,6 +404,12 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
                         high: k.count.high * price.cost_usd(prompt * 1.5, completion.high),
                     };
                     cost.add(c);
+                    let batched = crate::llm::route::is_hosted(k.model);
+                    batch_cost.add(if batched {
+                        c.scale(price.batch_factor)
+                    } else {
+                        c
+                    });
                     let reservation = price.cost_usd(
                         prompt * 4.0 + crate::llm::client::TEMPLATE_TOKENS_PER_REQUEST as f64,
                         cap,
@@ -429,6 +440,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
     }
     est.unknown_price_models.sort();
     est.cost = est.unknown_price_models.is_empty().then_some(cost);
+    est.cost_batch = est.unknown_price_models.is_empty().then_some(batch_cost);
     est.cost_by_role = by_role.into_iter().filter(|(_, r)| r.high > 0.0).collect();
     est
 }
@@ -528,6 +540,7 @@ mod tests {
                 crate::config::ModelPrice {
                     prompt: 1.0,
                     completion: 2.0,
+                    ..Default::default()
                 },
             );
         }

@@ -47,6 +47,9 @@ pub struct ModelUse {
     pub model: String,
     /// Its price, when known.
     pub price: Option<Price>,
+    /// Whether its provider has a batch API (hosted models); a model without one runs
+    /// realtime within the lock-step of `execution: batch`.
+    pub batch_api: bool,
 }
 
 /// Whether the budget covers the plan.
@@ -129,6 +132,10 @@ pub struct Plan {
     pub cost_per_run: Option<Range>,
     /// USD of the whole batch, when every price is known.
     pub cost_total: Option<Range>,
+    /// USD for the whole batch with `execution: batch` (providers' batch prices).
+    pub cost_total_batch: Option<Range>,
+    /// How the config says the calls go.
+    pub execution: crate::config::Execution,
     /// USD of an average run by role (known prices only).
     pub cost_by_role: Vec<(Role, Range)>,
     /// Every model the batch calls, with its price.
@@ -175,6 +182,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let runs = config.runs_per_variation as u64;
     let total_runs = count.saturating_mul(runs);
     let mut sum_cost = Range::default();
+    let mut sum_batch = Range::default();
     let mut sum_calls = estimate::Calls::default();
     let mut sum_by_role: Vec<(Role, Range)> = Vec::new();
     let mut sum_seconds = 0.0;
@@ -202,6 +210,9 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         }
         if let Some(c) = e.cost {
             sum_cost.add(c);
+        }
+        if let Some(c) = e.cost_batch {
+            sum_batch.add(c);
         }
         for r in estimate::ROLES {
             sum_calls.slot(r).add(e.calls.get(r));
@@ -244,6 +255,9 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let models = called_models(config);
     let cost_per_run = unknown.is_empty().then(|| sum_cost.scale(k));
     let cost_total = cost_per_run.map(|c| c.scale(total_runs as f64));
+    let cost_total_batch = unknown
+        .is_empty()
+        .then(|| sum_batch.scale(k * total_runs as f64));
     let seconds_per_run = sum_seconds * k;
     let waves = total_runs.div_ceil(config.max_parallel.max(1) as u64) as f64;
     if estimated < count {
@@ -301,6 +315,8 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         calls_per_run: avg_calls,
         cost_per_run,
         cost_total,
+        cost_total_batch,
+        execution: config.execution,
         cost_by_role: sum_by_role
             .into_iter()
             .map(|(r, c)| (r, c.scale(k)))
@@ -309,6 +325,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
             .into_iter()
             .map(|m| ModelUse {
                 price: book.price(&m),
+                batch_api: crate::llm::route::is_hosted(&m),
                 model: m,
             })
             .collect(),

@@ -196,14 +196,32 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
                 )
             }
         };
-        let _ = writeln!(o, "  {:<44} {price}", m.model);
+        let batch = match (plan.execution, m.batch_api) {
+            (crate::config::Execution::Batch, false) => {
+                format!("  {}", st.dim("(no batch API: realtime)"))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "  {:<44} {price}{batch}", m.model);
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("Estimate"));
     match (&plan.cost_per_run, &plan.cost_total) {
         (Some(r), Some(t)) => {
             let _ = writeln!(o, "  Cost per run   {}", range(r));
-            let _ = writeln!(o, "  Cost of batch  {}", range(t));
+            let _ = writeln!(o, "  Cost of batch  {} realtime", range(t));
+            if let Some(b) = &plan.cost_total_batch {
+                let chosen = match plan.execution {
+                    crate::config::Execution::Batch => "(execution: batch, as configured)",
+                    crate::config::Execution::Realtime => "(with execution: batch)",
+                };
+                let _ = writeln!(
+                    o,
+                    "                 {} in providers' batch jobs {}",
+                    range(b),
+                    st.dim(chosen)
+                );
+            }
         }
         _ => {
             let _ = writeln!(

@@ -122,6 +122,9 @@ pub struct BatchCosts {
 pub struct CostSummary {
     /// Spent, USD.
     pub total_spent: f64,
+    /// What providers' caches and batch prices saved, over the known runs.
+    #[serde(default, skip_serializing_if = "super::run::Savings::is_empty")]
+    pub savings: super::run::Savings,
     /// Spent, nano-dollars (exact).
     pub total_spent_nanos: Nanos,
     /// The batch's budget, USD.
@@ -250,6 +253,9 @@ pub struct BatchTotals {
     pub total_spent_nanos: Nanos,
     /// Replies cut at their cap, over their cap, and possibly billed retries, of every run.
     pub replies: ReplyCounts,
+    /// What providers' caches and batch prices saved, over every known run.
+    #[serde(default, skip_serializing_if = "super::run::Savings::is_empty")]
+    pub savings: super::run::Savings,
 }
 
 /// How a batch ended.
@@ -266,3 +272,40 @@ pub struct BatchOutcome {
     /// Where the outputs are.
     pub output_dir: String,
 }
+
+/// One line of `batch-jobs.jsonl`: a provider batch job, written as soon as the provider gave
+/// its id and before anything else happens, so that a batch killed while the job is pending
+/// collects it on `--resume` instead of submitting (and paying for) it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct JobRecord {
+    /// The provider's job id.
+    pub job: String,
+    /// The API's base URL.
+    pub base_url: String,
+    /// Its batch protocol.
+    pub protocol: crate::llm::batch_api::Protocol,
+    /// The model of every request.
+    pub model: String,
+    /// When it was submitted, ms since the epoch.
+    pub submitted_ms: f64,
+    /// Its requests.
+    pub requests: Vec<JobRequest>,
+}
+
+/// A request of a [`JobRecord`]: which call of which run it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct JobRequest {
+    /// Its `custom_id` in the job.
+    pub id: String,
+    /// The run (its folder's name, `var-001-run-002`).
+    pub run: String,
+    /// The call's key in the run (`t3/decision/council`).
+    pub key: String,
+    /// The hash of the request: a resumed run asking something else is not answered from it.
+    pub hash: String,
+}
+
+/// The job journal's file name, in the batch's output folder.
+pub const JOBS_FILE: &str = "batch-jobs.jsonl";

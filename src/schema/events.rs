@@ -19,10 +19,41 @@ pub enum BatchEvent {
     RunFinished(RunFinished),
     /// The analysis of the output folder is written (`aggregate_metrics`).
     Analysis(AnalysisWritten),
+    /// A provider batch job was submitted, moved on, or ended (`execution: batch`).
+    Job(JobProgress),
     /// Something the user should know that is not an error.
     Note(Note),
     /// The batch is over: its outcome.
     Summary(BatchOutcome),
+}
+
+/// The data of `job`: where one provider batch job stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct JobProgress {
+    /// The provider's job id.
+    pub job: String,
+    /// The phase its requests belong to (`turn 3 decision`).
+    pub phase: String,
+    /// The model.
+    pub model: String,
+    /// The provider's word for the job's status (`in_progress`, `completed`, `ended`, ...), or
+    /// `submitted` when it was just submitted.
+    pub status: String,
+    /// Requests in it.
+    pub total: u64,
+    /// Requests answered.
+    pub succeeded: u64,
+    /// Requests failed, expired or cancelled.
+    pub failed: u64,
+    /// Seconds since it was submitted.
+    pub waited_s: f64,
+    /// Jobs submitted by this session so far.
+    pub jobs_submitted: u64,
+    /// Seconds this session has waited on providers' jobs so far.
+    pub total_waited_s: f64,
+    /// USD the batch price saved against realtime on this session's answers so far.
+    pub saved: f64,
 }
 
 /// The data of `batch_started`.
@@ -87,6 +118,8 @@ pub struct RunFinished {
     pub turns: u32,
     /// This run's cost, USD.
     pub cost: f64,
+    /// What caches and batch prices saved this run.
+    pub savings: super::run::Savings,
     /// The batch's spend so far, USD.
     pub spent: f64,
     /// Per endpoint: the concurrency limit now, requests in flight, and 429s seen so far.

@@ -16,7 +16,7 @@ use crate::engine::{ReplyCounts, RunSpec, CALL_LOG, STATE_FILE};
 use crate::host::{Storage, StorageError};
 use crate::paths;
 use crate::plan::Role;
-use crate::pricing::Nanos;
+use crate::pricing::{nanos_to_usd, Nanos};
 
 /// A line of `llm-calls.jsonl`: one answered call, with its reply (what a resume replays).
 pub use crate::llm::CallRecord;
@@ -236,6 +236,66 @@ impl Costs {
     }
 }
 
+/// What providers' prefix caches and batch prices saved, against the realtime price with
+/// nothing cached (at the models' prices; negative when cache writes cost more than reads
+/// saved). In `costs.json`, events and the batch's files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(default)]
+pub struct Savings {
+    /// Prompt tokens sent.
+    pub prompt_tokens: u64,
+    /// Of those, served from providers' caches.
+    pub cached_tokens: u64,
+    /// USD the caches saved.
+    pub cache_saved: f64,
+    /// Calls answered by providers' batch jobs.
+    pub batch_calls: u64,
+    /// USD the batch price saved.
+    pub batch_saved: f64,
+}
+
+impl Savings {
+    /// Whether nothing was cached or batched (the file then leaves it out).
+    pub fn is_empty(&self) -> bool {
+        self.cached_tokens == 0 && self.batch_calls == 0
+    }
+
+    /// The share of prompt tokens served from caches.
+    pub fn cache_hit_rate(&self) -> f64 {
+        if self.prompt_tokens == 0 {
+            0.0
+        } else {
+            self.cached_tokens as f64 / self.prompt_tokens as f64
+        }
+    }
+
+    /// Adds another's.
+    pub fn add(&mut self, o: &Savings) {
+        self.prompt_tokens += o.prompt_tokens;
+        self.cached_tokens += o.cached_tokens;
+        self.cache_saved += o.cache_saved;
+        self.batch_calls += o.batch_calls;
+        self.batch_saved += o.batch_saved;
+    }
+
+    /// The savings of these calls.
+    pub fn of_calls<'c>(calls: impl IntoIterator<Item = &'c CallUsage>) -> Savings {
+        let mut s = Savings::default();
+        let (mut cache, mut batch) = (0i64, 0u64);
+        for c in calls {
+            s.prompt_tokens += c.prompt_tokens;
+            s.cached_tokens += c.cached_tokens;
+            s.batch_calls += u64::from(c.batch_job.is_some());
+            cache += c.cache_saved_nanos;
+            batch += c.batch_saved_nanos;
+        }
+        s.cache_saved = cache as f64 / 1e9;
+        s.batch_saved = nanos_to_usd(batch);
+        s
+    }
+}
+
 /// A `costs.json` with the totals only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -279,6 +339,9 @@ pub struct RunCosts {
     pub by_turn: BTreeMap<String, f64>,
     /// USD by model.
     pub by_model: BTreeMap<String, f64>,
+    /// What caches and batch prices saved.
+    #[serde(default, skip_serializing_if = "Savings::is_empty")]
+    pub savings: Savings,
 }
 
 /// What a call used and cost: the part of a [`CallRecord`] line that the batch and the
@@ -307,6 +370,18 @@ pub struct CallUsage {
     /// The provider's `finish_reason`.
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// Prompt tokens served from the provider's cache.
+    #[serde(default)]
+    pub cached_tokens: u64,
+    /// What the cache saved, nano-dollars.
+    #[serde(default)]
+    pub cache_saved_nanos: i64,
+    /// What the batch price saved, nano-dollars.
+    #[serde(default)]
+    pub batch_saved_nanos: u64,
+    /// The batch job that answered it.
+    #[serde(default)]
+    pub batch_job: Option<String>,
 }
 
 impl CallUsage {
@@ -382,6 +457,17 @@ impl RunFolder {
         } else {
             self.calls.iter().map(|c| c.cost_nanos).sum()
         }
+    }
+
+    /// What caches and batch prices saved it: from its calls, else from its `costs.json`.
+    pub fn savings(&self) -> Savings {
+        if self.calls.is_empty() {
+            return match &self.costs {
+                Some(Costs::Run(d)) => d.savings,
+                _ => Savings::default(),
+            };
+        }
+        Savings::of_calls(&self.calls)
     }
 
     /// Its replies cut at or over their cap and its possibly billed retries: from its calls,

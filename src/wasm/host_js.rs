@@ -158,8 +158,8 @@ impl crate::host::Llm for FetchLlm {
         request: &crate::host::ChatRequest,
     ) -> Result<crate::host::ChatResponse, crate::host::LlmError> {
         use crate::host::LlmError;
-        let body =
-            serde_json::to_string(request).map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
+        let body = serde_json::to_string(&request.body())
+            .map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
         // Aborted when this future is dropped before the answer is read: a call abandoned at
         // its time limit, or by a run past `timeout_per_run`, must not go on at the server
         // (holding a slot there, and being billed) with nobody to record it.
@@ -203,6 +203,79 @@ impl crate::host::Llm for FetchLlm {
                 retry_after,
             })
         }
+    }
+
+    async fn send(
+        &self,
+        base_url: &str,
+        request: &crate::host::ApiRequest,
+    ) -> Result<crate::host::ApiResponse, crate::host::LlmError> {
+        self.send_api(base_url, request).await
+    }
+}
+
+impl FetchLlm {
+    /// The key for a URL: only one under the base URL the key belongs to.
+    fn key_for(&self, base_url: &str, url: &str) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|(b, _)| b == base_url && (url == b || url.starts_with(&format!("{b}/"))))
+            .map(|(_, k)| k.as_str())
+    }
+
+    /// Sends a batch-API request (see [`crate::host::Llm::send`]).
+    async fn send_api(
+        &self,
+        base_url: &str,
+        request: &crate::host::ApiRequest,
+    ) -> Result<crate::host::ApiResponse, crate::host::LlmError> {
+        use crate::host::{ApiBody, Auth, LlmError};
+        use gloo_net::http::Request;
+        let net = |e: gloo_net::Error| LlmError::Network(e.to_string());
+        let mut req = match request.method {
+            "GET" => Request::get(&request.url),
+            "DELETE" => Request::delete(&request.url),
+            _ => Request::post(&request.url),
+        };
+        if let Some(key) = self.key_for(base_url, &request.url) {
+            req = match request.auth {
+                Auth::Bearer => req.header("Authorization", &format!("Bearer {key}")),
+                Auth::Anthropic => req.header("x-api-key", key),
+            };
+        }
+        if request.auth == Auth::Anthropic {
+            req = req.header("anthropic-version", "2023-06-01");
+        }
+        let resp = match &request.body {
+            ApiBody::None => req.send().await.map_err(net)?,
+            ApiBody::Json(text) => req
+                .header("Content-Type", "application/json")
+                .body(text.as_str())
+                .map_err(net)?
+                .send()
+                .await
+                .map_err(net)?,
+            ApiBody::Upload {
+                purpose,
+                file_name,
+                text,
+            } => {
+                let form = web_sys::FormData::new()
+                    .map_err(|_| LlmError::Network("FormData is not available".into()))?;
+                let parts = js_sys::Array::of1(&JsValue::from_str(text));
+                let options = web_sys::BlobPropertyBag::new();
+                options.set_type("application/jsonl");
+                let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+                    .map_err(|_| LlmError::Network("Blob is not available".into()))?;
+                form.append_with_str("purpose", purpose)
+                    .and_then(|_| form.append_with_blob_and_filename("file", &blob, file_name))
+                    .map_err(|_| LlmError::Network("could not build the upload".into()))?;
+                req.body(form).map_err(net)?.send().await.map_err(net)?
+            }
+        };
+        let status = resp.status();
+        let body = resp.text().await.map_err(net)?;
+        Ok(crate::host::ApiResponse { status, body })
     }
 }
 

@@ -2,7 +2,9 @@
 // reached from the page's worker with CORS, through the "local OpenAI-compatible server"
 // connection. A batch reloaded in the middle resumes and finishes with every run exactly once
 // and every cost the server billed; LLM replies carrying HTML render as inert text; the API key
-// never reaches the browser's storages (unless "remember" is ticked) nor a downloaded zip.
+// never reaches the browser's storages (unless "remember" is ticked) nor a downloaded zip. What
+// prompt caches and batch prices saved shows in the finished batch's summary; `execution: batch`
+// against the server's OpenRouter prefix shows its jobs on the dashboard.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -294,4 +296,76 @@ test('the API key is in no storage and no downloaded zip, unless "remember" is t
   await shot(page, '11-connection');
   assert.deepEqual(tab.errors, []);
   await tab.context.close();
+});
+
+/** Money as the page shows it (www/dom.js's usd). */
+const usd = (x) => (x > 0 && x < 0.01 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);
+
+test('what prompt caches saved shows in the finished batch\'s summary and in the results view', async () => {
+  env.llm.reset();
+  // Caching from 64 tokens on, so that the quick negotiation's prompts share cached prefixes.
+  env.llm.configure({ latencyMs: 0, script: [], apiKey: null, promptCache: { minTokens: 64, blockTokens: 16 } });
+  const tab = await openPage(env);
+  const { page } = tab;
+  await prepare(tab, config('cached', 2, 1));
+  await page.click('#start');
+  const status = await batchEnded(page);
+  assert.match(status, /^Completed 2 of 2 runs · 0 failed · 0 halted · 0 not run/);
+  const dir = 'projects/examples/experiments/cached';
+  const sv = JSON.parse(await readOpfs(page, `${dir}/batch-summary.json`)).cost_summary.savings;
+  assert.ok(sv?.cached_tokens > 0, `the batch recorded cached tokens: ${JSON.stringify(sv)}`);
+  assert.equal(sv.cached_tokens, env.llm.stats().cache.cachedTokens, 'the cached tokens are the ones the server reported');
+  const line = `Saved ${usd(sv.batch_saved + sv.cache_saved)} against realtime prices: ${usd(sv.batch_saved)} by batch jobs (${sv.batch_calls} calls), ` +
+    `${usd(sv.cache_saved)} by prompt caches (${Math.round((100 * sv.cached_tokens) / sv.prompt_tokens)}% of prompt tokens cached).`;
+  assert.ok(status.endsWith(` ${line}`), `${status} ends with the saving line`);
+  assert.match(await page.textContent('#dashboard [data-fig="saved"]'), /cache hit rate \d+%/);
+  await page.click('a[data-tab=results]');
+  await page.waitForSelector('#results-savings');
+  assert.equal(await page.textContent('#results-savings'), line);
+  await shot(page, '16-cache-savings');
+  assert.deepEqual(tab.errors, []);
+  await tab.context.close();
+  env.llm.configure({ promptCache: { minTokens: 1024, blockTokens: 128 } });
+});
+
+test('execution: batch against OpenRouter\'s batch API: the dashboard shows the jobs, the summary what batch prices saved', async () => {
+  const key = 'sk-or-batch';
+  env.llm.reset();
+  env.llm.configure({ latencyMs: 0, script: [], apiKey: key, batchDelayMs: 300, pricePerMillion: { prompt: 1, completion: 2 },
+    models: [{ id: 'test/a', pricing: { prompt: '0.000001', completion: '0.000002' } }] });
+  const tab = await openPage(env);
+  const { page } = tab;
+  await ready(page);
+  await typeConfig(page, config('lockstep', 2).replace('variations:', 'execution: batch\nvariations:'));
+  await page.waitForSelector('#validity.ok');
+  await page.click('a[data-tab=run]');
+  await page.check('#connection input[value=local]');
+  // A base URL naming OpenRouter: the core speaks OpenRouter's batch protocol to it.
+  await page.fill('#base-url', env.llm.openrouterUrl);
+  await page.fill('#local-key', key);
+  await page.waitForSelector('#start:not([hidden]):not([disabled])');
+  await page.click('#start');
+  await waitFor(page, 'a-job-shown', () => document.querySelector('#dashboard [data-fig="job"]'));
+  assert.match(await page.textContent('#dashboard [data-fig="job"] .label'), /^Batch job · turn \d+ \w+/);
+  const status = await batchEnded(page);
+  assert.match(status, /^Completed 2 of 2 runs · 0 failed · 0 halted · 0 not run/);
+
+  const stats = env.llm.stats();
+  const jobs = Object.values(stats.batches.jobsById);
+  assert.ok(jobs.length > 1 && jobs.every((j) => j.api === 'openrouter' && j.status === 'completed'), JSON.stringify(jobs));
+  assert.equal(stats.requests, 0, 'every call went in a batch job');
+  // The last job, every job counted, and the session's wait.
+  const job = await page.textContent('#dashboard [data-fig="job"]');
+  assert.match(job, new RegExp(`completed (\\d+) / \\1waited \\d+s\\d+s on providers \\(${jobs.length} jobs\\)$`));
+  const sv = JSON.parse(await readOpfs(page, 'projects/examples/experiments/lockstep/batch-summary.json')).cost_summary.savings;
+  assert.equal(sv.batch_calls, jobs.reduce((a, j) => a + j.completed, 0), 'every answer came from a job');
+  assert.ok(sv.batch_saved > 0, JSON.stringify(sv));
+  const line = `Saved ${usd(sv.batch_saved + sv.cache_saved)} against realtime prices: ${usd(sv.batch_saved)} by batch jobs (${sv.batch_calls} calls), ` +
+    `${usd(sv.cache_saved)} by prompt caches (${Math.round((100 * sv.cached_tokens) / Math.max(1, sv.prompt_tokens))}% of prompt tokens cached).`;
+  assert.ok(status.endsWith(` ${line}`), `${status} ends with the saving line`);
+  assert.match(await page.textContent('#dashboard [data-fig="saved"] .value'), /^\$\d/);
+  await shot(page, '17-batch-execution');
+  assert.deepEqual(tab.errors, []);
+  await tab.context.close();
+  env.llm.configure({ apiKey: null, batchDelayMs: 100, pricePerMillion: null, models: ['openai/gpt-4o-mini', 'anthropic/claude-3-haiku'] });
 });

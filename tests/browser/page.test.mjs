@@ -3,8 +3,10 @@
 // end, check that the dashboard's figures are the ones the batch wrote to the browser's
 // storage (read back from OPFS), browse a run, download the output tree as a zip in the CLI's
 // layout, upload that zip back for browsing; a bad YAML edit shows its error at its line and
-// nothing runs. Also measures the page's load size and time to interactive (printed, not
-// asserted: tests never assert on wall time). Needs pkg/ and www/vendor built (`npm run build`).
+// nothing runs; the dashboard, fed the events of `execution: batch`, shows the provider job, the
+// time waiting on providers and what was saved. Also measures the page's load size and time to
+// interactive (printed, not asserted: tests never assert on wall time). Needs pkg/ and
+// www/vendor built (`npm run build`).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -299,4 +301,66 @@ test('a zip dropped on the page opens as a project, or loads as results on the R
   assert.equal(await page.$$eval('#runs-table tbody tr', (r) => r.length), 3);
   assert.deepEqual(tab4.errors, []);
   await tab4.context.close();
+});
+
+test('the dashboard shows a provider batch job, the time waiting on providers and what was saved', async () => {
+  const tab5 = await openPage(env);
+  const { page } = tab5;
+  await ready(page);
+  await page.click('a[data-tab=run]');
+  // The page's Dashboard over the package's BatchProgress, fed the core's events as the Run
+  // view feeds them (a `job` event of `execution: batch`, a run_finished with its savings), in
+  // an element of its own so that the Run view's own dashboard is left alone.
+  const seen = await page.evaluate(async () => {
+    const { Dashboard, savingsText } = await import('/www/dashboard.js');
+    const { BatchProgress } = await import('/lib/batch-progress.js');
+    const el = document.createElement('div');
+    el.id = 'job-dashboard';
+    document.querySelector('#dashboard').after(el);
+    const dashboard = new Dashboard(el);
+    const progress = new BatchProgress({ totalRuns: 4, runsPerVariation: 4 });
+    const frame = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const feed = async (...events) => {
+      for (const e of events) progress.event(e);
+      dashboard.update(progress.snapshot());
+      await frame();
+    };
+    const text = (key) => el.querySelector(`[data-fig="${key}"]`)?.textContent ?? null;
+    const job = { job: 'batch_or_1', phase: 'turn 2 decision', model: 'test/a', status: 'in_progress', total: 64, succeeded: 30,
+      failed: 2, waited_s: 65, jobs_submitted: 3, total_waited_s: 750, saved: 0.0123 };
+    await feed({ type: 'batch_started', data: { experiment_name: 'lock-step', total_runs: 4, to_run: 4, already_completed: 0,
+      budget_limit: 1, spent: 0, output_dir: 'experiments/lock-step', resumed: false, max_parallel: 4 } },
+    ...['001', '002', '003', '004'].map((n) => ({ type: 'run_started', data: { run_id: `var-001-run-${n}`, description: '' } })));
+    const before = { job: text('job'), saved: text('saved') };
+    await feed({ type: 'job', data: job });
+    const running = { job: text('job'), saved: text('saved'), title: el.querySelector('[data-fig="job"]').title,
+      value: el.querySelector('[data-fig="job"]').dataset.value };
+    await feed({ type: 'job', data: { ...job, status: 'completed', succeeded: 62, waited_s: 130, total_waited_s: 815, saved: 0.0456 } },
+      { type: 'run_finished', data: { run_id: 'var-001-run-001', status: 'completed', cost: 0.01, spent: 0.01, halt_reason: null, error: null,
+        savings: { prompt_tokens: 10000, cached_tokens: 4200, cache_saved: 0.002, batch_calls: 10, batch_saved: 0.005 } } });
+    const finished = { job: text('job'), saved: text('saved'), savedValue: Number(el.querySelector('[data-fig="saved"]').dataset.value) };
+    // Event text is text: a phase carrying markup stays inert.
+    await feed({ type: 'job', data: { ...job, phase: '<img src=x onerror=alert(1)>' } });
+    const inert = { label: el.querySelector('[data-fig="job"] .label').textContent, images: el.querySelectorAll('img').length };
+    return {
+      before, running, finished, inert,
+      line: savingsText({ prompt_tokens: 10000, cached_tokens: 4200, cache_saved: 0.002, batch_calls: 10, batch_saved: 0.005 }),
+      none: savingsText({ prompt_tokens: 10000, cached_tokens: 0, cache_saved: 0, batch_calls: 0, batch_saved: 0 }),
+    };
+  });
+  assert.deepEqual(seen.before, { job: null, saved: null }, 'nothing of jobs or savings before they are known');
+  assert.equal(seen.running.job, 'Batch job · turn 2 decisionin_progress 32 / 642 failed · waited 1m05s12m30s on providers (3 jobs)');
+  assert.equal(seen.running.value, '32/64');
+  assert.equal(seen.running.title, 'test/a: job batch_or_1');
+  assert.equal(seen.running.saved, 'Saved$0.01$0.01 by batch prices', 'the jobs\' running saving');
+  assert.equal(seen.finished.job, 'Batch job · turn 2 decisioncompleted 64 / 642 failed · waited 2m10s13m35s on providers (3 jobs)');
+  assert.equal(seen.finished.saved, 'Saved$0.05$0.05 by batch prices · $0.0020 by caches' + 'cache hit rate 42%');
+  assert.ok(Math.abs(seen.finished.savedValue - 0.0476) < 1e-12, 'the jobs\' batch saving (above the finished runs\') and the caches\'');
+  assert.deepEqual(seen.inert, { label: 'Batch job · <img src=x onerror=alert(1)>', images: 0 });
+  assert.equal(seen.line, 'Saved $0.0070 against realtime prices: $0.0050 by batch jobs (10 calls), $0.0020 by prompt caches (42% of prompt tokens cached)');
+  assert.equal(seen.none, null, 'no line when nothing was batched or cached');
+  await shot(page, '15-batch-job');
+  assert.deepEqual(tab5.errors, []);
+  assert.deepEqual(tab5.dialogs, []);
+  await tab5.context.close();
 });

@@ -8,7 +8,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use scenario_lab::host::{ChatRequest, ChatResponse, Clock, Llm, LlmError, Usage};
+use scenario_lab::host::{
+    ApiBody, ApiRequest, ApiResponse, ChatRequest, ChatResponse, Clock, Llm, LlmError, Usage,
+};
 
 /// A clock that only moves when every task waits on it.
 #[derive(Default, Clone)]
@@ -120,6 +122,13 @@ pub struct ScriptedLlm {
     pub in_flight: Cell<usize>,
     pub peak: Cell<usize>,
     pub billed: Cell<f64>,
+    /// Whether it offers OpenAI's batch API (`/files`, `/batches`); otherwise those answer 404.
+    pub batch_api: bool,
+    /// Simulated time from a job's creation to its end.
+    pub batch_latency_ms: f64,
+    /// Uploaded files by id, and jobs: (id, input file id, when it ends).
+    pub files: RefCell<BTreeMap<String, String>>,
+    pub jobs: RefCell<Vec<(String, String, f64)>>,
 }
 
 impl ScriptedLlm {
@@ -139,9 +148,113 @@ impl ScriptedLlm {
             in_flight: Cell::new(0),
             peak: Cell::new(0),
             billed: Cell::new(0.0),
+            batch_api: false,
+            batch_latency_ms: 1000.0,
+            files: RefCell::new(BTreeMap::new()),
+            jobs: RefCell::new(Vec::new()),
         }
     }
 
+    /// The answer to request number `n`: the responder's reply, cut at the cap unless
+    /// `ignore_cap`, with usage.
+    fn answer(&self, n: usize, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        self.answered.set(self.answered.get() + 1);
+        let mut content = (self.respond)(n, request)?;
+        let mut finish_reason = "stop";
+        if let Some(cap) = request.max_tokens.filter(|_| !self.ignore_cap) {
+            let mut end = (cap as usize * 4).min(content.len());
+            while !content.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end < content.len() {
+                content.truncate(end);
+                finish_reason = "length";
+            }
+        }
+        if let Some(c) = self.cost_per_call {
+            self.billed.set(self.billed.get() + c);
+        }
+        let chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
+        Ok(ChatResponse {
+            usage: Some(Usage {
+                prompt_tokens: (chars / 4) as u64,
+                completion_tokens: content.len().div_ceil(4) as u64,
+                cost: self.cost_per_call,
+                ..Usage::default()
+            }),
+            content,
+            generation_id: Some(format!("gen-{n}")),
+            finish_reason: Some(finish_reason.to_string()),
+        })
+    }
+
+    /// The output file of a job: every request of its input file answered, as OpenAI writes.
+    fn job_output(&self, input: &str) -> String {
+        let mut out = String::new();
+        for line in input.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let request = chat_request(&v["body"]);
+            let n = {
+                let mut r = self.requests.borrow_mut();
+                r.push(request.clone());
+                r.len() - 1
+            };
+            let body = match self.answer(n, &request) {
+                Ok(a) => {
+                    let u = a.usage.unwrap();
+                    let mut usage = serde_json::json!({"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens});
+                    if let Some(c) = u.cost {
+                        usage["cost"] = serde_json::json!(c);
+                    }
+                    serde_json::json!({"status_code": 200, "body": {"id": a.generation_id, "choices": [{"message": {"role": "assistant", "content": a.content}, "finish_reason": a.finish_reason}], "usage": usage}})
+                }
+                Err(_) => {
+                    serde_json::json!({"status_code": 500, "body": {"error": {"message": "failed"}}})
+                }
+            };
+            out.push_str(
+                &serde_json::json!({"custom_id": v["custom_id"], "response": body, "error": null})
+                    .to_string(),
+            );
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A chat request read back from its JSON body (a system message given as text parts, with a
+/// cache breakpoint, is joined).
+fn chat_request(v: &serde_json::Value) -> ChatRequest {
+    let text = |c: &serde_json::Value| match c {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    };
+    ChatRequest {
+        model: v["model"].as_str().unwrap_or_default().to_string(),
+        messages: v["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| scenario_lab::host::ChatMessage {
+                role: m["role"].as_str().unwrap_or_default().to_string(),
+                content: text(&m["content"]),
+            })
+            .collect(),
+        temperature: v["temperature"].as_f64(),
+        max_tokens: v["max_tokens"].as_u64().map(|x| x as u32),
+        max_completion_tokens: v["max_completion_tokens"].as_u64().map(|x| x as u32),
+        seed: v["seed"].as_u64(),
+        top_p: v["top_p"].as_f64(),
+        cache_breakpoint: v["messages"][0]["content"].is_array(),
+    }
+}
+
+impl ScriptedLlm {
     /// The last user message of every request, in order.
     pub fn prompts(&self) -> Vec<String> {
         self.requests
@@ -178,33 +291,76 @@ impl Llm for ScriptedLlm {
             .sleep(self.latency_ms + (self.extra_latency)(request))
             .await;
         drop(leave);
-        self.answered.set(self.answered.get() + 1);
-        let mut content = (self.respond)(n, request)?;
-        let mut finish_reason = "stop";
-        if let Some(cap) = request.max_tokens.filter(|_| !self.ignore_cap) {
-            let mut end = (cap as usize * 4).min(content.len());
-            while !content.is_char_boundary(end) {
-                end -= 1;
-            }
-            if end < content.len() {
-                content.truncate(end);
-                finish_reason = "length";
-            }
+        self.answer(n, request)
+    }
+
+    /// OpenAI's batch API, in simulated time: a job ends `batch_latency_ms` after it is made.
+    async fn send(&self, _base: &str, request: &ApiRequest) -> Result<ApiResponse, LlmError> {
+        let ok = |body: serde_json::Value| {
+            Ok(ApiResponse {
+                status: 200,
+                body: body.to_string(),
+            })
+        };
+        if !self.batch_api {
+            return Ok(ApiResponse {
+                status: 404,
+                body: String::new(),
+            });
         }
-        if let Some(c) = self.cost_per_call {
-            self.billed.set(self.billed.get() + c);
-        }
-        let chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
-        Ok(ChatResponse {
-            usage: Some(Usage {
-                prompt_tokens: (chars / 4) as u64,
-                completion_tokens: content.len().div_ceil(4) as u64,
-                cost: self.cost_per_call,
+        let path = request
+            .url
+            .split("/v1")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let now = self.clock.now_ms();
+        match (request.method, path.as_str(), &request.body) {
+            ("POST", "/files", ApiBody::Upload { text, .. }) => {
+                let id = format!("file-{}", self.files.borrow().len());
+                self.files.borrow_mut().insert(id.clone(), text.clone());
+                ok(serde_json::json!({ "id": id }))
+            }
+            ("POST", "/batches", ApiBody::Json(body)) => {
+                let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                let id = format!("batch-{}", self.jobs.borrow().len());
+                let file = v["input_file_id"].as_str().unwrap().to_string();
+                self.jobs
+                    .borrow_mut()
+                    .push((id.clone(), file, now + self.batch_latency_ms));
+                ok(serde_json::json!({ "id": id, "status": "in_progress" }))
+            }
+            ("GET", p, _) if p.starts_with("/batches/") => {
+                let id = &p["/batches/".len()..];
+                let jobs = self.jobs.borrow();
+                let (_, file, end) = jobs.iter().find(|j| j.0 == id).unwrap();
+                let n = self.files.borrow()[file].lines().count();
+                if now >= *end {
+                    ok(
+                        serde_json::json!({"id": id, "status": "completed", "output_file_id": format!("out-{file}"), "request_counts": {"total": n, "completed": n, "failed": 0}}),
+                    )
+                } else {
+                    ok(
+                        serde_json::json!({"id": id, "status": "in_progress", "request_counts": {"total": n, "completed": 0, "failed": 0}}),
+                    )
+                }
+            }
+            ("GET", p, _) if p.starts_with("/files/out-") => {
+                let file = p["/files/out-".len()..].trim_end_matches("/content");
+                let input = self.files.borrow()[file].clone();
+                Ok(ApiResponse {
+                    status: 200,
+                    body: self.job_output(&input),
+                })
+            }
+            _ => Ok(ApiResponse {
+                status: 400,
+                body: format!(
+                    "{{\"error\":{{\"message\":\"unexpected {} {path}\"}}}}",
+                    request.method
+                ),
             }),
-            content,
-            generation_id: Some(format!("gen-{n}")),
-            finish_reason: Some(finish_reason.to_string()),
-        })
+        }
     }
 }
 
@@ -217,11 +373,9 @@ pub fn shaped(request: &ChatRequest) -> String {
         .map(|m| m.content.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let user = request
-        .messages
-        .last()
-        .map(|m| m.content.as_str())
-        .unwrap_or("");
+    // The answer format is in the system message, the turn's material in the user message
+    // (prompts.rs): read them together.
+    let user = all.as_str();
     let tag =
         scenario_lab::rng::fnv1a(&[&all, &request.seed.unwrap_or(0).to_string()]) % 1_000_000_007;
     if request.messages[0].content.contains("metrics extraction") {

@@ -1,12 +1,14 @@
 // The fake LLM server itself (tests/fake-llm/server.mjs): formats, usage/cost, stats, errors,
-// seeded faults, CORS, concurrency and CLI mode. No build needed; no network beyond 127.0.0.1.
+// seeded faults, CORS, concurrency and CLI mode; OpenAI's Batch + Files API, OpenRouter's Batch
+// API (also under /openrouter/v1), Anthropic's Message Batches, prefix-cache accounting and the
+// batch stats. No build needed; no network beyond 127.0.0.1.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { startFakeLlm } from '../fake-llm/server.mjs';
+import { startFakeLlm, prefixStore } from '../fake-llm/server.mjs';
 
 const SERVER = fileURLToPath(new URL('../fake-llm/server.mjs', import.meta.url));
 const servers = [];
@@ -330,7 +332,8 @@ test('max_tokens cuts a reply with finish_reason length; ignoreMaxTokens does no
   assert.ok(roomy.usage.completion_tokens > 390 && roomy.usage.completion_tokens <= 400);
   // An unpadded reply longer than its cap is cut as well (a real server does the same).
   const tiny = await completion(srv, capped(WORLD_PROMPT, 5));
-  assert.deepEqual([tiny.finish, tiny.usage.completion_tokens, tiny.content], ['length', 5, '**UPDATED STATE:**\nS']);
+  assert.deepEqual([tiny.finish, tiny.usage.completion_tokens], ['length', 5]);
+  assert.match(tiny.content, /^\*\*UPDATED STATE:\*\*\n[A-Z]$/, 'cut at 20 characters');
 
   srv.configure({ ignoreMaxTokens: true });
   const bad = await completion(srv, capped(ACTION_PROMPT, 100));
@@ -432,4 +435,857 @@ test('the new options from CLI flags and POST /_configure', async () => {
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');
   }
+});
+
+// ---- batch APIs and the prefix cache -----------------------------------------------------
+
+const root = (srv) => srv.url.replace(/\/v1$/, '');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const jsonl = (text) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const line = (id, body) => ({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body });
+const BEARER = (key) => ({ authorization: `Bearer ${key}` });
+
+function upload(srv, lines, headers = {}, purpose = 'batch') {
+  const form = new FormData();
+  form.append('purpose', purpose);
+  const text = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
+  form.append('file', new Blob([`${text}\n`], { type: 'application/jsonl' }), 'input.jsonl');
+  return fetch(`${srv.url}/files`, { method: 'POST', body: form, headers });
+}
+
+async function call(url, { method = 'GET', body, headers = {}, status = 200, text = false } = {}) {
+  const res = await fetch(url, {
+    method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.equal(res.status, status, `${method} ${url}`);
+  return text ? res.text() : res.json();
+}
+
+// Upload `lines`, create a batch on them, and return it (as created).
+async function submit(srv, lines, headers = {}, extra = {}) {
+  const res = await upload(srv, lines, headers);
+  assert.equal(res.status, 200);
+  const file = await res.json();
+  return call(`${srv.url}/batches`, { method: 'POST', headers,
+    body: { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', ...extra } });
+}
+
+async function poll(get, done, timeoutMs = 5000) {
+  const seen = [];
+  const t0 = Date.now();
+  for (;;) {
+    const b = await get();
+    seen.push(b.status ?? b.processing_status);
+    if (done(b)) return { batch: b, seen };
+    if (Date.now() - t0 > timeoutMs) throw new Error(`not done after ${timeoutMs} ms: ${JSON.stringify(b)}`);
+    await sleep(5);
+  }
+}
+const ENDED = ['completed', 'failed', 'expired', 'cancelled'];
+const pollOpenAi = (srv, id, headers = {}) => poll(() => call(`${srv.url}/batches/${id}`, { headers }), (b) => ENDED.includes(b.status));
+const fileLines = async (srv, id, headers = {}) => (id ? jsonl(await call(`${srv.url}/files/${id}/content`, { headers, text: true })) : []);
+
+const BATCH_BODIES = {
+  act: { ...uncapped(ACTION_PROMPT), max_tokens: 800 },
+  world: capped(WORLD_PROMPT, 12),
+  msg: uncapped('Write to them.\n**MESSAGE:**'),
+  metric: uncapped('State: **UPDATED STATE:** tension 4', 'You do metrics extraction.'),
+};
+
+test('OpenAI batch: upload, create, poll, download; replies equal the realtime ones', async () => {
+  const KEY = 'sk-batch';
+  const auth = BEARER(KEY);
+  const srv = await start({ apiKey: KEY, batchDelayMs: 80, replyTokens: { actor: 120 } });
+  assert.equal((await upload(srv, [line('x', BATCH_BODIES.msg)])).status, 401, 'batch routes need the key');
+  assert.equal((await fetch(`${srv.url}/batches`)).status, 401);
+
+  const lines = Object.entries(BATCH_BODIES).map(([id, body]) => line(id, body));
+  const res = await upload(srv, lines, auth);
+  assert.equal(res.status, 200);
+  const file = await res.json();
+  const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
+  assert.match(file.id, /^file-/);
+  assert.equal(typeof file.created_at, 'number');
+  assert.deepEqual({ ...file, id: 0, created_at: 0 },
+    { id: 0, object: 'file', bytes: Buffer.byteLength(text), created_at: 0, filename: 'input.jsonl', purpose: 'batch' });
+  assert.deepEqual(await call(`${srv.url}/files/${file.id}`, { headers: auth }), file);
+  const content = await fetch(`${srv.url}/files/${file.id}/content`, { headers: auth });
+  assert.match(content.headers.get('content-type'), /jsonl|text\/plain/);
+  assert.equal(await content.text(), text);
+
+  const t0 = Date.now();
+  const created = await call(`${srv.url}/batches`, { method: 'POST', headers: auth, body: {
+    input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { run: 'r1' } } });
+  assert.match(created.id, /^batch_/);
+  assert.deepEqual(Object.keys(created).sort(), ['cancelled_at', 'cancelling_at', 'completed_at', 'completion_window', 'created_at',
+    'endpoint', 'error_file_id', 'errors', 'expired_at', 'expires_at', 'failed_at', 'finalizing_at', 'id', 'in_progress_at',
+    'input_file_id', 'metadata', 'object', 'output_file_id', 'request_counts', 'status']);
+  assert.deepEqual([created.object, created.status, created.endpoint, created.input_file_id, created.completion_window],
+    ['batch', 'validating', '/v1/chat/completions', file.id, '24h']);
+  assert.deepEqual(created.request_counts, { total: 4, completed: 0, failed: 0 });
+  assert.deepEqual(created.metadata, { run: 'r1' });
+  assert.equal(created.expires_at, created.created_at + 86400);
+  assert.deepEqual([created.output_file_id, created.error_file_id, created.errors, created.completed_at], [null, null, null, null]);
+
+  const { batch, seen } = await pollOpenAi(srv, created.id, auth);
+  assert.ok(Date.now() - t0 >= 75, 'ends after batchDelayMs');
+  assert.ok(seen.includes('in_progress'), seen.join(','));
+  assert.equal(batch.status, 'completed');
+  assert.deepEqual(batch.request_counts, { total: 4, completed: 4, failed: 0 });
+  assert.ok(batch.in_progress_at && batch.completed_at && batch.finalizing_at);
+  assert.equal(batch.error_file_id, null);
+  const out = await fileLines(srv, batch.output_file_id, auth);
+  assert.equal(out.length, 4);
+  assert.deepEqual(out.map((l) => l.custom_id).sort(), ['act', 'metric', 'msg', 'world']);
+  const outFile = await call(`${srv.url}/files/${batch.output_file_id}`, { headers: auth });
+  assert.equal(outFile.purpose, 'batch_output');
+
+  for (const l of out) {
+    assert.match(l.id, /^batch_req_/);
+    assert.equal(l.error, null);
+    assert.equal(l.response.status_code, 200);
+    assert.equal(typeof l.response.request_id, 'string');
+    const b = l.response.body;
+    assert.deepEqual([b.object, b.model], ['chat.completion', 'openai/gpt-4o-mini']);
+    assert.equal('cost' in b.usage, false, 'batch outputs carry no cost by default');
+    // The same body realtime, serialised differently (keys reordered, pretty-printed).
+    const body = BATCH_BODIES[l.custom_id];
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    const rt = await (await chat(srv, JSON.stringify(reordered, null, 2), auth)).json();
+    assert.equal(rt.choices[0].message.content, b.choices[0].message.content, l.custom_id);
+    assert.equal(rt.choices[0].finish_reason, b.choices[0].finish_reason);
+    assert.deepEqual({ ...rt.usage, cost: undefined }, { ...b.usage, cost: undefined });
+  }
+  const world = out.find((l) => l.custom_id === 'world').response.body;
+  assert.deepEqual([world.choices[0].finish_reason, world.usage.completion_tokens], ['length', 12], 'max_tokens honoured');
+  assert.ok(out.find((l) => l.custom_id === 'act').response.body.usage.completion_tokens >= 115, 'replyTokens applies');
+
+  const s = srv.stats();
+  assert.equal(s.requests, 4, 'batch requests are not realtime requests');
+  assert.deepEqual(s.batches, { filesUploaded: 1, jobsCreated: 1, requestsSubmitted: 4, duplicateRequests: 0,
+    jobsById: { [batch.id]: { api: 'openai', status: 'completed', total: 4, completed: 4, failed: 0, createdAt: s.batches.jobsById[batch.id].createdAt } } });
+  assert.ok(Math.abs(s.batches.jobsById[batch.id].createdAt - t0) < 1000);
+  assert.equal(s.cache.requests, 8, '4 batch + 4 realtime');
+
+  // batchCostFactor: cost = the realtime cost x the factor.
+  srv.configure({ batchCostFactor: 0.5, pricePerMillion: { prompt: 2, completion: 8 }, batchDelayMs: 10 });
+  const priced = await pollOpenAi(srv, (await submit(srv, [line('msg', BATCH_BODIES.msg)], auth)).id, auth);
+  const [pl] = await fileLines(srv, priced.batch.output_file_id, auth);
+  const rtCost = (await (await chat(srv, BATCH_BODIES.msg, auth)).json()).usage.cost;
+  assert.ok(rtCost > 0);
+  assert.equal(pl.response.body.usage.cost, Math.round(rtCost * 1e9 * 0.5) / 1e9);
+});
+
+test('OpenAI batch: bad files are 400, unknown ids 404, a file of two models fails the batch', async () => {
+  const srv = await start({ batchDelayMs: 20 });
+  const ok = line('a', BATCH_BODIES.msg);
+  for (const bad of [['{not json'], [ok, { ...ok }], [{ ...ok, url: '/v1/embeddings' }], [{ ...ok, method: 'GET' }],
+    [{ ...ok, custom_id: '' }], [{ ...ok, body: 'x' }], ['']]) {
+    const res = await upload(srv, bad);
+    assert.equal(res.status, 400, JSON.stringify(bad));
+    assert.equal(typeof (await res.json()).error.message, 'string');
+  }
+  const dup = await (await upload(srv, [ok, ok])).json();
+  assert.match(dup.error.message, /duplicate custom_id "a"/);
+  assert.equal((await upload(srv, [ok], {}, 'fine-tune')).status, 400);
+  assert.equal((await fetch(`${srv.url}/files`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 400);
+  assert.equal(srv.stats().batches.filesUploaded, 0);
+
+  // Hand-written multipart bodies, CRLF and bare LF.
+  for (const eol of ['\r\n', '\n']) {
+    const b = 'XyZ-boundary';
+    const body = [`--${b}`, 'Content-Disposition: form-data; name="purpose"', '', 'batch',
+      `--${b}`, 'Content-Disposition: form-data; name="file"; filename="my.jsonl"', 'Content-Type: application/jsonl', '',
+      JSON.stringify(ok), JSON.stringify(line('b', BATCH_BODIES.metric)), `--${b}--`, ''].join(eol);
+    const res = await fetch(`${srv.url}/files`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary="${b}"` }, body });
+    assert.equal(res.status, 200, JSON.stringify(eol));
+    const f = await res.json();
+    assert.equal(f.filename, 'my.jsonl');
+    assert.equal(await call(`${srv.url}/files/${f.id}/content`, { text: true }), `${JSON.stringify(ok)}${eol}${JSON.stringify(line('b', BATCH_BODIES.metric))}`);
+  }
+
+  const f = await (await upload(srv, [ok])).json();
+  const create = (body, status) => call(`${srv.url}/batches`, { method: 'POST', body, status });
+  const good = { input_file_id: f.id, endpoint: '/v1/chat/completions', completion_window: '24h' };
+  assert.equal((await create({ ...good, input_file_id: 'file-nope' }, 404)).error.param, 'input_file_id');
+  await create({ ...good, endpoint: '/v1/embeddings' }, 400);
+  await create({ ...good, completion_window: '1h' }, 400);
+  await call(`${srv.url}/batches/batch_nope`, { status: 404 });
+  await call(`${srv.url}/files/file-nope`, { status: 404 });
+  assert.deepEqual(await call(`${srv.url}/files/${f.id}`, { method: 'DELETE' }), { id: f.id, object: 'file', deleted: true });
+  await call(`${srv.url}/files/${f.id}`, { status: 404 });
+
+  const mixed = await submit(srv, [ok, line('b', { ...BATCH_BODIES.msg, model: 'openai/gpt-4o' })]);
+  const { batch } = await pollOpenAi(srv, mixed.id);
+  assert.equal(batch.status, 'failed');
+  assert.ok(batch.failed_at);
+  assert.deepEqual([batch.errors.object, batch.errors.data[0].code, batch.errors.data[0].line], ['list', 'model_mismatch', 2]);
+  assert.deepEqual([batch.output_file_id, batch.error_file_id], [null, null]);
+});
+
+test('OpenAI batch: failed requests in the error file, seeded; output order shuffled', async () => {
+  const lines = Array.from({ length: 40 }, (_, i) => line(`r${i}`, uncapped(`Write to them, take ${i}.\n**MESSAGE:**`)));
+  lines.push(line('bad', { model: 'openai/gpt-4o-mini', messages: [] }));
+  async function run(batchFail) {
+    const srv = await start({ batchDelayMs: 10, seed: 5, batchFail });
+    const { batch } = await pollOpenAi(srv, (await submit(srv, lines)).id);
+    const out = await fileLines(srv, batch.output_file_id);
+    const errors = await fileLines(srv, batch.error_file_id);
+    assert.equal(batch.status, 'completed');
+    assert.deepEqual(batch.request_counts, { total: 41, completed: out.length, failed: errors.length });
+    assert.equal(out.length + errors.length, 41);
+    const bad = errors.find((l) => l.custom_id === 'bad');
+    assert.equal(bad.response.status_code, 400);
+    assert.equal(bad.response.body.error.type, 'invalid_request_error');
+    for (const l of errors.filter((e) => e.custom_id !== 'bad')) {
+      assert.match(l.id, /^batch_req_/);
+      assert.equal(l.error, null);
+      assert.equal(l.response.status_code, 500);
+      assert.equal(typeof l.response.request_id, 'string');
+      assert.equal(l.response.body.error.type, 'server_error');
+      assert.equal(typeof l.response.body.error.message, 'string');
+    }
+    const s = srv.stats().batches.jobsById[batch.id];
+    assert.deepEqual([s.completed, s.failed], [out.length, errors.length]);
+    return { out: out.map((l) => l.custom_id), failed: errors.map((l) => l.custom_id).filter((id) => id !== 'bad').sort() };
+  }
+  const listed = await run(['r3', 'r7']);
+  assert.deepEqual(listed.failed, ['r3', 'r7']);
+  assert.notDeepEqual(listed.out, lines.map((l) => l.custom_id).filter((id) => !['r3', 'r7', 'bad'].includes(id)), 'shuffled');
+  const a = await run(0.3);
+  assert.ok(a.failed.length > 4 && a.failed.length < 22, `about 30% of 40, got ${a.failed.length}`);
+  assert.deepEqual(await run(0.3), a, 'same seed, same failures, same order');
+});
+
+test('OpenAI batch: expiry leaves a partial output', async () => {
+  const srv = await start({ batchDelayMs: 10_000, batchExpire: { after_ms: 60, share: 0.3 } });
+  const lines = Array.from({ length: 10 }, (_, i) => line(`e${i}`, uncapped(`Tell story ${i}.`)));
+  const { batch } = await pollOpenAi(srv, (await submit(srv, lines)).id);
+  assert.equal(batch.status, 'expired');
+  assert.ok(batch.expired_at);
+  assert.equal(batch.completed_at, null);
+  assert.deepEqual(batch.request_counts, { total: 10, completed: 3, failed: 7 });
+  const out = await fileLines(srv, batch.output_file_id);
+  const errors = await fileLines(srv, batch.error_file_id);
+  assert.equal(out.length, 3);
+  assert.equal(errors.length, 7);
+  for (const l of errors) {
+    assert.deepEqual({ ...l, id: 0, custom_id: 0 }, { id: 0, custom_id: 0, response: null,
+      error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } });
+  }
+  assert.deepEqual([...out, ...errors].map((l) => l.custom_id).sort(), lines.map((l) => l.custom_id).sort());
+  assert.equal(srv.stats().batches.jobsById[batch.id].status, 'expired');
+});
+
+test('OpenAI batch: cancel mid-way (batchProgress) keeps what is done; list pages newest first', async () => {
+  const srv = await start({ batchDelayMs: 600, batchProgress: true });
+  const lines = Array.from({ length: 10 }, (_, i) => line(`c${i}`, uncapped(`Tell story ${i}.`)));
+  const created = await submit(srv, lines);
+  let mid;
+  do {
+    await sleep(10);
+    mid = await call(`${srv.url}/batches/${created.id}`);
+  } while (mid.request_counts.completed < 2);
+  assert.equal(mid.status, 'in_progress');
+  assert.ok(mid.request_counts.completed < 10);
+  const cancelling = await call(`${srv.url}/batches/${created.id}/cancel`, { method: 'POST' });
+  assert.equal(cancelling.status, 'cancelling');
+  assert.ok(cancelling.cancelling_at);
+  const { batch, seen } = await pollOpenAi(srv, created.id);
+  assert.equal(batch.status, 'cancelled');
+  assert.ok(seen.includes('cancelling') || seen.length === 1);
+  assert.ok(batch.cancelled_at);
+  const out = await fileLines(srv, batch.output_file_id);
+  const errors = await fileLines(srv, batch.error_file_id);
+  assert.ok(out.length >= 2 && out.length < 10, `${out.length} done before the cancel`);
+  assert.deepEqual(batch.request_counts, { total: 10, completed: out.length, failed: 10 - out.length });
+  assert.ok(errors.every((l) => l.response === null && l.error.code === 'batch_cancelled' && typeof l.error.message === 'string'));
+  assert.equal(errors.length, 10 - out.length);
+  assert.match((await call(`${srv.url}/batches/${created.id}/cancel`, { method: 'POST', status: 400 })).error.message, /cancelled/);
+
+  srv.configure({ batchDelayMs: 5, batchProgress: false });
+  const b2 = await submit(srv, [lines[0]]);
+  const b3 = await submit(srv, [lines[1]]);
+  const p1 = await call(`${srv.url}/batches?limit=2`);
+  assert.deepEqual([p1.object, p1.data.map((b) => b.id), p1.first_id, p1.last_id, p1.has_more],
+    ['list', [b3.id, b2.id], b3.id, b2.id, true]);
+  const p2 = await call(`${srv.url}/batches?limit=2&after=${b2.id}`);
+  assert.deepEqual([p2.data.map((b) => b.id), p2.has_more], [[created.id], false]);
+});
+
+test('batchApi: false answers 404 Not found on every batch and files route, as llama-server does', async () => {
+  const srv = await start({ batchApi: false });
+  for (const [method, path] of [['POST', '/v1/files'], ['GET', '/v1/files/file-x/content'], ['POST', '/v1/batches'],
+    ['GET', '/v1/batches'], ['GET', '/v1/batches/batch_x'], ['POST', '/v1/batches/batch_x/cancel'],
+    ['POST', '/anthropic/v1/messages/batches'], ['GET', '/anthropic/v1/messages/batches/msgbatch_x/results']]) {
+    const res = await fetch(`${root(srv)}${path}`, { method, body: method === 'POST' ? '{}' : undefined });
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.deepEqual(await res.json(), { error: { message: 'Not found' } });
+  }
+  assert.equal((await chat(srv, req('x'))).status, 200, 'chat still answers');
+  srv.configure({ batchApi: true });
+  assert.equal((await fetch(`${srv.url}/batches`)).status, 200);
+});
+
+// ---- Anthropic Message Batches ----
+
+const AV = { 'anthropic-version': '2023-06-01' };
+const anthropicBase = (srv) => `${root(srv)}/anthropic/v1/messages/batches`;
+const pollAnthropic = (srv, id, headers = AV) => poll(() => call(`${anthropicBase(srv)}/${id}`, { headers }), (b) => b.processing_status === 'ended');
+const anthropicResults = async (url, headers = AV) => jsonl(await call(url, { headers, text: true }));
+const aReq = (id, user, extra = {}) => ({ custom_id: id, params: { model: 'claude-3-haiku', max_tokens: 500, messages: [{ role: 'user', content: user }], ...extra } });
+
+test('Anthropic batch: create, poll, results; auth, custom_id rules, errored', async () => {
+  const KEY = 'sk-ant';
+  const H = { ...AV, 'x-api-key': KEY };
+  const srv = await start({ apiKey: KEY, batchDelayMs: 60, batchFail: ['boom'] });
+  const requests = [
+    aReq('plain', 'Write to them.\n**MESSAGE:**', { system: 'You are an actor.', temperature: 0.5 }),
+    aReq('blocks', [{ type: 'text', text: 'Decide.\n' }, { type: 'text', text: '**ACTION:**' }],
+      { system: [{ type: 'text', text: 'You are ' }, { type: 'text', text: 'an actor.' }] }),
+    aReq('short', WORLD_PROMPT, { max_tokens: 6 }),
+    { custom_id: 'invalid', params: { model: 'claude-3-haiku', messages: [{ role: 'user', content: 'x' }] } },
+    aReq('boom', 'x'),
+  ];
+  const post = (body, headers = H, status = 200) => call(anthropicBase(srv), { method: 'POST', body, headers, status });
+  assert.equal((await post({ requests }, AV, 401)).error.type, 'authentication_error');
+  assert.equal((await post({ requests }, { 'x-api-key': KEY }, 400)).error.type, 'invalid_request_error');
+  for (const bad of [{ requests: [] }, { requests: [aReq('bad id!', 'x')] }, { requests: [aReq('a', 'x'), aReq('a', 'y')] },
+    { requests: [aReq('x'.repeat(65), 'x')] }, { requests: [{ custom_id: 'a' }] }]) {
+    const e = await post(bad, H, 400);
+    assert.deepEqual([e.type, e.error.type], ['error', 'invalid_request_error'], JSON.stringify(bad));
+  }
+
+  const created = await post({ requests });
+  assert.match(created.id, /^msgbatch_/);
+  assert.deepEqual({ ...created, id: 0, created_at: 0, expires_at: 0 }, {
+    id: 0, type: 'message_batch', processing_status: 'in_progress',
+    request_counts: { processing: 5, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    ended_at: null, created_at: 0, expires_at: 0, cancel_initiated_at: null, archived_at: null, results_url: null });
+  assert.equal(Date.parse(created.expires_at) - Date.parse(created.created_at), 86400_000);
+  assert.equal((await call(`${anthropicBase(srv)}/${created.id}/results`, { headers: H, status: 400 })).error.type, 'invalid_request_error');
+  const { batch } = await pollAnthropic(srv, created.id, H);
+  assert.equal(batch.results_url, `${root(srv)}/anthropic/v1/messages/batches/${created.id}/results`);
+  assert.ok(Date.parse(batch.ended_at) >= Date.parse(created.created_at));
+  assert.deepEqual(batch.request_counts, { processing: 0, succeeded: 3, errored: 2, canceled: 0, expired: 0 });
+  await call(batch.results_url, { headers: AV, status: 401 });
+  const results = Object.fromEntries((await anthropicResults(batch.results_url, H)).map((l) => [l.custom_id, l.result]));
+  assert.deepEqual(Object.keys(results).sort(), ['blocks', 'boom', 'invalid', 'plain', 'short']);
+  assert.deepEqual(results.boom, { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: 'Internal server error' } } });
+  assert.equal(results.invalid.type, 'errored');
+  assert.equal(results.invalid.error.error.type, 'invalid_request_error');
+
+  const m = results.plain.message;
+  assert.match(m.id, /^msg_/);
+  assert.deepEqual({ ...m, id: 0, content: 0, usage: 0 }, { id: 0, type: 'message', role: 'assistant', model: 'claude-3-haiku',
+    content: 0, stop_reason: 'end_turn', stop_sequence: null, usage: 0 });
+  assert.deepEqual(Object.keys(m.usage), ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens']);
+  assert.match(m.content[0].text, /^\*\*MESSAGE:\*\* .+$/);
+  assert.equal(m.content[0].type, 'text');
+  assert.deepEqual([results.short.message.stop_reason, results.short.message.usage.output_tokens], ['max_tokens', 6]);
+  assert.match(results.blocks.message.content[0].text, /\*\*ACTION:\*\*/);
+
+  // The same request as a chat body, realtime through Anthropic's OpenAI-compatible endpoint.
+  const compat = (body, headers) => fetch(`${root(srv)}/anthropic/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const asChat = { model: 'claude-3-haiku', max_tokens: 500, temperature: 0.5,
+    messages: [{ role: 'system', content: 'You are an actor.' }, { role: 'user', content: 'Write to them.\n**MESSAGE:**' }] };
+  const rt = await (await compat(asChat, { 'x-api-key': KEY })).json();
+  assert.equal(rt.choices[0].message.content, m.content[0].text);
+  assert.deepEqual([rt.usage.prompt_tokens, rt.usage.completion_tokens], [m.usage.input_tokens, m.usage.output_tokens]);
+  assert.equal((await compat(asChat, BEARER(KEY))).status, 200, 'Bearer works as well');
+  assert.equal((await compat(asChat, {})).status, 401);
+  const blocksChat = { model: 'claude-3-haiku', max_tokens: 500,
+    messages: [{ role: 'system', content: 'You are an actor.' }, { role: 'user', content: 'Decide.\n**ACTION:**' }] };
+  assert.equal((await (await compat(blocksChat, { 'x-api-key': KEY })).json()).choices[0].message.content,
+    results.blocks.message.content[0].text, 'text parts joined');
+
+  const list = await call(`${anthropicBase(srv)}?limit=1`, { headers: H });
+  assert.deepEqual([list.data.map((b) => b.id), list.has_more, list.first_id, list.last_id], [[created.id], false, created.id, created.id]);
+  const s = srv.stats().batches;
+  assert.deepEqual(s.jobsById[created.id], { api: 'anthropic', status: 'ended', total: 5, completed: 3, failed: 2,
+    createdAt: s.jobsById[created.id].createdAt });
+});
+
+test('Anthropic batch: expired and canceled requests', async () => {
+  const srv = await start({ batchDelayMs: 10_000, batchExpire: { after_ms: 50, share: 0.5 } });
+  const requests = Array.from({ length: 6 }, (_, i) => aReq(`q${i}`, `Tell story ${i}.`));
+  const exp = await call(anthropicBase(srv), { method: 'POST', body: { requests }, headers: AV });
+  const { batch } = await pollAnthropic(srv, exp.id);
+  assert.deepEqual(batch.request_counts, { processing: 0, succeeded: 3, errored: 0, canceled: 0, expired: 3 });
+  const results = await anthropicResults(batch.results_url);
+  assert.deepEqual(results.filter((l) => l.result.type === 'expired').map((l) => l.result), [{ type: 'expired' }, { type: 'expired' }, { type: 'expired' }]);
+  assert.equal(results.filter((l) => l.result.type === 'succeeded').length, 3);
+
+  srv.configure({ batchExpire: null, batchDelayMs: 500 });
+  const c = await call(anthropicBase(srv), { method: 'POST', body: { requests }, headers: AV });
+  const canceling = await call(`${anthropicBase(srv)}/${c.id}/cancel`, { method: 'POST', headers: AV });
+  assert.equal(canceling.processing_status, 'canceling');
+  assert.ok(canceling.cancel_initiated_at);
+  const ended = (await pollAnthropic(srv, c.id)).batch;
+  assert.deepEqual(ended.request_counts, { processing: 0, succeeded: 0, errored: 0, canceled: 6, expired: 0 });
+  assert.ok((await anthropicResults(ended.results_url)).every((l) => l.result.type === 'canceled'));
+  assert.equal((await call(`${anthropicBase(srv)}/${c.id}/cancel`, { method: 'POST', headers: AV })).processing_status, 'ended');
+  await call(`${anthropicBase(srv)}/msgbatch_nope`, { headers: AV, status: 404 });
+});
+
+test('Anthropic batch: cache_control accounting', async () => {
+  const srv = await start({ batchDelayMs: 5 });
+  const BIG = 'The council weighs the ride-share permit with care. '.repeat(120).slice(0, 6000);
+  const cached = (question, extra = {}) => aReq(question.replace(/\W/g, '') || 'more', question,
+    { system: [{ type: 'text', text: BIG, cache_control: { type: 'ephemeral' } }], ...extra });
+  async function one(request) {
+    const b = await call(anthropicBase(srv), { method: 'POST', body: { requests: [request] }, headers: AV });
+    const [r] = await anthropicResults((await pollAnthropic(srv, b.id)).batch.results_url);
+    assert.equal(r.result.type, 'succeeded');
+    return r.result.message.usage;
+  }
+  const total = (u) => u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
+  const first = await one(cached('Question one?'));
+  const prompt = Math.ceil((6000 + 'Question one?'.length) / 4);
+  assert.equal(total(first), prompt);
+  assert.equal(first.cache_read_input_tokens, 0);
+  assert.equal(first.cache_creation_input_tokens, 6000 / 4, 'the system block is written');
+  assert.equal(first.input_tokens, Math.ceil(6013 / 4) - 1500, 'what follows the breakpoint');
+  const second = await one(cached('Question two?'));
+  assert.deepEqual([second.cache_read_input_tokens, second.cache_creation_input_tokens], [first.cache_creation_input_tokens, 0]);
+  assert.equal(total(second), prompt);
+
+  // No breakpoint: nothing read or created, even with the prefix cached.
+  const plain = await one(aReq('plain', 'Question three?', { system: BIG }));
+  assert.deepEqual([plain.cache_read_input_tokens, plain.cache_creation_input_tokens], [0, 0]);
+  assert.equal(plain.input_tokens, Math.ceil((6000 + 15) / 4));
+  // A breakpoint on a part below minTokens: nothing.
+  const small = await one(aReq('small', [{ type: 'text', text: 'short', cache_control: { type: 'ephemeral' } }]));
+  assert.deepEqual([small.cache_read_input_tokens, small.cache_creation_input_tokens], [0, 0]);
+  // A second breakpoint further on: the cached system part is read, the rest written.
+  const more = await one(cached('', { messages: [{ role: 'user', content: [
+    { type: 'text', text: 'x'.repeat(4000), cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'And then?' }] }] }));
+  assert.deepEqual([more.cache_read_input_tokens, more.cache_creation_input_tokens, more.input_tokens], [1500, 1000, 3]);
+  assert.equal(total(more), Math.ceil((6000 + 4000 + 9) / 4));
+  // Five breakpoints: errored, as Anthropic answers.
+  const five = await call(anthropicBase(srv), { method: 'POST', headers: AV, body: { requests: [aReq('five',
+    Array.from({ length: 5 }, () => ({ type: 'text', text: 'y', cache_control: { type: 'ephemeral' } })))] } });
+  const [r5] = await anthropicResults((await pollAnthropic(srv, five.id)).batch.results_url);
+  assert.match(r5.result.error.error.message, /maximum of 4 blocks/);
+
+  const s = srv.stats().cache;
+  assert.equal(s.requests, 5);
+  assert.equal(s.cachedTokens, second.cache_read_input_tokens + more.cache_read_input_tokens);
+  srv.configure({ promptCache: false });
+  const off = await one(cached('Question four?'));
+  assert.deepEqual([off.cache_read_input_tokens, off.cache_creation_input_tokens], [0, 0]);
+});
+
+// ---- prefix cache, realtime ----
+
+const PREFIX = 'Background: the city council and the ride-share firm negotiate. '.repeat(100).slice(0, 6000);
+const withPrefix = (user, model) => ({ model: model ?? 'openai/gpt-4o-mini', max_tokens: 50,
+  messages: [{ role: 'system', content: PREFIX }, { role: 'user', content: user }] });
+
+test('prefix cache: cached_tokens in 128-token steps from 1024, billed at cacheReadFactor', async () => {
+  const srv = await start({ pricePerMillion: { prompt: 2, completion: 8 } });
+  const first = await completion(srv, withPrefix('Question one?'));
+  assert.deepEqual(first.usage.prompt_tokens_details, { cached_tokens: 0 });
+  const second = await completion(srv, withPrefix('Question two?'));
+  const cachedTokens = second.usage.prompt_tokens_details.cached_tokens;
+  assert.ok(cachedTokens >= 1024 && cachedTokens % 128 === 0 && cachedTokens <= second.usage.prompt_tokens, `${cachedTokens}`);
+  assert.equal(cachedTokens, 1408, 'the 6,000 shared characters are 1500 tokens -> 1024 + 3 x 128');
+  assert.equal(second.usage.prompt_tokens, Math.ceil(6013 / 4), 'prompt_tokens stays the total');
+  const nano = (u, factor) => Math.round((u.prompt_tokens - cachedTokens + cachedTokens * factor) * 2e3 + u.completion_tokens * 8e3);
+  assert.equal(second.usage.cost, nano(second.usage, 0.5) / 1e9);
+  assert.deepEqual((await completion(srv, capped('short question', 50))).usage.prompt_tokens_details, { cached_tokens: 0 });
+  assert.equal((await completion(srv, withPrefix('Question one?', 'anthropic/claude-3-haiku'))).usage.prompt_tokens_details.cached_tokens, 0,
+    'per model');
+  srv.configure({ cacheReadFactor: 0.1 });
+  const third = await completion(srv, withPrefix('Question three?'));
+  assert.equal(third.usage.prompt_tokens_details.cached_tokens, 1408);
+  assert.equal(third.usage.cost, nano(third.usage, 0.1) / 1e9);
+  // Content parts are accepted and joined: the same prompt text.
+  const parts = withPrefix('Question four?');
+  parts.messages[0].content = [{ type: 'text', text: PREFIX.slice(0, 3000) }, { type: 'text', text: PREFIX.slice(3000) }];
+  assert.equal((await completion(srv, parts)).usage.prompt_tokens_details.cached_tokens, 1408);
+
+  const s = srv.stats();
+  assert.deepEqual(s.calls.map((c) => c.cachedTokens), [0, 1408, 0, 0, 1408, 1408]);
+  assert.deepEqual(s.cache, { requests: 6, promptTokens: s.calls.reduce((a, c) => a + c.promptTokens, 0), cachedTokens: 3 * 1408 });
+
+  srv.configure({ promptCache: { minTokens: 256, blockTokens: 64 } });
+  const small = { ...capped('a question', 20), messages: [{ role: 'system', content: PREFIX.slice(0, 1500) }, { role: 'user', content: 'q1' }] };
+  await completion(srv, small);
+  const got = (await completion(srv, { ...small, messages: [small.messages[0], { role: 'user', content: 'q2' }] })).usage.prompt_tokens_details.cached_tokens;
+  assert.ok(got >= 256 && got % 64 === 0, `${got}`);
+  srv.configure({ promptCache: false });
+  const off = await completion(srv, withPrefix('Question one?'));
+  assert.equal('prompt_tokens_details' in off.usage, false);
+  srv.reset();
+  srv.configure({ promptCache: { minTokens: 1024, blockTokens: 128 } });
+  assert.equal((await completion(srv, withPrefix('Question one?'))).usage.prompt_tokens_details.cached_tokens, 0, 'reset empties the cache');
+});
+
+test('prefix cache: batch requests share it, in processing order', async () => {
+  const srv = await start({ batchDelayMs: 10 });
+  const lines = ['a', 'b', 'c', 'd'].map((id) => line(id, withPrefix(`Question ${id}?`)));
+  const { batch } = await pollOpenAi(srv, (await submit(srv, lines)).id);
+  const out = await fileLines(srv, batch.output_file_id);
+  const cachedTokens = out.map((l) => l.response.body.usage.prompt_tokens_details.cached_tokens);
+  assert.deepEqual(cachedTokens, [0, 1408, 1408, 1408], 'the first processed (first in the file) writes, the others read');
+  assert.equal((await completion(srv, withPrefix('Question e?'))).usage.prompt_tokens_details.cached_tokens, 1408);
+  assert.deepEqual(srv.stats().cache.cachedTokens, 4 * 1408);
+});
+
+// No clock (tests never assert on time): the store's own counters hold it to O(log n) string
+// comparisons and two neighbour scans per prompt; a store that compared each prompt with every
+// kept one (quadratic) would make about 20,000 x 4,096 scans and fail every bound.
+test('prefix store: 20,000 prompts of 10 KB take a logarithmic number of comparisons each', () => {
+  const store = prefixStore();
+  const heads = Array.from({ length: 50 }, (_, i) => `head ${i} `.repeat(800).slice(0, 5000));
+  const N = 20_000;
+  let hits = 0;
+  let chars = 0;
+  for (let i = 0; i < N; i++) {
+    const text = `${heads[i % 50]}${String(i).padStart(6, '0')}${'t'.repeat(4994)}`;
+    chars += text.length;
+    if (store.add('m', text) >= 5000) hits++;
+  }
+  assert.equal(hits, N - 50);
+  assert.equal(store.size(), 4096);
+  const c = store.counters();
+  // Two binary searches per add (its place, and the evicted prompt's) over at most 4,097 entries.
+  const perSearch = Math.ceil(Math.log2(4096 + 2));
+  assert.ok(c.compares <= N * 2 * perSearch, `${c.compares} string comparisons for ${N} prompts`);
+  assert.ok(c.compares >= N, 'every add searches');
+  assert.ok(c.prefixCalls <= 2 * N, `${c.prefixCalls} prefix scans for ${N} prompts`);
+  assert.ok(c.prefixChars <= 2 * chars, `${c.prefixChars} characters scanned for ${chars} characters of prompts`);
+  assert.ok(c.prefixChars >= hits * 5000, 'the scans are counted');
+  assert.equal(store.longest('m', 'abc'), 0);
+  assert.equal(store.longest('other', heads[0]), 0);
+});
+
+// ---- batch stats ----
+
+test('batch stats: duplicateRequests counts bodies already paid for in an earlier job; reset clears', async () => {
+  const srv = await start({ batchDelayMs: 5, batchFail: ['c1'] });
+  const A = uncapped('Tell story A.');
+  const B = uncapped('Tell story B.');
+  const C = uncapped('Tell story C.');
+  const D = uncapped('Tell story D.');
+  const run = async (lines) => (await pollOpenAi(srv, (await submit(srv, lines)).id)).batch;
+  await run([line('a1', A), line('b1', B), line('c1', C)]);
+  assert.equal(srv.stats().batches.duplicateRequests, 0);
+  // A again (another custom_id, keys reordered): paid twice; C failed the first time: not.
+  const reordered = Object.fromEntries(Object.entries(A).reverse());
+  const j2 = await run([line('a2', reordered), line('c2', C), line('d2', D), line('d3', { ...D })]);
+  let s = srv.stats().batches;
+  assert.equal(s.duplicateRequests, 1, 'within one job, a repeat is not counted');
+  await run([line('a3', A), line('c3', C)]);
+  // Anthropic: the same chat body, converted, counts as well.
+  const ab = await call(anthropicBase(srv), { method: 'POST', headers: AV, body: { requests: [
+    { custom_id: 'x', params: { model: 'openai/gpt-4o-mini', max_tokens: 500, messages: [{ role: 'user', content: 'Tell story B.' }] } }] } });
+  await pollAnthropic(srv, ab.id);
+  s = srv.stats().batches;
+  assert.deepEqual([s.filesUploaded, s.jobsCreated, s.requestsSubmitted], [3, 4, 10]);
+  assert.equal(s.duplicateRequests, 3 + 0, 'a3 (paid in job 1), c3 (paid in job 2), and not the Anthropic one (another body)');
+  assert.equal(Object.keys(s.jobsById).length, 4);
+  assert.equal(s.jobsById[j2.id].status, 'completed');
+
+  srv.reset();
+  assert.deepEqual(srv.stats().batches, { filesUploaded: 0, jobsCreated: 0, jobsById: {}, requestsSubmitted: 0, duplicateRequests: 0 });
+  assert.equal((await call(`${srv.url}/batches/${j2.id}`)).status, 'completed', 'jobs still answer after a reset');
+  assert.deepEqual(srv.stats().cache, { requests: 0, promptTokens: 0, cachedTokens: 0 });
+});
+
+test('batch options from the CLI and the control API', async () => {
+  const child = spawn(process.execPath, [SERVER, '--port', '0', '--batch-delay-ms', '5', '--config', '{"batchFail":["f"]}'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line0 = await new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(buf.split('\n')[0]); });
+      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    const { url, port } = JSON.parse(line0);
+    const srv = { url };
+    const { batch } = await pollOpenAi(srv, (await submit(srv, [line('f', BATCH_BODIES.msg), line('g', BATCH_BODIES.metric)])).id);
+    assert.deepEqual(batch.request_counts, { total: 2, completed: 1, failed: 1 });
+    const base = `http://127.0.0.1:${port}`;
+    let s = await (await fetch(`${base}/_stats`)).json();
+    assert.deepEqual([s.batches.jobsCreated, s.batches.jobsById[batch.id].failed, s.cache.requests], [1, 1, 1]);
+    await fetch(`${base}/_configure`, { method: 'POST', body: JSON.stringify({ batchApi: false }) });
+    assert.equal((await fetch(`${url}/batches/${batch.id}`)).status, 404);
+    await fetch(`${base}/_reset`, { method: 'POST' });
+    s = await (await fetch(`${base}/_stats`)).json();
+    assert.deepEqual(s.batches.jobsById, {});
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+  }
+});
+
+// ---- OpenRouter Batch API ----
+
+const orReq = (id, body) => ({ custom_id: id, body });
+// The create body as text, endpoint and model first (OpenRouter needs them before requests).
+const orBody = (requests, extra = {}, model = 'openai/gpt-4o-mini') =>
+  JSON.stringify({ endpoint: '/v1/chat/completions', model, ...extra, requests });
+async function orCreate(srv, text, { status = 202, headers = {} } = {}) {
+  const res = await fetch(`${srv.url}/batches`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: text });
+  assert.equal(res.status, status, text.slice(0, 200));
+  return res.json();
+}
+const pollOpenRouter = (srv, id, headers = {}) => poll(() => call(`${srv.url}/batches/${id}`, { headers }), (b) => ENDED.includes(b.status));
+async function allResultPages(srv, id, limit, headers = {}) {
+  const pages = [];
+  let cursor = null;
+  do {
+    const q = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
+    const p = await call(`${srv.url}/batches/${id}/results?${q}`, { headers });
+    pages.push(p);
+    cursor = p.next_cursor;
+  } while (cursor);
+  return pages;
+}
+const noModel = (body) => { const b = { ...body }; delete b.model; return b; };
+
+test('OpenRouter batch: create 202, poll, results inline and paginated; cost at half; replies equal the realtime ones', async () => {
+  const KEY = 'sk-or';
+  const auth = BEARER(KEY);
+  const srv = await start({ apiKey: KEY, batchDelayMs: 80, pricePerMillion: { prompt: 2, completion: 8 } });
+  const bodies = { ...BATCH_BODIES, bare: noModel(uncapped('Tell me a story.')) };
+  const requests = Object.entries(bodies).map(([id, body]) => orReq(id, body));
+  await orCreate(srv, orBody(requests), { status: 401 });
+
+  const t0 = Date.now();
+  const created = await orCreate(srv, orBody(requests, { completion_window: '24h', metadata: { run: 'r1' } }), { headers: auth });
+  assert.match(created.id, /^batch_or_/);
+  assert.deepEqual(Object.keys(created).sort(), ['completion_window', 'created_at', 'endpoint', 'error', 'finalized_at', 'id',
+    'model', 'object', 'request_counts', 'results', 'status', 'usage']);
+  assert.deepEqual({ ...created, id: 0, created_at: 0 }, { id: 0, object: 'batch', endpoint: '/v1/chat/completions',
+    model: 'openai/gpt-4o-mini', status: 'validating', request_counts: { total: 5, completed: 0, failed: 0 }, results: [],
+    error: null, usage: null, created_at: 0, finalized_at: null, completion_window: '24h' });
+  assert.ok(Math.abs(created.created_at - t0 / 1000) < 2);
+  await call(`${srv.url}/batches/${created.id}/results`, { headers: auth, status: 409 });
+
+  const { batch, seen } = await pollOpenRouter(srv, created.id, auth);
+  assert.ok(Date.now() - t0 >= 75, 'ends after batchDelayMs');
+  assert.ok(seen.includes('in_progress'), seen.join(','));
+  assert.equal(batch.status, 'completed');
+  assert.ok(batch.finalized_at >= batch.created_at);
+  assert.deepEqual(batch.request_counts, { total: 5, completed: 5, failed: 0 });
+  assert.equal(batch.results.length, 5);
+  assert.deepEqual(batch.results.map((r) => r.custom_id).sort(), Object.keys(bodies).sort());
+  assert.notDeepEqual(batch.results.map((r) => r.custom_id), Object.keys(bodies), 'a shuffled order');
+  const totals = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  for (const r of batch.results) {
+    assert.deepEqual(Object.keys(r).sort(), ['custom_id', 'error', 'id', 'response']);
+    assert.match(r.id, /^batch_req_/);
+    assert.equal(r.error, null);
+    assert.deepEqual(Object.keys(r.response).sort(), ['body', 'request_id', 'status_code']);
+    assert.equal(r.response.status_code, 200);
+    assert.equal(typeof r.response.request_id, 'string');
+    const b = r.response.body;
+    assert.deepEqual([b.object, b.model], ['chat.completion', 'openai/gpt-4o-mini']);
+    for (const k of Object.keys(totals)) totals[k] += b.usage[k];
+    // The same body realtime (with the batch model when the request left it out).
+    const rt = await (await chat(srv, { model: 'openai/gpt-4o-mini', ...bodies[r.custom_id] }, auth)).json();
+    assert.equal(rt.choices[0].message.content, b.choices[0].message.content, r.custom_id);
+    assert.equal(rt.choices[0].finish_reason, b.choices[0].finish_reason);
+    assert.deepEqual({ ...rt.usage, cost: undefined }, { ...b.usage, cost: undefined });
+    assert.ok(rt.usage.cost > 0);
+    assert.equal(b.usage.cost, Math.round(rt.usage.cost * 1e9 * 0.5) / 1e9, 'OpenRouter reports half the realtime cost');
+  }
+  assert.deepEqual(batch.usage, totals);
+  const world = batch.results.find((r) => r.custom_id === 'world').response.body;
+  assert.deepEqual([world.choices[0].finish_reason, world.usage.completion_tokens], ['length', 12], 'max_tokens honoured');
+
+  // Paginated: limit 2 -> 3 pages; their concatenation is the inline list; stable across calls.
+  const pages = await allResultPages(srv, batch.id, 2, auth);
+  assert.deepEqual(pages.map((p) => p.data.length), [2, 2, 1]);
+  assert.deepEqual(pages.map((p) => p.has_more), [true, true, false]);
+  assert.deepEqual(pages.map((p) => p.object), ['list', 'list', 'list']);
+  assert.equal(pages[2].next_cursor, null);
+  assert.deepEqual(pages.flatMap((p) => p.data), batch.results);
+  assert.deepEqual(await allResultPages(srv, batch.id, 2, auth), pages, 'stable');
+  const all = await call(`${srv.url}/batches/${batch.id}/results`, { headers: auth });
+  assert.deepEqual([all.data, all.next_cursor, all.has_more], [batch.results, null, false], 'default page size 100');
+  assert.deepEqual(await call(`${srv.url}/batches/${batch.id}`, { headers: auth }), batch, 'the batch object is stable');
+  assert.equal(typeof (await call(`${srv.url}/batches/${batch.id}/results?cursor=bm9wZQ`, { headers: auth, status: 400 })).error.message, 'string');
+
+  // Listed with the OpenAI batches, results null; stats count it.
+  const openai = await submit(srv, [line('x', BATCH_BODIES.msg)], auth);
+  const list = await call(`${srv.url}/batches`, { headers: auth });
+  assert.deepEqual(list.data.map((b) => b.id), [openai.id, batch.id]);
+  assert.deepEqual(list.data[1], { ...batch, results: null });
+  await call(`${srv.url}/batches/${openai.id}/results`, { headers: auth, status: 404 });
+  const s = srv.stats();
+  assert.deepEqual(s.batches.jobsById[batch.id], { api: 'openrouter', status: 'completed', total: 5, completed: 5, failed: 0,
+    createdAt: s.batches.jobsById[batch.id].createdAt });
+  assert.deepEqual([s.batches.jobsCreated, s.batches.requestsSubmitted, s.batches.filesUploaded], [2, 6, 1]);
+  assert.equal(s.requests, 5, 'batch requests are not realtime requests');
+  const billed = batch.results.reduce((sum, r) => sum + r.response.body.usage.cost * 1e9, 0);
+  const realtime = batch.results.reduce((sum, r) => sum + Math.round(r.response.body.usage.cost * 1e9 / 0.5), 0);
+  assert.ok(Math.abs(s.totalCost * 1e9 - billed - realtime) < 10, 'batch costs are in totalCost');
+
+  // batchCostFactor overrides the half.
+  srv.configure({ batchCostFactor: 0.25, batchDelayMs: 5 });
+  const q = await pollOpenRouter(srv, (await orCreate(srv, orBody([orReq('m', BATCH_BODIES.msg)]), { headers: auth })).id, auth);
+  const rtCost = (await (await chat(srv, BATCH_BODIES.msg, auth)).json()).usage.cost;
+  assert.equal(q.batch.results[0].response.body.usage.cost, Math.round(rtCost * 1e9 * 0.25) / 1e9);
+});
+
+test('OpenRouter batch: 400 when requests come before endpoint and model, or a body names another model', async () => {
+  const srv = await start({ batchDelayMs: 5 });
+  const reqs = [orReq('a', BATCH_BODIES.msg), orReq('b', noModel(BATCH_BODIES.metric))];
+  const E = '/v1/chat/completions';
+  const M = 'openai/gpt-4o-mini';
+  const raw = (...pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n ')}}`;
+  for (const text of [
+    raw(['requests', reqs], ['endpoint', E], ['model', M]),
+    raw(['endpoint', E], ['requests', reqs], ['model', M]),
+    raw(['model', M], ['requests', reqs], ['endpoint', E]),
+  ]) {
+    const err = await orCreate(srv, text, { status: 400 });
+    assert.deepEqual(Object.keys(err.error).sort(), ['code', 'message', 'metadata']);
+    assert.equal(err.error.code, 400);
+    assert.match(err.error.message, /before 'requests'/);
+  }
+  // Top-level order only: a nested or quoted "requests" earlier does not count.
+  const ok = await orCreate(srv, raw(['metadata', { requests: 'x", "requests": [' }], ['model', M], ['endpoint', E],
+    ['completion_window', '24h'], ['requests', reqs]));
+  assert.equal(ok.status, 'validating');
+  assert.equal((await orCreate(srv, JSON.stringify({ model: M, endpoint: E, requests: reqs }, null, 2))).status, 'validating');
+
+  const mismatch = await orCreate(srv, orBody([...reqs, orReq('c', { ...BATCH_BODIES.msg, model: 'openai/gpt-4o' })]), { status: 400 });
+  assert.match(mismatch.error.message, /requests\[2\]\.body\.model 'openai\/gpt-4o' does not match the batch model 'openai\/gpt-4o-mini'/);
+  for (const text of [
+    orBody([]), orBody('x'), orBody(reqs, {}, ''), orBody(reqs, {}, 7),
+    JSON.stringify({ endpoint: '/v1/embeddings', model: M, requests: reqs }),
+    orBody(reqs, { completion_window: '1h' }), orBody(reqs, { metadata: 'x' }),
+    orBody([reqs[0], { ...reqs[1], custom_id: 'a' }]), orBody([{ ...reqs[0], custom_id: '' }]), orBody([{ custom_id: 'z', body: 'x' }]),
+  ]) {
+    assert.equal((await orCreate(srv, text, { status: 400 })).error.code, 400, text.slice(0, 120));
+  }
+  await call(`${srv.url}/batches/batch_or_nope`, { status: 404 });
+  await call(`${srv.url}/batches/batch_or_nope/results`, { status: 404 });
+  assert.deepEqual(srv.stats().batches.jobsCreated, 2, 'only the accepted ones');
+});
+
+test('OpenRouter batch: failed requests and expiry as error results', async () => {
+  const srv = await start({ batchDelayMs: 10, batchFail: ['f1', 'f2'] });
+  const reqs = Array.from({ length: 6 }, (_, i) => orReq(i < 2 ? `f${i + 1}` : `r${i}`, uncapped(`Tell story ${i}.`)));
+  reqs.push(orReq('bad', { messages: [] }));
+  const { batch } = await pollOpenRouter(srv, (await orCreate(srv, orBody(reqs))).id);
+  assert.equal(batch.status, 'completed');
+  assert.deepEqual(batch.request_counts, { total: 7, completed: 4, failed: 3 });
+  const byId = Object.fromEntries(batch.results.map((r) => [r.custom_id, r]));
+  for (const id of ['f1', 'f2']) {
+    assert.match(byId[id].id, /^batch_req_/);
+    assert.equal(byId[id].response, null);
+    assert.deepEqual({ ...byId[id].error, message: 0 }, { message: 0, type: 'server_error', param: null });
+    assert.equal(typeof byId[id].error.message, 'string');
+  }
+  assert.deepEqual(byId.bad.error, { message: '`messages` must be a non-empty array', type: 'invalid_request_error', param: null });
+  const ok = batch.results.filter((r) => r.response);
+  assert.deepEqual(batch.usage.total_tokens, ok.reduce((s, r) => s + r.response.body.usage.total_tokens, 0), 'usage counts the succeeded');
+  assert.deepEqual(srv.stats().batches.jobsById[batch.id].failed, 3);
+
+  srv.configure({ batchFail: null, batchDelayMs: 10_000, batchExpire: { after_ms: 60, share: 0.5 } });
+  const exp = await pollOpenRouter(srv, (await orCreate(srv, orBody(reqs.slice(0, 6)))).id);
+  assert.equal(exp.batch.status, 'expired');
+  assert.ok(exp.batch.finalized_at);
+  assert.deepEqual(exp.batch.request_counts, { total: 6, completed: 3, failed: 3 });
+  const expired = exp.batch.results.filter((r) => r.error);
+  assert.equal(expired.length, 3);
+  for (const r of expired) {
+    assert.equal(r.response, null);
+    assert.deepEqual([r.error.type, r.error.param, typeof r.error.message], ['expired', null, 'string']);
+  }
+  assert.deepEqual((await allResultPages(srv, exp.batch.id, 4)).flatMap((p) => p.data), exp.batch.results);
+  assert.equal(srv.stats().batches.jobsById[exp.batch.id].status, 'expired');
+});
+
+test('OpenRouter batch: cancel mid-way keeps what is done; the rest fail as cancelled', async () => {
+  const srv = await start({ batchDelayMs: 600, batchProgress: true });
+  const reqs = Array.from({ length: 10 }, (_, i) => orReq(`c${i}`, noModel(uncapped(`Tell story ${i}.`))));
+  const created = await orCreate(srv, orBody(reqs));
+  let mid;
+  do {
+    await sleep(10);
+    mid = await call(`${srv.url}/batches/${created.id}`);
+  } while (mid.request_counts.completed < 2);
+  assert.equal(mid.status, 'in_progress');
+  assert.deepEqual([mid.results, mid.usage, mid.finalized_at], [[], null, null], 'nothing inline before the end');
+  const cancelling = await call(`${srv.url}/batches/${created.id}/cancel`, { method: 'POST' });
+  assert.equal(cancelling.status, 'cancelling');
+  assert.equal(cancelling.model, 'openai/gpt-4o-mini');
+  await call(`${srv.url}/batches/${created.id}/results`, { status: 409 });
+  const { batch } = await pollOpenRouter(srv, created.id);
+  assert.equal(batch.status, 'cancelled');
+  assert.ok(batch.finalized_at);
+  const done = batch.results.filter((r) => r.response);
+  const cancelled = batch.results.filter((r) => r.error);
+  assert.ok(done.length >= 2 && done.length < 10, `${done.length} done before the cancel`);
+  assert.deepEqual(batch.request_counts, { total: 10, completed: done.length, failed: 10 - done.length });
+  assert.ok(cancelled.every((r) => r.response === null && r.error.type === 'cancelled' && r.error.param === null &&
+    typeof r.error.message === 'string'));
+  assert.equal(batch.usage.prompt_tokens, done.reduce((s, r) => s + r.response.body.usage.prompt_tokens, 0));
+  const again = await call(`${srv.url}/batches/${created.id}/cancel`, { method: 'POST', status: 400 });
+  assert.match(again.error.message, /cancelled/);
+  assert.equal(srv.stats().batches.jobsById[batch.id].status, 'cancelled');
+});
+
+test('OpenRouter batch: prefix cache as for the others; batchApi: false is 404', async () => {
+  const srv = await start({ batchDelayMs: 10 });
+  const reqs = ['a', 'b', 'c'].map((id) => orReq(id, noModel(withPrefix(`Question ${id}?`))));
+  const { batch } = await pollOpenRouter(srv, (await orCreate(srv, orBody(reqs))).id);
+  assert.deepEqual(batch.results.map((r) => r.response.body.usage.prompt_tokens_details.cached_tokens), [0, 1408, 1408]);
+  assert.deepEqual([srv.stats().cache.requests, srv.stats().cache.cachedTokens], [3, 2 * 1408]);
+  srv.configure({ batchApi: false });
+  for (const [method, path] of [['POST', '/batches'], ['GET', `/batches/${batch.id}`], ['GET', `/batches/${batch.id}/results`]]) {
+    const res = await fetch(`${srv.url}${path}`, { method, body: method === 'POST' ? orBody(reqs) : undefined });
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { error: { message: 'Not found' } });
+  }
+});
+
+test('OpenRouter prefix: every /v1 route is served under /openrouter/v1, same state and auth', async () => {
+  const KEY = 'sk-or-prefix';
+  const auth = BEARER(KEY);
+  const srv = await start({ apiKey: KEY, batchDelayMs: 10 });
+  const or = srv.openrouterUrl;
+  assert.equal(or, `${root(srv)}/openrouter/v1`);
+
+  // Chat completions and the model list.
+  const unauth = await fetch(`${or}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req('Hi.')) });
+  assert.equal(unauth.status, 401);
+  const viaPrefix = await call(`${or}/chat/completions`, { method: 'POST', headers: auth, body: req('Tell me a story.') });
+  const direct = await call(`${srv.url}/chat/completions`, { method: 'POST', headers: auth, body: req('Tell me a story.') });
+  assert.equal(viaPrefix.choices[0].message.content, direct.choices[0].message.content);
+  assert.deepEqual((await call(`${or}/models`)).data.map((m) => m.id), (await call(`${srv.url}/models`)).data.map((m) => m.id));
+
+  // OpenRouter's batch shape: create, poll, results, cancel once ended, list; the same jobs as /v1.
+  const res = await fetch(`${or}/batches`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth },
+    body: orBody([orReq('a', noModel(uncapped('Tell story A.'))), orReq('b', noModel(uncapped('Tell story B.')))]) });
+  assert.equal(res.status, 202);
+  const created = await res.json();
+  assert.match(created.id, /^batch_or_/);
+  const { batch } = await poll(() => call(`${or}/batches/${created.id}`, { headers: auth }), (b) => ENDED.includes(b.status));
+  assert.equal(batch.status, 'completed');
+  assert.deepEqual(batch.request_counts, { total: 2, completed: 2, failed: 0 });
+  assert.deepEqual(await call(`${srv.url}/batches/${created.id}`, { headers: auth }), batch, 'one server state');
+  assert.deepEqual((await call(`${or}/batches/${created.id}/results?limit=1`, { headers: auth })).data, batch.results.slice(0, 1));
+  assert.deepEqual((await call(`${or}/batches`, { headers: auth })).data.map((b) => b.id), [created.id]);
+  assert.match((await call(`${or}/batches/${created.id}/cancel`, { method: 'POST', headers: auth, status: 400 })).error.message, /completed/);
+  assert.deepEqual(srv.stats().batches.jobsById[created.id].api, 'openrouter');
+  assert.equal(srv.stats().completions, 2, 'both realtime calls are counted, whichever prefix');
+
+  // A browser's preflight, as for /v1; nothing else is aliased.
+  const pre = await fetch(`${or}/batches`, { method: 'OPTIONS' });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.equal((await fetch(`${root(srv)}/openrouter/v2/models`)).status, 404);
+  assert.equal((await fetch(`${root(srv)}/openrouter/_stats`)).status, 404);
+  srv.configure({ batchApi: false });
+  assert.equal((await fetch(`${or}/batches/${created.id}`, { headers: auth })).status, 404);
 });

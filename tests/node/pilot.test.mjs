@@ -36,7 +36,9 @@ let scenario;
 
 before(async () => {
   assert.ok(existsSync(join(ROOT, 'pkg', 'scenario_lab_bg.wasm')), 'pkg/ is not built: run `npm run build`');
-  srv = await startFakeLlm({ port: 0, latencyMs: 2, replyTokens: REPLY_TOKENS, pricePerMillion: PRICES });
+  // No prefix cache: the calibrated estimate prices recorded tokens at list prices with nothing
+  // cached (an upper bound, on the safe side of a budget), and this test measures its accuracy.
+  srv = await startFakeLlm({ port: 0, latencyMs: 2, replyTokens: REPLY_TOKENS, pricePerMillion: PRICES, promptCache: false });
   tmp = mkdtempSync(join(tmpdir(), 'scenario-lab-pilot-'));
   // The quick negotiation on hosted models, with bilateral talks.
   scenario = join(tmp, 'scenario');

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -142,6 +142,55 @@ test('the quick scenario runs 3 turns on a real model behind llama-server, with 
   assert.equal(state.status, 'completed');
   for (const f of ['world-state-000.md', 'world-state-003.md', 'council-001.md', 'swiftride-003.md', 'metrics.json', 'scenario.log']) {
     assert.ok(existsSync(join(out, f)), f);
+  }
+  // llama-server reports the prompt tokens its slot cache served (usage.prompt_tokens_details):
+  // with the prompts laid out static-first, later calls of an actor reuse its earlier prefix.
+  const later = calls.filter((c) => c.turn >= 2);
+  const cached = later.reduce((a, c) => a + (c.cached_tokens ?? 0), 0);
+  const prompt = later.reduce((a, c) => a + c.prompt_tokens, 0);
+  console.log(`real model: ${cached} of ${prompt} prompt tokens served from llama-server's cache from turn 2 on (${((100 * cached) / prompt).toFixed(0)}%)`);
+  assert.ok(cached > 0, 'no prompt token was served from the cache');
+  assert.equal(costs.savings?.cached_tokens, calls.reduce((a, c) => a + (c.cached_tokens ?? 0), 0));
+});
+
+test('execution: batch on a server without a batch API runs realtime within the lock-step, with the default caps', { timeout: TIMEOUT }, async (t) => {
+  if (skipped(t)) return;
+  // The model through --base-url (a custom server, which is asked for OpenAI's batch API and
+  // answers 404), 2 runs of 1 turn in lock-step.
+  const dir = join(tmp, 'batch-mode');
+  const scenarioDir = join(tmp, 'batch-mode-scenario');
+  cpSync(join(ROOT, 'scenarios', 'quick-negotiation'), scenarioDir, { recursive: true });
+  for (const f of ['scenario.yaml', 'actors/council.yaml', 'actors/swiftride.yaml']) {
+    const p = join(scenarioDir, f);
+    writeFileSync(p, readFileSync(p, 'utf8').replaceAll('builtin/simulator', 'smollm2-135m').replace(/^turns: \d+/m, 'turns: 1'));
+  }
+  const config = join(tmp, 'batch-mode.yaml');
+  writeFileSync(config, `experiment_name: real-batch\nbase_scenario: ${scenarioDir}\nruns_per_variation: 2\nmax_parallel: 1\nexecution: batch\noutput_dir: ${dir}\n`);
+  const t0 = Date.now();
+  const r = await new Promise((done) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node', 'cli.js'), 'run', config, '--base-url', `http://127.0.0.1:${port}/v1`], {
+      cwd: ROOT, signal: t.signal, env: { ...process.env, NO_COLOR: '1', OPENROUTER_API_KEY: '', SCENARIO_LAB_API_KEY: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', () => {});
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+  console.log(`real model: a 2-run batch in lock-step in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+  assert.match(r.stdout + r.stderr, /has no batch API/);
+  const state = JSON.parse(readFileSync(join(dir, 'batch-state.json'), 'utf8'));
+  assert.equal(state.completed_runs.length, 2);
+  for (const id of state.completed_runs) {
+    const calls = readFileSync(join(dir, 'runs', id, 'llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(calls.length, 3, id);
+    for (const c of calls) {
+      assert.equal(c.provider, 'custom');
+      assert.ok(!c.batch_job, 'no batch job on a server without a batch API');
+      assert.ok(c.completion_tokens <= c.max_tokens, `a reply over its cap: ${JSON.stringify({ ...c, reply: '' })}`);
+    }
   }
 });
 

@@ -227,3 +227,20 @@ test('the budget holds per job: every request is reserved at the batch price bef
     await srv.close();
   }
 });
+
+test('a provider that ignores the output cap in a job stops a budgeted batch, as realtime does', async () => {
+  const srv = await fake({ ignoreMaxTokens: true, replyTokens: { world: 1600 } });
+  try {
+    const { path, out } = config('ignored-cap', 3, 'execution: batch\nbudget_limit: 1\n');
+    const r = await run(path, srv.url);
+    const all = r.stdout + r.stderr;
+    assert.match(all, /ignored the output cap/, all);
+    assert.match(all, /Stopped at the budget/, all);
+    const over = runsOf(out).flatMap((id) => calls(out, id)).filter((c) => c.completion_tokens > c.max_tokens);
+    assert.ok(over.length > 0 && over.every((c) => c.batch_job), 'the over-cap replies came from jobs');
+    const summary = JSON.parse(readFileSync(join(out, 'batch-summary.json'), 'utf8'));
+    assert.ok(JSON.stringify(summary).includes('over_cap'), 'counted in batch-summary.json');
+  } finally {
+    await srv.close();
+  }
+});

@@ -120,9 +120,10 @@ test('a kill -9 while a job is pending, then --resume: no request is submitted t
       cwd: ROOT, env: { ...process.env, NO_COLOR: '1', SCENARIO_LAB_API_KEY: 'test-key', OPENROUTER_API_KEY: '' }, stdio: 'ignore',
     });
     const exited = new Promise((done) => child.on('close', done));
-    // Killed once the second job is pending: the first was collected, the second was not.
-    for (let i = 0; i < 300 && srv.stats().batches.jobsCreated < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    // Killed once the second job is pending and journalled: the first was collected, the
+    // second was not.
+    const journalled = () => existsSync(join(out, 'batch-jobs.jsonl')) && jobs(out).length;
+    for (let i = 0; i < 600 && !(srv.stats().batches.jobsCreated >= 2 && journalled() >= 2); i++) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await exited;
     assert.equal(srv.stats().batches.jobsCreated, 2, 'killed while the second job was pending');

@@ -291,9 +291,13 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
         // Released even when this future is dropped mid-call (a run past its time limit).
         let mut held = Held { run: self, worst };
         *g.reserved.borrow_mut() += worst;
+        // The request goes to a job, or is sent here; a job's call sent realtime after all is
+        // built again (rare: the deadline, or a server with no batch API).
+        let mut unsent = Some(request);
         let answered = match batch {
             None => None,
             Some((member, protocol)) => {
+                let request = unsent.take().expect("the request is unsent");
                 // The run by its folder's name: the journal stays valid if the output folder moves.
                 let run = paths::file_name(&self.cx.dir);
                 let ask = member.ask(run, &spec.key, &hash, &route, protocol, request, now);
@@ -323,9 +327,10 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                 }
             }
         };
-        let result = match answered {
-            Some(r) => r,
-            None => self.cx.client.call(&spec).await,
+        let result = match (answered, unsent) {
+            (Some(r), _) => r,
+            (None, Some(request)) => self.cx.client.send(&spec, &route, &request).await,
+            (None, None) => self.cx.client.call(&spec).await,
         };
         held.settle(result.as_ref().map_or(0, |r: &CallRecord| r.cost_nanos));
         match result {

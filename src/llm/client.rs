@@ -450,6 +450,17 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
     /// Sends one call, retrying what can be retried.
     pub async fn call(&self, spec: &CallSpec) -> Result<CallRecord, CallError> {
         let (r, request) = self.request_for(spec);
+        self.send(spec, &r, &request).await
+    }
+
+    /// Sends `request`, built for `spec` by [`Client::request_for`], retrying what can be
+    /// retried.
+    pub async fn send(
+        &self,
+        spec: &CallSpec,
+        r: &super::route::Route,
+        request: &ChatRequest,
+    ) -> Result<CallRecord, CallError> {
         let timeout_ms = self.retry.timeout_ms_for(r.provider, spec.max_tokens);
         let start = self.clock.now_ms();
         let mut jitter = Rng::new(spec.seed ^ 0x5eed);
@@ -459,14 +470,14 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         loop {
             attempts += 1;
             let outcome = if r.provider == Provider::Builtin {
-                Ok(super::builtin::respond(&request))
+                Ok(super::builtin::respond(request))
             } else {
                 let limiter = self.limiter(&r.base_url);
                 // Released when dropped too: a call abandoned mid-request (its run past its
                 // time, a stop) gives its slot back.
                 let permit = limiter.acquire(self.clock).await;
                 let outcome = self
-                    .with_timeout(self.llm.complete(&r.base_url, &request), timeout_ms)
+                    .with_timeout(self.llm.complete(&r.base_url, request), timeout_ms)
                     .await;
                 let pause = match &outcome {
                     Err(LlmError::Status {
@@ -482,7 +493,7 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             let retry_after = match outcome {
                 Ok(resp) => {
                     let mut record =
-                        self.record(spec, &r, resp, attempts, self.clock.now_ms() - start, None);
+                        self.record(spec, r, resp, attempts, self.clock.now_ms() - start, None);
                     record.timeouts = timeouts;
                     return Ok(record);
                 }

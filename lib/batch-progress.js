@@ -223,6 +223,7 @@ export class BatchProgress {
         this.job = d;
         break;
       case 'note':
+      case 'stopped':
         if (d.message) this.notes.push(d.message);
         break;
       case 'analysis':

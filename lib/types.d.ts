@@ -117,7 +117,7 @@ variation_statistics: { [key in number]: VariationCost }, };
 /**
  * A batch event.
  */
-export type BatchEvent = { "type": "batch_started", "data": BatchStarted } | { "type": "run_started", "data": RunStarted } | { "type": "run_finished", "data": RunFinished } | { "type": "analysis", "data": AnalysisWritten } | { "type": "job", "data": JobProgress } | { "type": "note", "data": Note } | { "type": "summary", "data": BatchOutcome };
+export type BatchEvent = { "type": "batch_started", "data": BatchStarted } | { "type": "run_started", "data": RunStarted } | { "type": "run_finished", "data": RunFinished } | { "type": "analysis", "data": AnalysisWritten } | { "type": "job", "data": JobProgress } | { "type": "stopped", "data": VariationStop } | { "type": "note", "data": Note } | { "type": "summary", "data": BatchOutcome };
 
 /**
  * How the host asked for the batch to run.
@@ -173,6 +173,10 @@ stop_message: string | null,
  */
 output_dir: string, 
 /**
+ * Variations the stopping rule stopped before `runs_per_variation`.
+ */
+stopped?: Array<VariationStop>, 
+/**
  * Runs planned (all shards).
  */
 total_runs: number, 
@@ -192,6 +196,10 @@ runs_halted: number,
  * Not started or not finished.
  */
 runs_pending: number, 
+/**
+ * Never to start: the stopping rule stopped their variation first.
+ */
+runs_not_needed?: number, 
 /**
  * Spent, USD: the sum of the runs' costs.
  */
@@ -327,7 +335,11 @@ halted_runs: Array<HaltedRun>,
 /**
  * What must not change between the sessions of one batch.
  */
-fingerprint: Fingerprint | null, };
+fingerprint: Fingerprint | null, 
+/**
+ * Where the stopping rule stands, when the batch has one.
+ */
+stopping: StoppingRecord | null, };
 
 /**
  * What is on disk of a batch.
@@ -460,6 +472,10 @@ runs_halted: number,
  */
 runs_pending: number, 
 /**
+ * Never to start: the stopping rule stopped their variation first.
+ */
+runs_not_needed?: number, 
+/**
  * Spent, USD: the sum of the runs' costs.
  */
 total_spent: number, 
@@ -488,6 +504,19 @@ variation_id: number,
  * Its success rate.
  */
 success_rate: number, };
+
+/**
+ * How many blocks a blocked test used, and how many it dropped as incomplete.
+ */
+export type BlockUse = { 
+/**
+ * Blocks complete in every cell involved: the ones tested.
+ */
+used: number, 
+/**
+ * Blocks with a value in some cells involved but not all: left out.
+ */
+dropped: number, };
 
 /**
  * A branch: a run that reuses another's first turns and then diverges.
@@ -956,6 +985,57 @@ note?: string | null, };
 export type Costs = RunCosts | CostTotals;
 
 /**
+ * The design the analysis found, and why (`patterns.json`'s `design`).
+ */
+export type Design = { 
+/**
+ * Paired or independent.
+ */
+kind: DesignKind, 
+/**
+ * Blocks of a paired design: the run numbers present in at least two variations, each
+ * with one seed. 0 for independent runs.
+ */
+blocks: number, 
+/**
+ * Run numbers present in at least two variations.
+ */
+shared_run_numbers: number, 
+/**
+ * Of those, the run numbers whose runs do not share one seed (or lack one).
+ */
+seed_mismatches: number, 
+/**
+ * Runs whose state records no seed.
+ */
+runs_without_seed: number, 
+/**
+ * Runs whose run number no other variation has: they have no partner to be compared with.
+ */
+unmatched_runs: number, 
+/**
+ * Runs whose state names its block (ours, in a paired batch: `spec.block`).
+ */
+runs_declaring_block: number, 
+/**
+ * One sentence: the design found, and what it was found from.
+ */
+summary: string, 
+/**
+ * The batch's stopping rule and its looks, from `batch-state.json`, when it had one.
+ */
+stopping: StoppingRecord | null, 
+/**
+ * For a group-sequential rule: the p-value to cite for its comparison.
+ */
+sequential: SequentialResult | null, };
+
+/**
+ * Which design the runs follow.
+ */
+export type DesignKind = "paired" | "independent";
+
+/**
  * A diagnostic as hosts receive it: the fields, and `text`, its printable form.
  */
 export type Diagnostic = { 
@@ -1064,9 +1144,14 @@ levels: Array<LevelStats>,
  */
 test: Test | null, 
 /**
- * Which test: `two_way_anova_type3` or `welch_anova`.
+ * Which test: `welch_anova` or `two_way_anova_type3` (independent runs),
+ * `rm_anova` or `rm_anova_two_way` (paired: repeated measures over blocks).
  */
 test_kind: string, 
+/**
+ * Paired design: the blocks complete in every cell of the factor (used) and not (dropped).
+ */
+blocks: BlockUse | null, 
 /**
  * Each other level against the reference (Holm-adjusted within the factor and metric). In
  * these pairs `a` and `b` are indices into `levels` (`a` is 0, the reference).
@@ -1143,7 +1228,16 @@ variations: Array<Dimension>,
 /**
  * Whether every run's files are kept.
  */
-save_individual_runs: boolean, };
+save_individual_runs: boolean, 
+/**
+ * Whether run k of every variation shares its seed; absent from batches started before
+ * pairing existed, whose runs are independent ([`Fingerprint::pairing`]).
+ */
+pairing: Pairing | null, 
+/**
+ * The stopping rule.
+ */
+stopping?: Stopping | null, };
 
 /**
  * Which writer made the folder.
@@ -1193,6 +1287,15 @@ metric: string,
  * The interaction test of the two-way ANOVA.
  */
 test: Test, 
+/**
+ * Which ANOVA: `two_way_anova_type3` or `rm_anova_two_way`.
+ */
+test_kind: string, 
+/**
+ * Paired design: the blocks complete in every cell (used) and not (dropped), also when
+ * they were too few for the repeated-measures form.
+ */
+blocks: BlockUse | null, 
 /**
  * p < 0.05.
  */
@@ -1290,6 +1393,79 @@ marginal_mean: number | null, };
 export type ListedStatus = "completed" | "halted" | "failed" | "running" | "unknown";
 
 /**
+ * One look of a group-sequential design.
+ */
+export type Look = { 
+/**
+ * 1-based.
+ */
+look: number, 
+/**
+ * Runs of each compared variation the look covers (rounds 1..=runs).
+ */
+runs: number, 
+/**
+ * Of those, the pairs (or, unpaired, the smaller group) with a value in both variations.
+ */
+pairs: number, 
+/**
+ * The standardised difference (second variation minus first), from the paired t (or
+ * Welch's t) by its p-value; null when it cannot be computed (fewer than two pairs, no
+ * spread).
+ */
+z: number | null, 
+/**
+ * |z| at or above this rejects "no difference".
+ */
+efficacy: number, 
+/**
+ * |z| below this stops for futility.
+ */
+futility: number, 
+/**
+ * What the look decided.
+ */
+decision: LookDecision, 
+/**
+ * When the look stopped the design: the stage-wise adjusted two-sided p-value.
+ */
+p_adjusted?: number | null, };
+
+/**
+ * What a look decided.
+ */
+export type LookDecision = "continue" | "efficacy" | "futility";
+
+/**
+ * McNemar's exact test of two variations' success on matched runs.
+ */
+export type McNemar = { 
+/**
+ * Matched pairs (run numbers both variations have).
+ */
+pairs: number, 
+/**
+ * Pairs where only a's run succeeded.
+ */
+only_a: number, 
+/**
+ * Pairs where only b's run succeeded.
+ */
+only_b: number, 
+/**
+ * (only_b − only_a) / pairs: the difference of success rates over the pairs.
+ */
+difference: number, 
+/**
+ * Two-sided exact p.
+ */
+p: number, 
+/**
+ * Holm-adjusted across the success comparisons.
+ */
+p_adj: number, };
+
+/**
  * How the variations compare on one metric.
  */
 export type MetricComparison = { 
@@ -1301,6 +1477,19 @@ welch_anova: Test | null,
  * Kruskal-Wallis over the variations with at least one value.
  */
 kruskal_wallis: Test | null, 
+/**
+ * Paired design: repeated-measures ANOVA over the variations, on the blocks complete in
+ * every one of them.
+ */
+rm_anova: Test | null, 
+/**
+ * Paired design: the blocks that ANOVA used and dropped.
+ */
+blocks: BlockUse | null, 
+/**
+ * Paired design: what pairing gained on this metric, pooled over the comparisons.
+ */
+pairing_gain: PairingGain | null, 
 /**
  * Pairwise comparisons (all pairs, or each against the first when there are many).
  */
@@ -1543,12 +1732,107 @@ hedges_g: Effect | null,
 /**
  * "small", "medium", ...
  */
-magnitude: string | null, };
+magnitude: string | null, 
+/**
+ * The comparison within pairs, on the runs matched by run number (paired design only).
+ */
+paired: PairedComparison | null, 
+/**
+ * The test the verdict rests on: `paired_t` in a paired design (when the paired t can be
+ * computed: two pairs or more, differences with spread), else `welch_t`.
+ */
+verdict_test: string, };
+
+/**
+ * A comparison of two variations within pairs: b − a on each run number both completed with
+ * a value.
+ */
+export type PairedComparison = { 
+/**
+ * Matched pairs.
+ */
+n: number, 
+/**
+ * mean(b − a) over the pairs (= mean(b) − mean(a) over the matched runs).
+ */
+difference: number, 
+/**
+ * 95% CI of that mean difference (paired t).
+ */
+difference_ci95: [number, number] | null, 
+/**
+ * The paired t test of b − a (scipy `ttest_rel(b, a)`).
+ */
+t: Test | null, 
+/**
+ * Holm-adjusted paired t p.
+ */
+t_p_adj: number | null, 
+/**
+ * The Wilcoxon signed-rank test of b − a (scipy `wilcoxon(b, a)`).
+ */
+wilcoxon: Test | null, 
+/**
+ * Holm-adjusted Wilcoxon p.
+ */
+wilcoxon_p_adj: number | null, 
+/**
+ * d_z = mean(b − a)/sd(b − a), with its 95% CI (in the field `g`).
+ */
+d_z: Effect | null, 
+/**
+ * "small", "medium", ... of d_z, by Cohen's thresholds.
+ */
+magnitude: string | null, 
+/**
+ * What pairing gained on these pairs.
+ */
+gain: PairingGain | null, };
+
+/**
+ * Whether the variations' runs are paired.
+ */
+export type Pairing = "paired" | "none";
+
+/**
+ * What pairing gained: the variance of the within-pair differences against the variance a
+ * difference of independent runs would have, var(a) + var(b), over the same matched runs.
+ * A test's standard error scales with the square root of the variance it uses.
+ */
+export type PairingGain = { 
+/**
+ * Comparisons pooled (1 for one pair of variations).
+ */
+comparisons: number, 
+/**
+ * Matched pairs, summed over the comparisons.
+ */
+pairs: number, 
+/**
+ * var(b − a) (pooled over comparisons by their degrees of freedom).
+ */
+paired_variance: number, 
+/**
+ * var(a) + var(b), likewise.
+ */
+unpaired_variance: number, 
+/**
+ * paired / unpaired; null when the unpaired variance is zero.
+ */
+ratio: number | null, 
+/**
+ * 1 − ratio: the share of the variance pairing removed (negative when it added some).
+ */
+removed: number | null, };
 
 /**
  * `patterns.json`.
  */
 export type Patterns = { 
+/**
+ * The design found (paired or independent), and a sequential stopping rule's record.
+ */
+design: Design, 
 /**
  * What success means here.
  */
@@ -1678,6 +1962,19 @@ total_runs: number,
  * Runs at once.
  */
 max_parallel: number, 
+/**
+ * Whether run k of every variation shares its seed.
+ */
+pairing: Pairing, 
+/**
+ * When the batch may stop before `runs_per_variation`.
+ */
+stopping: Stopping | null, 
+/**
+ * For a group-sequential rule: the standardised effect (d_z paired, d unpaired) it has
+ * its power for.
+ */
+planned_effect: number | null, 
 /**
  * Seconds per run allowed.
  */
@@ -2146,6 +2443,11 @@ modifications: Modifications,
  */
 seed: number, 
 /**
+ * In a paired batch, the run number k whose seed this run shares with run k of every
+ * other variation (its block, in the analysis of a paired design).
+ */
+block?: number | null, 
+/**
  * Set for a branch.
  */
 branch: Branch | null, 
@@ -2415,6 +2717,44 @@ error: string | null,
 current_turn: number, };
 
 /**
+ * What a group-sequential comparison decided, and which p-value to cite for it.
+ */
+export type SequentialResult = { 
+/**
+ * The two variations compared (ids), in the rule's order.
+ */
+compared: [number, number], 
+/**
+ * The metric compared.
+ */
+metric: string, 
+/**
+ * The look that stopped the design, else the last one taken; null before any look.
+ */
+look: number | null, 
+/**
+ * The looks the design allowed.
+ */
+looks_planned: number, 
+/**
+ * What that look decided.
+ */
+decision: LookDecision | null, 
+/**
+ * The stage-wise adjusted two-sided p-value at the deciding look: the one to cite.
+ */
+p_adjusted: number | null, 
+/**
+ * The fixed-sample p-value of the same comparison in the comparison table (the test its
+ * verdict rests on, unadjusted), which ignores the interim looks.
+ */
+p_fixed_sample: number | null, 
+/**
+ * The test behind `p_fixed_sample`: `paired_t` or `welch_t`.
+ */
+fixed_sample_test: string | null, };
+
+/**
  * How bad a problem is.
  */
 export type Severity = "error" | "warning";
@@ -2436,6 +2776,63 @@ model: string, };
  * Why a batch stopped before all its runs were done.
  */
 export type StopReason = "budget" | "interrupted";
+
+/**
+ * When a batch may stop before `runs_per_variation` (which becomes the maximum).
+ */
+export type Stopping = { "rule": "precision", 
+/**
+ * The metric whose mean is estimated.
+ */
+metric: string, 
+/**
+ * The half-width of the 95% interval to reach.
+ */
+target_half_width: number, } | { "rule": "group_sequential", 
+/**
+ * The two variations compared (1-based ids).
+ */
+compare: [number, number], 
+/**
+ * The metric compared.
+ */
+metric: string, 
+/**
+ * The two-sided type I error.
+ */
+alpha: number, 
+/**
+ * The power at the effect the design is planned for.
+ */
+power: number, 
+/**
+ * How many times the comparison is looked at (the last at `runs_per_variation`).
+ */
+looks: number, };
+
+/**
+ * Where a batch's stopping rule stands (`batch-state.json`'s `stopping`): every look taken,
+ * with its numbers, and every variation stopped. Re-evaluated from the run folders when a
+ * batch resumes.
+ */
+export type StoppingRecord = { 
+/**
+ * The rule.
+ */
+rule: Stopping, 
+/**
+ * For a group-sequential rule: the standardised effect (d_z when paired, Cohen's d when
+ * not) the design has its power for, at `runs_per_variation` runs.
+ */
+planned_effect?: number | null, 
+/**
+ * For a group-sequential rule: each look taken, in order.
+ */
+looks?: Array<Look>, 
+/**
+ * The variations that stopped before `runs_per_variation`.
+ */
+stopped: Array<VariationStop>, };
 
 /**
  * A level's success rate against the reference level's.
@@ -2475,7 +2872,8 @@ fisher_p_adj: number,
 verdict: string, };
 
 /**
- * Pairwise success-rate comparison (Fisher's exact test).
+ * Pairwise success-rate comparison: Fisher's exact test, and McNemar's on the matched runs of
+ * a paired design.
  */
 export type SuccessPair = { 
 /**
@@ -2497,7 +2895,15 @@ fisher_p: number,
 /**
  * Holm-adjusted.
  */
-fisher_p_adj: number, };
+fisher_p_adj: number, 
+/**
+ * McNemar's exact test on the runs matched by run number (paired design only).
+ */
+mcnemar: McNemar | null, 
+/**
+ * The test the verdict rests on: `mcnemar` in a paired design, else `fisher_exact`.
+ */
+test_kind: string, };
 
 /**
  * The result of a test: its statistic, degrees of freedom where it has them, and the
@@ -2699,3 +3105,24 @@ metrics: { [key in string]: MetricStats },
  * Cost over all runs.
  */
 cost: CostStats, };
+
+/**
+ * A variation that stopped before `runs_per_variation`, and why.
+ */
+export type VariationStop = { 
+/**
+ * The variation.
+ */
+variation_id: number, 
+/**
+ * Rounds it ran: no run after this one is started.
+ */
+after_runs: number, 
+/**
+ * For a precision rule: the half-width reached.
+ */
+half_width?: number | null, 
+/**
+ * A sentence: `var-002 stopped after 14 runs: half-width 0.48 (target 0.5)`.
+ */
+message: string, };

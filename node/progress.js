@@ -103,6 +103,9 @@ export class Progress {
       case 'note':
         this.line(d.message);
         break;
+      case 'stopped':
+        this.line(`■ ${d.message}`);
+        break;
       default:
         break;
     }
@@ -115,11 +118,13 @@ export function summary(o, { configPath, started, budget, analysis }) {
   const finished = o.runs_completed + o.runs_failed + o.runs_halted;
   const lines = [
     '',
-    `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run`,
+    `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run` +
+      `${o.runs_not_needed ? ` · ${o.runs_not_needed} not needed (stopping rule)` : ''}`,
     `Spent ${fmtUsd(o.total_spent)}${budget != null ? ` of ${fmtUsd(budget)}` : ''} · ${fmtTime(secs)} this session` +
       `${o.runs_completed ? ` · ${fmtUsd(o.total_spent / Math.max(1, finished))} per run` : ''}`,
     `Outputs: ${o.output_dir} (batch-summary.json, batch-costs.json, runs/)`,
   ];
+  for (const stop of o.stopped ?? []) lines.push(`Stopped early: ${stop.message}`);
   const sv = o.savings;
   if (sv && (sv.batch_calls || sv.cached_tokens)) {
     lines.push(`Saved ${fmtUsd(sv.batch_saved + sv.cache_saved)} against realtime prices: ${fmtUsd(sv.batch_saved)} by batch jobs (${sv.batch_calls} calls), ` +
@@ -140,7 +145,7 @@ export function summary(o, { configPath, started, budget, analysis }) {
       `or give a higher limit for this session: npx scenario-lab run ${configPath} --resume --budget-limit <USD>`);
   } else if (o.stop_reason === 'interrupted') {
     lines.push(`Stopped on request. Continue with: npx scenario-lab run ${configPath} --resume`);
-  } else if (o.runs_completed < o.total_runs) {
+  } else if (o.runs_completed + (o.runs_not_needed ?? 0) < o.total_runs) {
     lines.push(`Some runs did not complete. --resume continues halted runs and retries failed ones once: npx scenario-lab run ${configPath} --resume`);
   }
   return lines.join('\n');

@@ -318,3 +318,47 @@ fn a_listed_actor_without_a_file() {
     );
     assert_eq!(d.suggestion.as_deref(), Some("did you mean `swiftride`?"));
 }
+
+#[test]
+fn a_stopping_rule_that_cannot_run_is_refused_with_its_line() {
+    let vars = "runs_per_variation: 10\nvariations:\n  - type: actor_model\n    actor: council\n    values: [a/b, c/d]\n";
+    let cases: [(&str, u32, &str); 6] = [
+        (
+            "stopping:\n  metric: data_sharing_levl\n  target_half_width: 1\n",
+            9,
+            "did you mean `data_sharing_level`?",
+        ),
+        (
+            "stopping:\n  target_half_width: 1\n  compare: [var-001, var-002]\n",
+            10,
+            "both `target_half_width` and `compare`",
+        ),
+        (
+            "stopping:\n  compare: [var-001, var-002, var-003]\n",
+            9,
+            "must name two variations",
+        ),
+        (
+            "stopping:\n  compare: [var-001, var-003]\n",
+            9,
+            "names variation 3, and the batch has 2",
+        ),
+        (
+            "stopping:\n  compare: [1, 2]\n  looks: 11\n",
+            9,
+            "11 looks need at least 11 runs",
+        ),
+        (
+            "stopping:\n  compare: [1, 2]\n  alpha: 1\n",
+            10,
+            "strictly between 0 and 1",
+        ),
+    ];
+    for (stopping, line, says) in cases {
+        let d = one_error(&format!("{HEAD}{vars}{stopping}"));
+        assert_eq!(d.line, Some(line), "{stopping}\n{d}");
+        assert!(d.to_string().contains(says), "{stopping}\n{d}");
+    }
+    let d = one_error(&format!("{HEAD}pairing: matched\n"));
+    assert!(d.to_string().contains("`paired`"), "{d}");
+}

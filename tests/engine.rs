@@ -58,6 +58,7 @@ fn kind(r: &scenario_lab::host::ChatRequest) -> &'static str {
 
 fn spec(seed: u64) -> RunSpec {
     RunSpec {
+        block: None,
         scenario_dir: "s".into(),
         modifications: Modifications::default(),
         seed,

@@ -31,6 +31,8 @@ fn our_examples_load_without_a_warning() {
         "sensitivity-2x2",
         "robustness",
         "parameter-sweep",
+        "paired-comparison",
+        "sequential-stop",
     ] {
         let path = format!("experiments/{exp}/batch-config.yaml");
         let loaded = block_on(load_batch(&s, &path)).unwrap_or_else(|e| panic!("{path}:\n{e}"));

@@ -94,6 +94,7 @@ fn run(s: &Scenario, seed: u64) -> Vec<Call> {
         RetryPolicy::default(),
     );
     let spec = RunSpec {
+        block: None,
         scenario_dir: "s".into(),
         modifications: Modifications::default(),
         seed,

@@ -197,11 +197,12 @@ export function init(app) {
 
 function describeOutcome(o) {
   const saved = savingsText(o.savings);
-  const head = `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run · spent ${usd(o.total_spent)}.` +
-    `${saved ? ` ${saved}.` : ''}`;
+  const head = `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run` +
+    `${o.runs_not_needed ? ` · ${o.runs_not_needed} not needed (stopping rule)` : ''} · spent ${usd(o.total_spent)}.` +
+    `${saved ? ` ${saved}.` : ''}${(o.stopped ?? []).map((s) => ` ${s.message}.`).join('')}`;
   if (o.stop_reason === 'interrupted') return `${head} Paused: Resume continues it.`;
   if (o.stop_reason === 'budget') return `${head} Stopped at the budget: ${o.stop_message}. Raise the budget (this session's field, or budget_limit) and Resume.`;
-  if (o.runs_completed < o.total_runs) return `${head} Resume continues halted runs and retries failed ones once.`;
+  if (o.runs_completed + (o.runs_not_needed ?? 0) < o.total_runs) return `${head} Resume continues halted runs and retries failed ones once.`;
   return head;
 }
 

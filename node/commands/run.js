@@ -107,7 +107,9 @@ async function runBatch(api, values, path) {
 /** 0 when the batch (or the shard's share of it) completed, else 1: it resumes with --resume. */
 function exitFor(outcome, shard) {
   // A shard's pending runs belong to other machines: it is done when nothing of its own is left.
-  return endedClean(outcome) && (shard || outcome.runs_completed === outcome.total_runs) ? EXIT.ok : EXIT.failure;
+  // Runs a stopping rule made unnecessary are done too.
+  const done = outcome.runs_completed + (outcome.runs_not_needed ?? 0) === outcome.total_runs;
+  return endedClean(outcome) && (shard || done) ? EXIT.ok : EXIT.failure;
 }
 
 /** Whether a session stopped for no reason but running out of runs, with none failed or halted. */

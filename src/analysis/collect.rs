@@ -10,7 +10,7 @@
 //! are read by [`crate::schema::original`], and both come here as one view of a run
 //! ([`SeenState`], [`SeenMetric`]s).
 //!
-//! Memory: a run becomes one [`RunRow`] (its final values, cost, status) plus pushes into
+//! Memory: a run becomes one [`RunRow`] (its final values, cost, status, seed) plus pushes into
 //! per-turn running accumulators; nothing else of a run is kept once it has been read.
 
 use std::collections::BTreeMap;
@@ -22,6 +22,7 @@ use super::success::Condition;
 use crate::host::{Storage, StorageError};
 use crate::paths;
 use crate::plan::variations::Modifications;
+use crate::schema::batch::StoppingRecord;
 use crate::schema::original::{self, SeenMetric, SeenState, Writer};
 use crate::schema::run::{Metrics, COSTS_FILE, METRICS_FILE};
 use crate::schema::{RunId, RunStatus, ScenarioState};
@@ -74,7 +75,8 @@ impl From<Option<RunStatus>> for Status {
     }
 }
 
-/// One run, as the analysis keeps it: about 100 bytes, so that 100,000 runs fit in 10 MB.
+/// One run, as the analysis keeps it: under 100 bytes (a test holds it there), so that
+/// 100,000 runs fit in 10 MB.
 #[derive(Clone, Debug)]
 pub struct RunRow {
     /// The folder name, e.g. `var-001-run-002`.
@@ -95,6 +97,8 @@ pub struct RunRow {
     pub cost: f64,
     /// Final value of each metric, by index into [`Collected::metrics`]; NaN when not recorded.
     pub finals: Box<[f64]>,
+    /// The run's seed, when its state records one: what [`super::design`] pairs runs by.
+    pub seed: Option<u64>,
 }
 
 impl RunRow {
@@ -165,6 +169,10 @@ pub struct Collected {
     pub format: Format,
     /// What providers' caches and batch prices saved the runs (ours: their `costs.json`).
     pub savings: crate::schema::run::Savings,
+    /// Runs whose state names their block (ours in a paired batch: `spec.block`).
+    pub runs_declaring_block: usize,
+    /// The stopping rule's record from `batch-state.json`, when the batch had a rule.
+    pub stopping: Option<StoppingRecord>,
 }
 
 /// Why the folder could not be read at all.
@@ -253,6 +261,8 @@ pub async fn collect<S: Storage>(
         problems_not_listed: 0,
         format: Format::Unknown,
         savings: Default::default(),
+        runs_declaring_block: 0,
+        stopping: None,
     };
     let batch = read_batch_files(storage, dir, &mut c).await?;
     let condition = success.map(str::to_string).or(batch.success);
@@ -354,6 +364,14 @@ async fn read_batch_files<S: Storage>(
                 entry.0 = description;
             }
             entry.1 = modifications;
+        }
+        match state.stopping {
+            Some(Ok(record)) => c.stopping = Some(record),
+            Some(Err(e)) => c.problem(
+                "batch-state.json".into(),
+                format!("its `stopping` record is not readable ({e}); the design is reported as if it had no stopping rule"),
+            ),
+            None => {}
         }
     }
     Ok(info)
@@ -523,6 +541,7 @@ impl Builder {
                     Some(finals[i]).filter(|v| !v.is_nan())
                 })
             });
+        c.runs_declaring_block += usize::from(state.block.is_some());
         c.rows.push(RunRow {
             run_id: name.into_boxed_str(),
             // At most one variation per run: fewer than 2^32 of them.
@@ -535,6 +554,7 @@ impl Builder {
             cost,
             success,
             finals: finals.into_boxed_slice(),
+            seed: state.seed,
         });
         Ok(())
     }
@@ -688,6 +708,16 @@ fn factors_of(mods: &Modifications) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_row_stays_small() {
+        // Heap parts (id, reason, finals) aside: 100,000 rows must stay near 10 MB.
+        assert!(
+            std::mem::size_of::<RunRow>() <= 96,
+            "{}",
+            std::mem::size_of::<RunRow>()
+        );
+    }
 
     #[test]
     fn records_are_cut_only_from_our_layout() {

@@ -4,12 +4,18 @@
 //! Metric statistics use the runs that completed: a halted or failed run stopped early, so its
 //! "final" values are from an earlier turn and would mix unlike things. Success is counted over
 //! all runs. Every test and interval comes from [`crate::stats`].
+//!
+//! In a paired design ([`super::design`]) each comparison is also made within pairs (paired t,
+//! Wilcoxon signed-rank, d_z; McNemar for success) on the runs matched by run number, and the
+//! verdicts rest on those; the unpaired tests are kept beside them, so that a reader can see
+//! what pairing changed.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::collect::{Collected, RunRow, Status};
+use super::design::{BlockUse, ByRun};
 use crate::stats::{self, Effect, Running, Summary, Test};
 
 /// More variations than this and pairwise comparisons are made against the first variation
@@ -201,6 +207,174 @@ pub struct Pair {
     pub hedges_g: Option<Effect>,
     /// "small", "medium", ...
     pub magnitude: Option<&'static str>,
+    /// The comparison within pairs, on the runs matched by run number (paired design only).
+    pub paired: Option<PairedComparison>,
+    /// The test the verdict rests on: `paired_t` in a paired design (when the paired t can be
+    /// computed: two pairs or more, differences with spread), else `welch_t`.
+    pub verdict_test: &'static str,
+}
+
+/// A comparison of two variations within pairs: b − a on each run number both completed with
+/// a value.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PairedComparison {
+    /// Matched pairs.
+    pub n: usize,
+    /// mean(b − a) over the pairs (= mean(b) − mean(a) over the matched runs).
+    pub difference: f64,
+    /// 95% CI of that mean difference (paired t).
+    pub difference_ci95: Option<(f64, f64)>,
+    /// The paired t test of b − a (scipy `ttest_rel(b, a)`).
+    pub t: Option<Test>,
+    /// Holm-adjusted paired t p.
+    pub t_p_adj: Option<f64>,
+    /// The Wilcoxon signed-rank test of b − a (scipy `wilcoxon(b, a)`).
+    pub wilcoxon: Option<Test>,
+    /// Holm-adjusted Wilcoxon p.
+    pub wilcoxon_p_adj: Option<f64>,
+    /// d_z = mean(b − a)/sd(b − a), with its 95% CI (in the field `g`).
+    pub d_z: Option<Effect>,
+    /// "small", "medium", ... of d_z, by Cohen's thresholds.
+    pub magnitude: Option<&'static str>,
+    /// What pairing gained on these pairs.
+    pub gain: Option<PairingGain>,
+}
+
+/// What pairing gained: the variance of the within-pair differences against the variance a
+/// difference of independent runs would have, var(a) + var(b), over the same matched runs.
+/// A test's standard error scales with the square root of the variance it uses.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PairingGain {
+    /// Comparisons pooled (1 for one pair of variations).
+    pub comparisons: usize,
+    /// Matched pairs, summed over the comparisons.
+    pub pairs: usize,
+    /// var(b − a) (pooled over comparisons by their degrees of freedom).
+    pub paired_variance: f64,
+    /// var(a) + var(b), likewise.
+    pub unpaired_variance: f64,
+    /// paired / unpaired; null when the unpaired variance is zero.
+    pub ratio: Option<f64>,
+    /// 1 − ratio: the share of the variance pairing removed (negative when it added some).
+    pub removed: Option<f64>,
+}
+
+impl PairingGain {
+    /// The gain over one set of pairs; `None` with fewer than two.
+    fn of(a: &[f64], b: &[f64]) -> Option<PairingGain> {
+        let d: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
+        let paired = variance(&d)?;
+        let unpaired = variance(a)? + variance(b)?;
+        Some(PairingGain::new(1, a.len(), paired, unpaired))
+    }
+
+    fn new(comparisons: usize, pairs: usize, paired: f64, unpaired: f64) -> PairingGain {
+        let ratio = (unpaired > 0.0).then(|| paired / unpaired);
+        PairingGain {
+            comparisons,
+            pairs,
+            paired_variance: paired,
+            unpaired_variance: unpaired,
+            ratio,
+            removed: ratio.map(|r| 1.0 - r),
+        }
+    }
+
+    /// The gains of several comparisons pooled, each weighted by its degrees of freedom
+    /// (pairs − 1): the metric's summary of what pairing gained.
+    pub fn pooled<'a>(gains: impl IntoIterator<Item = &'a PairingGain>) -> Option<PairingGain> {
+        let (mut k, mut n, mut df, mut paired, mut unpaired) = (0, 0, 0.0, 0.0, 0.0);
+        for g in gains {
+            let w = g.pairs as f64 - 1.0;
+            k += g.comparisons;
+            n += g.pairs;
+            df += w;
+            paired += w * g.paired_variance;
+            unpaired += w * g.unpaired_variance;
+        }
+        (df > 0.0).then(|| PairingGain::new(k, n, paired / df, unpaired / df))
+    }
+}
+
+/// The sample variance (divisor n − 1); `None` for fewer than two values.
+fn variance(x: &[f64]) -> Option<f64> {
+    let m = mean(x)?;
+    (x.len() >= 2)
+        .then(|| x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - 1.0))
+}
+
+/// What a pair's verdict rests on.
+pub struct Headline {
+    /// The difference b − a.
+    pub difference: f64,
+    /// Its 95% CI.
+    pub ci95: Option<(f64, f64)>,
+    /// The Holm-adjusted p.
+    pub p_adj: Option<f64>,
+    /// The effect's size in words.
+    pub magnitude: Option<&'static str>,
+    /// Matched pairs, when it is a paired test.
+    pub pairs: Option<usize>,
+}
+
+impl Pair {
+    /// The paired result in a paired design, else Welch's.
+    pub fn headline(&self) -> Headline {
+        match &self.paired {
+            Some(p) if self.verdict_test == "paired_t" => Headline {
+                difference: p.difference,
+                ci95: p.difference_ci95,
+                p_adj: p.t_p_adj,
+                magnitude: p.magnitude,
+                pairs: Some(p.n),
+            },
+            _ => Headline {
+                difference: self.difference,
+                ci95: self.difference_ci95,
+                p_adj: self.welch_p_adj,
+                magnitude: self.magnitude,
+                pairs: None,
+            },
+        }
+    }
+
+    /// The unadjusted p of the test the verdict rests on.
+    pub fn headline_p(&self) -> Option<f64> {
+        match &self.paired {
+            Some(p) if self.verdict_test == "paired_t" => p.t.as_ref().map(|t| t.p),
+            _ => self.welch.as_ref().map(|t| t.p),
+        }
+    }
+
+    /// Adds the comparison within the matched pairs `a`, `b` (the same length, pair by pair),
+    /// and makes its t test the one the verdict rests on, when there is one (fewer than two
+    /// pairs, or differences without spread, leave Welch's).
+    pub fn pair_up(&mut self, a: &[f64], b: &[f64]) {
+        self.paired = compare_paired(a, b);
+        if self.paired.as_ref().is_some_and(|p| p.t.is_some()) {
+            self.verdict_test = "paired_t";
+        }
+    }
+}
+
+/// The paired tests of matched `a`, `b`; `None` without a pair.
+fn compare_paired(a: &[f64], b: &[f64]) -> Option<PairedComparison> {
+    let difference = mean(b)? - mean(a)?;
+    let d_z = stats::cohen_dz(b, a);
+    Some(PairedComparison {
+        n: a.len(),
+        difference,
+        difference_ci95: stats::paired_ci(b, a, 0.95),
+        t: stats::paired_t(b, a),
+        t_p_adj: None,
+        wilcoxon: stats::wilcoxon(b, a),
+        wilcoxon_p_adj: None,
+        magnitude: d_z.as_ref().map(|d| magnitude(d.g)),
+        d_z,
+        gain: PairingGain::of(a, b),
+    })
 }
 
 /// How the variations compare on one metric.
@@ -211,6 +385,13 @@ pub struct MetricComparison {
     pub welch_anova: Option<Test>,
     /// Kruskal-Wallis over the variations with at least one value.
     pub kruskal_wallis: Option<Test>,
+    /// Paired design: repeated-measures ANOVA over the variations, on the blocks complete in
+    /// every one of them.
+    pub rm_anova: Option<Test>,
+    /// Paired design: the blocks that ANOVA used and dropped.
+    pub blocks: Option<BlockUse>,
+    /// Paired design: what pairing gained on this metric, pooled over the comparisons.
+    pub pairing_gain: Option<PairingGain>,
     /// Pairwise comparisons (all pairs, or each against the first when there are many).
     pub pairs: Vec<Pair>,
     /// Whether `pairs` holds all pairs (false: each variation against the first).
@@ -222,7 +403,8 @@ pub struct MetricComparison {
     pub ranking: Vec<(u64, f64)>,
 }
 
-/// Pairwise success-rate comparison (Fisher's exact test).
+/// Pairwise success-rate comparison: Fisher's exact test, and McNemar's on the matched runs of
+/// a paired design.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SuccessPair {
@@ -236,6 +418,60 @@ pub struct SuccessPair {
     pub fisher_p: f64,
     /// Holm-adjusted.
     pub fisher_p_adj: f64,
+    /// McNemar's exact test on the runs matched by run number (paired design only).
+    pub mcnemar: Option<McNemar>,
+    /// The test the verdict rests on: `mcnemar` in a paired design, else `fisher_exact`.
+    pub test_kind: &'static str,
+}
+
+/// McNemar's exact test of two variations' success on matched runs.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct McNemar {
+    /// Matched pairs (run numbers both variations have).
+    pub pairs: usize,
+    /// Pairs where only a's run succeeded.
+    pub only_a: u64,
+    /// Pairs where only b's run succeeded.
+    pub only_b: u64,
+    /// (only_b − only_a) / pairs: the difference of success rates over the pairs.
+    pub difference: f64,
+    /// Two-sided exact p.
+    pub p: f64,
+    /// Holm-adjusted across the success comparisons.
+    pub p_adj: f64,
+}
+
+impl SuccessPair {
+    /// The adjusted p the verdict rests on: McNemar's in a paired design, else Fisher's.
+    pub fn p_adj(&self) -> f64 {
+        self.mcnemar.as_ref().map_or(self.fisher_p_adj, |m| m.p_adj)
+    }
+
+    /// The difference the verdict states (over the pairs, in a paired design).
+    pub fn headline_difference(&self) -> f64 {
+        self.mcnemar
+            .as_ref()
+            .map_or(self.difference, |m| m.difference)
+    }
+}
+
+/// McNemar's test on matched successes; `None` without a pair.
+fn mcnemar(matched: &[(bool, bool)]) -> Option<McNemar> {
+    if matched.is_empty() {
+        return None;
+    }
+    let only_a = matched.iter().filter(|(a, b)| *a && !*b).count() as u64;
+    let only_b = matched.iter().filter(|(a, b)| !*a && *b).count() as u64;
+    let p = stats::mcnemar(only_a, only_b);
+    Some(McNemar {
+        pairs: matched.len(),
+        only_a,
+        only_b,
+        difference: (only_b as f64 - only_a as f64) / matched.len() as f64,
+        p,
+        p_adj: p,
+    })
 }
 
 /// The size of an effect by Cohen's conventions for |g|.
@@ -377,10 +613,13 @@ pub fn compare_groups(a_id: u64, a: &[f64], b_id: u64, b: &[f64]) -> Option<Pair
         mann_whitney_p_adj: None,
         magnitude: g.as_ref().map(|g| magnitude(g.g)),
         hedges_g: g,
+        paired: None,
+        verdict_test: "welch_t",
     })
 }
 
-/// Holm-adjusts the Welch and Mann-Whitney p-values of a family of pairs.
+/// Holm-adjusts each test's p-values (Welch, Mann-Whitney, paired t, Wilcoxon) across a
+/// family of pairs.
 pub fn adjust(pairs: &mut [Pair]) {
     let adjust_one =
         |get: &dyn Fn(&Pair) -> Option<f64>, pairs: &mut [Pair], set: &dyn Fn(&mut Pair, f64)| {
@@ -398,6 +637,24 @@ pub fn adjust(pairs: &mut [Pair]) {
     adjust_one(&|p| p.mann_whitney.as_ref().map(|t| t.p), pairs, &|p, x| {
         p.mann_whitney_p_adj = Some(x)
     });
+    adjust_one(
+        &|p| p.paired.as_ref()?.t.as_ref().map(|t| t.p),
+        pairs,
+        &|p, x| {
+            if let Some(q) = p.paired.as_mut() {
+                q.t_p_adj = Some(x);
+            }
+        },
+    );
+    adjust_one(
+        &|p| p.paired.as_ref()?.wilcoxon.as_ref().map(|t| t.p),
+        pairs,
+        &|p, x| {
+            if let Some(q) = p.paired.as_mut() {
+                q.wilcoxon_p_adj = Some(x);
+            }
+        },
+    );
 }
 
 /// Formats a number for a sentence: up to 3 significant decimals, no trailing zeros.
@@ -429,21 +686,25 @@ pub fn pval(p: f64) -> String {
     }
 }
 
-/// "B raises m by 1.4 points over A (95% CI 0.6 to 2.2, p_adj = 0.003, large effect)".
+/// "B raises m by 1.4 points over A (95% CI 0.6 to 2.2, p_adj = 0.003, large effect)", from
+/// the test the pair's verdict rests on ([`Pair::headline`]); a paired verdict says over how
+/// many pairs, and its size is d_z's.
 pub fn verdict(metric: &str, a: &str, b: &str, pair: &Pair) -> Option<String> {
-    let p = pair.welch_p_adj?;
-    if p >= ALPHA || pair.difference == 0.0 {
+    let h = pair.headline();
+    let p = h.p_adj?;
+    if p >= ALPHA || h.difference == 0.0 {
         return None;
     }
-    let verb = if pair.difference > 0.0 {
+    let verb = if h.difference > 0.0 {
         "raises"
     } else {
         "lowers"
     };
-    let ci = pair
-        .difference_ci95
+    let pairs = h.pairs.map(|n| format!("{n} pairs, ")).unwrap_or_default();
+    let ci = h
+        .ci95
         .map(|(lo, hi)| {
-            let (lo, hi) = if pair.difference > 0.0 {
+            let (lo, hi) = if h.difference > 0.0 {
                 (lo, hi)
             } else {
                 (-hi, -lo)
@@ -451,97 +712,126 @@ pub fn verdict(metric: &str, a: &str, b: &str, pair: &Pair) -> Option<String> {
             format!("95% CI {} to {}, ", num(lo), num(hi))
         })
         .unwrap_or_default();
-    let size = pair
+    let size = h
         .magnitude
         .map(|m| format!(", {m} effect"))
         .unwrap_or_default();
     Some(format!(
-        "{b} {verb} {metric} by {} over {a} ({ci}p_adj {}{size})",
-        num(pair.difference.abs()),
+        "{b} {verb} {metric} by {} over {a} ({pairs}{ci}p_adj {}{size})",
+        num(h.difference.abs()),
         pval(p),
     ))
 }
 
-/// Compares the variations on each metric.
+/// The pairs of variations compared, as indices: all pairs, or each against the first when
+/// there are more than [`MAX_ALL_PAIRS`] variations.
+fn compared_pairs(k: usize) -> Vec<(usize, usize)> {
+    if k <= MAX_ALL_PAIRS {
+        (0..k)
+            .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
+            .collect()
+    } else {
+        (1..k).map(|j| (0, j)).collect()
+    }
+}
+
+/// Compares the variations on each metric; within pairs too when `by_run` is given (a paired
+/// design).
 pub fn compare_variations(
     c: &Collected,
     values: &FinalValues,
+    by_run: Option<&ByRun>,
 ) -> BTreeMap<String, MetricComparison> {
-    let mut out = BTreeMap::new();
-    for (m, name) in c.metrics.iter().enumerate() {
-        let groups = &values[m];
-        let two_plus: Vec<&[f64]> = groups
-            .iter()
-            .filter(|g| g.len() >= 2)
-            .map(Vec::as_slice)
-            .collect();
-        let one_plus: Vec<&[f64]> = groups
-            .iter()
-            .filter(|g| !g.is_empty())
-            .map(Vec::as_slice)
-            .collect();
-        let all_pairs = c.variations.len() <= MAX_ALL_PAIRS;
-        let mut pairs = Vec::new();
-        for i in 0..groups.len() {
-            let others: Box<dyn Iterator<Item = usize>> = if all_pairs {
-                Box::new(i + 1..groups.len())
-            } else if i == 0 {
-                Box::new(1..groups.len())
-            } else {
-                Box::new(std::iter::empty())
-            };
-            for j in others {
-                if let Some(p) = compare_groups(
-                    c.variations[i].id,
-                    &groups[i],
-                    c.variations[j].id,
-                    &groups[j],
-                ) {
-                    pairs.push(p);
-                }
-            }
-        }
-        adjust(&mut pairs);
-        let label = |id: u64| {
-            let v = c.variations.iter().find(|v| v.id == id).expect("known id");
-            format!("variation {} ({})", v.id, v.description)
-        };
-        let mut significant: Vec<&Pair> = pairs
-            .iter()
-            .filter(|p| p.welch_p_adj.is_some_and(|p| p < ALPHA))
-            .collect();
-        significant.sort_by(|x, y| y.difference.abs().total_cmp(&x.difference.abs()));
-        let verdicts = significant
-            .iter()
-            .filter_map(|p| verdict(name, &label(p.a), &label(p.b), p))
-            .collect();
-        let mut ranking: Vec<(u64, f64)> = groups
-            .iter()
-            .enumerate()
-            .filter_map(|(i, g)| Some((c.variations[i].id, mean(g)?)))
-            .collect();
-        ranking.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        out.insert(
-            name.clone(),
-            MetricComparison {
-                welch_anova: (two_plus.len() >= 2)
-                    .then(|| stats::welch_anova(&two_plus))
-                    .flatten(),
-                kruskal_wallis: (one_plus.len() >= 2)
-                    .then(|| stats::kruskal_wallis(&one_plus))
-                    .flatten(),
-                pairs,
-                all_pairs,
-                verdicts,
-                ranking,
-            },
-        );
-    }
-    out
+    c.metrics
+        .iter()
+        .enumerate()
+        .map(|(m, name)| (name.clone(), compare_metric(c, m, &values[m], by_run)))
+        .collect()
 }
 
-/// Pairwise Fisher tests of success rates (only when success varies at all).
-pub fn compare_success(vs: &[VariationStats]) -> Vec<SuccessPair> {
+/// The comparison of the variations on metric `m`, whose final values are `groups`.
+fn compare_metric(
+    c: &Collected,
+    m: usize,
+    groups: &[Vec<f64>],
+    by_run: Option<&ByRun>,
+) -> MetricComparison {
+    let name = &c.metrics[m];
+    let two_plus: Vec<&[f64]> = groups
+        .iter()
+        .filter(|g| g.len() >= 2)
+        .map(Vec::as_slice)
+        .collect();
+    let one_plus: Vec<&[f64]> = groups
+        .iter()
+        .filter(|g| !g.is_empty())
+        .map(Vec::as_slice)
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, j) in compared_pairs(groups.len()) {
+        let (a, b) = (c.variations[i].id, c.variations[j].id);
+        if let Some(mut p) = compare_groups(a, &groups[i], b, &groups[j]) {
+            if let Some(r) = by_run {
+                let (x, y) = r.matched(m, i, j);
+                p.pair_up(&x, &y);
+            }
+            pairs.push(p);
+        }
+    }
+    adjust(&mut pairs);
+    let blocked = by_run.map(|r| {
+        let blocks = r.blocks(m, &(0..groups.len()).collect::<Vec<_>>());
+        (stats::rm_anova_one_way(&blocks.rows), blocks.usage())
+    });
+    let mut ranking: Vec<(u64, f64)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| Some((c.variations[i].id, mean(g)?)))
+        .collect();
+    ranking.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    MetricComparison {
+        welch_anova: (two_plus.len() >= 2)
+            .then(|| stats::welch_anova(&two_plus))
+            .flatten(),
+        kruskal_wallis: (one_plus.len() >= 2)
+            .then(|| stats::kruskal_wallis(&one_plus))
+            .flatten(),
+        rm_anova: blocked.as_ref().and_then(|(t, _)| t.clone()),
+        blocks: blocked.map(|(_, u)| u),
+        pairing_gain: PairingGain::pooled(
+            pairs
+                .iter()
+                .filter_map(|p| p.paired.as_ref()?.gain.as_ref()),
+        ),
+        verdicts: verdicts(c, name, &pairs),
+        all_pairs: c.variations.len() <= MAX_ALL_PAIRS,
+        pairs,
+        ranking,
+    }
+}
+
+/// The verdicts of the pairs that differ at p_adj < [`ALPHA`], largest difference first.
+fn verdicts(c: &Collected, metric: &str, pairs: &[Pair]) -> Vec<String> {
+    let label = |id: u64| {
+        let v = c.variations.iter().find(|v| v.id == id).expect("known id");
+        format!("variation {} ({})", v.id, v.description)
+    };
+    let mut significant: Vec<(&Pair, Headline)> = pairs
+        .iter()
+        .map(|p| (p, p.headline()))
+        .filter(|(_, h)| h.p_adj.is_some_and(|p| p < ALPHA))
+        .collect();
+    significant.sort_by(|x, y| y.1.difference.abs().total_cmp(&x.1.difference.abs()));
+    significant
+        .iter()
+        .filter_map(|(p, _)| verdict(metric, &label(p.a), &label(p.b), p))
+        .collect()
+}
+
+/// Pairwise tests of success rates (only when success varies at all): Fisher's exact test,
+/// and, with `by_run` (a paired design), McNemar's on the matched runs, which the verdict then
+/// rests on. Each test is Holm-adjusted across the pairs.
+pub fn compare_success(vs: &[VariationStats], by_run: Option<&ByRun>) -> Vec<SuccessPair> {
     let rates: Vec<f64> = vs
         .iter()
         .filter(|v| v.total_runs > 0)
@@ -550,35 +840,48 @@ pub fn compare_success(vs: &[VariationStats]) -> Vec<SuccessPair> {
     if rates.len() < 2 || rates.iter().all(|r| *r == rates[0]) {
         return Vec::new();
     }
-    let all_pairs = vs.len() <= MAX_ALL_PAIRS;
     let mut pairs = Vec::new();
-    for i in 0..vs.len() {
-        for j in i + 1..vs.len() {
-            if !all_pairs && i > 0 {
-                break;
-            }
-            let (a, b) = (&vs[i], &vs[j]);
-            if a.total_runs == 0 || b.total_runs == 0 {
-                continue;
-            }
-            let fisher_p = stats::fisher_exact(
-                a.successful_runs as u64,
-                (a.total_runs - a.successful_runs) as u64,
-                b.successful_runs as u64,
-                (b.total_runs - b.successful_runs) as u64,
-            );
-            pairs.push(SuccessPair {
-                a: a.variation_id,
-                b: b.variation_id,
-                difference: b.success_rate - a.success_rate,
-                fisher_p,
-                fisher_p_adj: fisher_p,
-            });
+    for (i, j) in compared_pairs(vs.len()) {
+        let (a, b) = (&vs[i], &vs[j]);
+        if a.total_runs == 0 || b.total_runs == 0 {
+            continue;
         }
+        let fisher_p = stats::fisher_exact(
+            a.successful_runs as u64,
+            (a.total_runs - a.successful_runs) as u64,
+            b.successful_runs as u64,
+            (b.total_runs - b.successful_runs) as u64,
+        );
+        let mcnemar = by_run.and_then(|r| mcnemar(&r.matched_success(i, j)));
+        pairs.push(SuccessPair {
+            a: a.variation_id,
+            b: b.variation_id,
+            difference: b.success_rate - a.success_rate,
+            fisher_p,
+            fisher_p_adj: fisher_p,
+            test_kind: if mcnemar.is_some() {
+                "mcnemar"
+            } else {
+                "fisher_exact"
+            },
+            mcnemar,
+        });
     }
     let adjusted = stats::holm(&pairs.iter().map(|p| p.fisher_p).collect::<Vec<_>>());
     for (p, adj) in pairs.iter_mut().zip(adjusted) {
         p.fisher_p_adj = adj;
+    }
+    let with_mcnemar: Vec<usize> = (0..pairs.len())
+        .filter(|&k| pairs[k].mcnemar.is_some())
+        .collect();
+    let ps: Vec<f64> = with_mcnemar
+        .iter()
+        .filter_map(|&k| pairs[k].mcnemar.as_ref().map(|m| m.p))
+        .collect();
+    for (&k, adj) in with_mcnemar.iter().zip(stats::holm(&ps)) {
+        if let Some(m) = pairs[k].mcnemar.as_mut() {
+            m.p_adj = adj;
+        }
     }
     pairs
 }

@@ -11,8 +11,11 @@
 //! Modules, one job each:
 //! - [`collect`]: the folder (ours or the original tool's) into per-run rows, tolerating damage.
 //! - [`success`]: the `success:` condition on final metrics.
+//! - [`design`]: whether the runs are paired (shared seeds) or independent, and the runs keyed
+//!   by run number for the paired tests.
 //! - [`compute`]: descriptive statistics, success rates, variation-against-variation tests.
 //! - [`patterns`]: factor effects, interactions, failure modes, cost efficiency, sample sizes.
+//! - [`sequential`]: a stopping rule's record, and the p-value to cite after a sequential stop.
 //! - [`report`]: the report's content as blocks, and their Markdown; [`html`] and [`charts`]
 //!   render the same blocks as a self-contained page with SVG charts.
 //! - [`csv`](self::csv): `runs.csv`.
@@ -21,9 +24,11 @@ pub mod charts;
 pub mod collect;
 pub mod compute;
 pub mod csv;
+pub mod design;
 pub mod html;
 pub mod patterns;
 pub mod report;
+pub mod sequential;
 pub mod success;
 pub mod tree;
 
@@ -165,13 +170,24 @@ pub async fn analyze<S: Storage>(
         .map_err(AnalysisError::Collect)?;
     let values = compute::final_values(&c);
     let variations = compute::variation_statistics(&c, &values);
-    let comparisons = compute::compare_variations(&c, &values);
+    let mut design = design::detect(&c);
+    let by_run = design.is_paired().then(|| design::ByRun::new(&c));
+    let comparisons = compute::compare_variations(&c, &values, by_run.as_ref());
+    design.sequential = design
+        .stopping
+        .as_ref()
+        .and_then(|record| sequential::result(record, &comparisons));
+    let found = patterns::Found {
+        values: &values,
+        variations: &variations,
+        by_run: by_run.as_ref(),
+    };
     let mut analysis = Analysis {
         experiment: c.experiment.clone(),
         source: dir.to_string(),
         format: c.format,
         metrics: compute::metric_statistics(&c, &values),
-        patterns: patterns::patterns(&c, &values, &variations, comparisons, options.half_width),
+        patterns: patterns::patterns(&c, &found, comparisons, design, options.half_width),
         variations,
         problems: c.problems.clone(),
         problems_not_listed: c.problems_not_listed,

@@ -8,6 +8,14 @@
 //! balanced. The level's `marginal_mean` (the mean of its cells' means) is reported beside the
 //! pooled mean so that an unbalanced design shows. With exactly two factors, the factor tests and
 //! the interaction come from a two-way ANOVA (Type III sums of squares).
+//!
+//! In a paired design ([`super::design`]) the same tests take the blocked form: a block (a run
+//! number, one seed) is kept when it has a value in every cell (variation) the test involves,
+//! each level's value in a block is the mean of its cells there, and the factor is tested by a
+//! repeated-measures ANOVA (one-way, or two-way with the interaction); its level contrasts are
+//! paired on the same blocks. Incomplete blocks are dropped and counted ([`BlockUse`]). When no
+//! blocked test can be made (fewer than two complete blocks, say) the independent one is used,
+//! and `test_kind` says which.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +26,8 @@ use super::compute::{
     self, compare_groups, mean, pval, FinalValues, MetricComparison, Pair, SuccessPair,
     VariationStats, ALPHA,
 };
-use crate::stats::{self, Test};
+use super::design::{BlockUse, ByRun, Design};
+use crate::stats::{self, Test, TwoWay};
 
 /// One level of a factor, on one metric.
 #[derive(Clone, Debug, Serialize)]
@@ -48,8 +57,11 @@ pub struct FactorEffect {
     pub levels: Vec<LevelStats>,
     /// The test of the factor as a whole.
     pub test: Option<Test>,
-    /// Which test: `two_way_anova_type3` or `welch_anova`.
+    /// Which test: `welch_anova` or `two_way_anova_type3` (independent runs),
+    /// `rm_anova` or `rm_anova_two_way` (paired: repeated measures over blocks).
     pub test_kind: &'static str,
+    /// Paired design: the blocks complete in every cell of the factor (used) and not (dropped).
+    pub blocks: Option<BlockUse>,
     /// Each other level against the reference (Holm-adjusted within the factor and metric). In
     /// these pairs `a` and `b` are indices into `levels` (`a` is 0, the reference).
     pub contrasts: Vec<Pair>,
@@ -91,6 +103,11 @@ pub struct Interaction {
     pub metric: String,
     /// The interaction test of the two-way ANOVA.
     pub test: Test,
+    /// Which ANOVA: `two_way_anova_type3` or `rm_anova_two_way`.
+    pub test_kind: &'static str,
+    /// Paired design: the blocks complete in every cell (used) and not (dropped), also when
+    /// they were too few for the repeated-measures form.
+    pub blocks: Option<BlockUse>,
     /// p < 0.05.
     pub flagged: bool,
     /// Cell means: rows are levels of the first factor, columns of the second.
@@ -169,6 +186,8 @@ pub struct Best {
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Patterns {
+    /// The design found (paired or independent), and a sequential stopping rule's record.
+    pub design: Design,
     /// What success means here.
     pub success_definition: String,
     /// Runs found.
@@ -234,14 +253,32 @@ fn level_of(c: &Collected, factor: &str, levels: &[String]) -> Vec<Option<usize>
         .collect()
 }
 
+/// What the patterns are computed from, beside the collected runs.
+pub struct Found<'a> {
+    /// The completed runs' final values.
+    pub values: &'a FinalValues,
+    /// The variations' statistics.
+    pub variations: &'a [VariationStats],
+    /// The runs by run number, in a paired design.
+    pub by_run: Option<&'a ByRun>,
+}
+
+/// A varied factor: its name, its levels, and the level of each variation.
+struct Factor<'a> {
+    name: &'a str,
+    levels: &'a [String],
+    of: Vec<Option<usize>>,
+}
+
 /// Computes every pattern.
 pub fn patterns(
     c: &Collected,
-    by_metric: &FinalValues,
-    vs: &[VariationStats],
+    found: &Found,
     comparisons: BTreeMap<String, MetricComparison>,
+    design: Design,
     half_width: Option<f64>,
 ) -> Patterns {
+    let (by_metric, vs) = (found.values, found.variations);
     let total_runs = c.rows.len();
     let successful_runs = c.rows.iter().filter(|r| r.success).count();
     let mut statuses = BTreeMap::new();
@@ -262,48 +299,41 @@ pub fn patterns(
     let levels = factor_levels(c);
     let mut factor_effects = Vec::new();
     let mut interactions = Vec::new();
-    let two_way = levels.len() == 2;
-    for (factor, lv) in &levels {
-        let of = level_of(c, factor, lv);
-        for (m, metric) in c.metrics.iter().enumerate() {
-            factor_effects.push(factor_effect(factor, lv, &of, metric, &by_metric[m]));
+    let factors: Vec<Factor> = levels
+        .iter()
+        .map(|(name, lv)| Factor {
+            name,
+            levels: lv,
+            of: level_of(c, name, lv),
+        })
+        .collect();
+    for factor in &factors {
+        for m in 0..c.metrics.len() {
+            factor_effects.push(factor_effect(c, factor, m, found));
         }
     }
-    if two_way {
-        let names: Vec<(&String, &Vec<String>)> = levels.iter().collect();
-        let (fa, la) = names[0];
-        let (fb, lb) = names[1];
-        let (of_a, of_b) = (level_of(c, fa, la), level_of(c, fb, lb));
-        for (m, metric) in c.metrics.iter().enumerate() {
-            let mut cells = vec![vec![Vec::new(); lb.len()]; la.len()];
-            for (v, values) in by_metric[m].iter().enumerate() {
-                if let (Some(i), Some(j)) = (of_a[v], of_b[v]) {
-                    cells[i][j].extend_from_slice(values);
-                }
-            }
-            let Some(anova) = stats::two_way_anova(&cells) else {
+    if factors.len() == 2 {
+        for m in 0..c.metrics.len() {
+            let Some((interaction, tests)) = two_way(c, (&factors[0], &factors[1]), m, found)
+            else {
                 continue;
             };
-            for effect in factor_effects.iter_mut().filter(|e| &e.metric == metric) {
-                if &effect.factor == fa {
-                    effect.test = Some(anova.a.clone());
-                    effect.test_kind = "two_way_anova_type3";
-                } else if &effect.factor == fb {
-                    effect.test = Some(anova.b.clone());
-                    effect.test_kind = "two_way_anova_type3";
+            for effect in factor_effects
+                .iter_mut()
+                .filter(|e| e.metric == interaction.metric)
+            {
+                let test = if effect.factor == factors[0].name {
+                    &tests.a
+                } else {
+                    &tests.b
+                };
+                effect.test = Some(test.clone());
+                effect.test_kind = interaction.test_kind;
+                if interaction.blocks.is_some() {
+                    effect.blocks = interaction.blocks;
                 }
             }
-            interactions.push(Interaction {
-                factors: (fa.clone(), fb.clone()),
-                metric: metric.clone(),
-                flagged: anova.interaction.p < ALPHA,
-                test: anova.interaction,
-                cell_means: cells
-                    .iter()
-                    .map(|row| row.iter().map(|cell| mean(cell)).collect())
-                    .collect(),
-                levels: (la.clone(), lb.clone()),
-            });
+            interactions.push(interaction);
         }
     }
     factor_effects.sort_by(|x, y| {
@@ -354,23 +384,94 @@ pub fn patterns(
         factor_levels: levels,
         factor_effects,
         interactions,
-        success_comparisons: compute::compare_success(vs),
+        success_comparisons: compute::compare_success(vs, found.by_run),
         comparisons,
         sample_size,
+        design,
     }
 }
 
-fn factor_effect(
-    factor: &str,
-    levels: &[String],
-    of: &[Option<usize>],
-    metric: &str,
-    by_variation: &[Vec<f64>],
-) -> FactorEffect {
+/// The two-way ANOVA of two factors on metric `m` (repeated-measures in a paired design, when
+/// it can be made), as the interaction and the ANOVA's three tests.
+fn two_way(
+    c: &Collected,
+    (fa, fb): (&Factor, &Factor),
+    m: usize,
+    found: &Found,
+) -> Option<(Interaction, TwoWay)> {
+    let mut cells = vec![vec![Vec::new(); fb.levels.len()]; fa.levels.len()];
+    for (v, values) in found.values[m].iter().enumerate() {
+        if let (Some(i), Some(j)) = (fa.of[v], fb.of[v]) {
+            cells[i][j].extend_from_slice(values);
+        }
+    }
+    let blocked = found.by_run.map(|r| two_way_blocks(r, m, fa, fb));
+    let rm = blocked
+        .as_ref()
+        .and_then(|(blocks, _)| stats::rm_anova_two_way(blocks.as_ref()?));
+    let (anova, test_kind) = match rm {
+        Some(anova) => (anova, "rm_anova_two_way"),
+        None => (stats::two_way_anova(&cells)?, "two_way_anova_type3"),
+    };
+    let interaction = Interaction {
+        factors: (fa.name.to_string(), fb.name.to_string()),
+        metric: c.metrics[m].clone(),
+        flagged: anova.interaction.p < ALPHA,
+        test: anova.interaction.clone(),
+        test_kind,
+        blocks: blocked.map(|(_, usage)| usage),
+        cell_means: cells
+            .iter()
+            .map(|row| row.iter().map(|cell| mean(cell)).collect())
+            .collect(),
+        levels: (fa.levels.to_vec(), fb.levels.to_vec()),
+    };
+    Some((interaction, anova))
+}
+
+/// The blocks of a two-factor design on metric `m`: `[block][i][j]`, each block's mean over
+/// the variations at level i of `fa` and j of `fb`; `None` when a combination has no
+/// variation.
+fn two_way_blocks(
+    r: &ByRun,
+    m: usize,
+    fa: &Factor,
+    fb: &Factor,
+) -> (Option<Vec<Vec<Vec<f64>>>>, BlockUse) {
+    let nb = fb.levels.len();
+    let (involved, cell_of): (Vec<usize>, Vec<usize>) = (0..fa.of.len())
+        .filter_map(|v| Some((v, fa.of[v]? * nb + fb.of[v]?)))
+        .unzip();
+    let blocks = r.blocks(m, &involved);
+    let means = blocks
+        .group_means(&cell_of, fa.levels.len() * nb)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|row| row.chunks(nb).map(<[f64]>::to_vec).collect())
+                .collect()
+        });
+    (means, blocks.usage())
+}
+
+/// The blocks of one factor on metric `m`: `[block][level]`, each block's mean over the
+/// variations at each level.
+fn factor_blocks(r: &ByRun, m: usize, factor: &Factor) -> (Option<Vec<Vec<f64>>>, BlockUse) {
+    let (involved, level_of): (Vec<usize>, Vec<usize>) = (0..factor.of.len())
+        .filter_map(|v| Some((v, factor.of[v]?)))
+        .unzip();
+    let blocks = r.blocks(m, &involved);
+    (
+        blocks.group_means(&level_of, factor.levels.len()),
+        blocks.usage(),
+    )
+}
+
+fn factor_effect(c: &Collected, factor: &Factor, m: usize, found: &Found) -> FactorEffect {
+    let levels = factor.levels;
     let mut pooled = vec![Vec::new(); levels.len()];
     let mut cell_means = vec![Vec::new(); levels.len()];
-    for (v, values) in by_variation.iter().enumerate() {
-        if let Some(l) = of[v] {
+    for (v, values) in found.values[m].iter().enumerate() {
+        if let Some(l) = factor.of[v] {
             pooled[l].extend_from_slice(values);
             if let Some(m) = mean(values) {
                 cell_means[l].push(m);
@@ -391,31 +492,39 @@ fn factor_effect(
             }
         })
         .collect();
+    let blocked = found.by_run.map(|r| factor_blocks(r, m, factor));
+    let block_means = blocked.as_ref().and_then(|(means, _)| means.as_ref());
     let mut contrasts: Vec<Pair> = (1..levels.len())
-        .filter_map(|l| compare_groups(0, &pooled[0], l as u64, &pooled[l]))
+        .filter_map(|l| {
+            let mut pair = compare_groups(0, &pooled[0], l as u64, &pooled[l])?;
+            if let Some(means) = block_means {
+                let (a, b): (Vec<f64>, Vec<f64>) = means.iter().map(|row| (row[0], row[l])).unzip();
+                pair.pair_up(&a, &b);
+            }
+            Some(pair)
+        })
         .collect();
     compute::adjust(&mut contrasts);
+    let metric = &c.metrics[m];
     let verdicts = contrasts
         .iter()
         .filter_map(|p| {
-            let a = format!("{factor} = {}", levels[p.a as usize]);
-            let b = format!("{factor} = {}", levels[p.b as usize]);
+            let a = format!("{} = {}", factor.name, levels[p.a as usize]);
+            let b = format!("{} = {}", factor.name, levels[p.b as usize]);
             compute::verdict(metric, &a, &b, p)
         })
         .collect();
-    let groups: Vec<&[f64]> = pooled
-        .iter()
-        .filter(|g| g.len() >= 2)
-        .map(Vec::as_slice)
-        .collect();
+    let (test, test_kind) = match block_means.and_then(|b| stats::rm_anova_one_way(b)) {
+        Some(t) => (Some(t), "rm_anova"),
+        None => (welch_anova(&pooled), "welch_anova"),
+    };
     FactorEffect {
-        factor: factor.to_string(),
-        metric: metric.to_string(),
+        factor: factor.name.to_string(),
+        metric: metric.clone(),
         levels: level_stats,
-        test: (groups.len() >= 2)
-            .then(|| stats::welch_anova(&groups))
-            .flatten(),
-        test_kind: "welch_anova",
+        test,
+        test_kind,
+        blocks: blocked.map(|(_, usage)| usage),
         effect_size: contrasts
             .iter()
             .filter_map(|p| p.hedges_g.as_ref().map(|g| g.g.abs()))
@@ -423,6 +532,18 @@ fn factor_effect(
         contrasts,
         verdicts,
     }
+}
+
+/// Welch's ANOVA over the groups with at least two values.
+fn welch_anova(groups: &[Vec<f64>]) -> Option<Test> {
+    let groups: Vec<&[f64]> = groups
+        .iter()
+        .filter(|g| g.len() >= 2)
+        .map(Vec::as_slice)
+        .collect();
+    (groups.len() >= 2)
+        .then(|| stats::welch_anova(&groups))
+        .flatten()
 }
 
 fn success_factors(c: &Collected, levels: &BTreeMap<String, Vec<String>>) -> Vec<SuccessFactor> {
@@ -598,12 +719,19 @@ pub fn no_effect(e: &FactorEffect) -> Option<String> {
             "{} has no clear effect on {} ({} p {})",
             e.factor,
             e.metric,
-            if e.test_kind == "welch_anova" {
-                "Welch ANOVA"
-            } else {
-                "two-way ANOVA"
-            },
+            test_name(e.test_kind),
             pval(t.p)
         )
     })
+}
+
+/// A factor test's name for a sentence.
+pub fn test_name(kind: &str) -> &'static str {
+    match kind {
+        "welch_anova" => "Welch ANOVA",
+        "two_way_anova_type3" => "two-way ANOVA",
+        "rm_anova" => "repeated-measures ANOVA",
+        "rm_anova_two_way" => "two-way repeated-measures ANOVA",
+        _ => "test",
+    }
 }

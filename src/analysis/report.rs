@@ -4,8 +4,10 @@
 
 use super::charts;
 use super::collect::Collected;
-use super::compute::{num, pval, FinalValues, ALPHA};
-use super::patterns::no_effect;
+use super::compute::{num, pval, FinalValues, MetricComparison, Pair, ALPHA};
+use super::design::{BlockUse, Design};
+use super::patterns::{no_effect, test_name};
+use super::sequential;
 use super::Analysis;
 
 /// A piece of the report.
@@ -92,6 +94,7 @@ pub fn document(a: &Analysis, c: &Collected, values: &FinalValues) -> Vec<Block>
     fields.push(("Total Cost".into(), usd(total_cost)));
     doc.push(Block::Fields(fields));
 
+    design(a, &mut doc);
     findings(a, &mut doc);
 
     doc.push(Block::Heading(2, "Overall Metrics".into()));
@@ -148,8 +151,105 @@ pub fn document(a: &Analysis, c: &Collected, values: &FinalValues) -> Vec<Block>
     costs(a, &mut doc);
     sample_sizes(a, &mut doc);
     problems(a, &mut doc);
-    methods(&mut doc);
+    methods(&a.patterns.design, &mut doc);
     doc
+}
+
+/// The Design section: which design the runs follow, which tests that chose, what pairing
+/// gained per metric, and a sequential stopping rule's outcome.
+fn design(a: &Analysis, doc: &mut Vec<Block>) {
+    let d = &a.patterns.design;
+    doc.push(Block::Heading(2, "Design".into()));
+    doc.push(Block::Para(format!("{} {}", d.summary, tests_used(d))));
+    if d.is_paired() {
+        let gains: Vec<String> = a
+            .patterns
+            .comparisons
+            .iter()
+            .filter_map(|(metric, cmp)| gain_sentence(metric, cmp))
+            .collect();
+        if !gains.is_empty() {
+            doc.push(Block::Bullets(gains));
+        }
+    }
+    if let Some(record) = &d.stopping {
+        for sentence in sequential::sentences(record, d.sequential.as_ref()) {
+            doc.push(Block::Para(sentence));
+        }
+        if !record.looks.is_empty() {
+            doc.push(table(
+                &[
+                    "Look",
+                    "Runs",
+                    "Pairs",
+                    "z",
+                    "Stop for efficacy at |z| ≥",
+                    "Stop for futility at |z| <",
+                    "Decision",
+                    "Adjusted p",
+                ],
+                sequential::look_rows(record),
+            ));
+        }
+    }
+}
+
+/// The tests the design chose, in a sentence.
+fn tests_used(d: &Design) -> &'static str {
+    if d.is_paired() {
+        "Variations are therefore compared within pairs, on the runs matched by run number: the \
+         paired t test with its 95% CI, the Wilcoxon signed-rank test and d_z, and McNemar's \
+         exact test for success, each Holm-adjusted across the comparisons; the verdicts rest on \
+         the paired t test. Factor effects use repeated-measures ANOVA over the blocks complete \
+         in every cell. The unpaired tests (Welch, Mann-Whitney, Hedges' g, Fisher) are kept \
+         beside them for comparison."
+    } else {
+        "Variations are compared as independent samples: Welch's t test, the Mann-Whitney U test \
+         and Hedges' g, and Fisher's exact test for success; factor effects use Welch's ANOVA \
+         (with two factors, a two-way ANOVA)."
+    }
+}
+
+/// "trust: pairing removed 79% of the variance (...)".
+fn gain_sentence(metric: &str, cmp: &MetricComparison) -> Option<String> {
+    let g = cmp.pairing_gain.as_ref()?;
+    let (ratio, removed) = (g.ratio?, g.removed?);
+    let what = if removed >= 0.0 {
+        format!("pairing removed {:.0}% of the variance", removed * 100.0)
+    } else {
+        format!("pairing added {:.0}% to the variance", -removed * 100.0)
+    };
+    Some(format!(
+        "{metric}: {what}: the within-pair differences have variance {} against {} for independent runs (var(a) + var(b) on the same matched runs), a ratio of {} over {} comparison{} ({} pairs).",
+        num(g.paired_variance),
+        num(g.unpaired_variance),
+        num(ratio),
+        g.comparisons,
+        if g.comparisons == 1 { "" } else { "s" },
+        g.pairs
+    ))
+}
+
+/// The test a pair's verdict rests on, for a table cell.
+fn pair_test_name(pair: &Pair) -> &'static str {
+    if pair.verdict_test == "paired_t" {
+        "paired t"
+    } else {
+        "Welch"
+    }
+}
+
+/// "12 complete blocks (2 dropped as incomplete)".
+fn blocks_text(u: BlockUse) -> String {
+    let dropped = match u.dropped {
+        0 => String::new(),
+        n => format!(" ({n} dropped as incomplete)"),
+    };
+    format!(
+        "{} complete block{}{dropped}",
+        u.used,
+        if u.used == 1 { "" } else { "s" }
+    )
 }
 
 fn format_name(a: &Analysis) -> &'static str {
@@ -249,36 +349,40 @@ fn factors(a: &Analysis, doc: &mut Vec<Block>) {
         return;
     }
     doc.push(Block::Heading(2, "What Changed the Outcome".into()));
+    let paired = p.design.is_paired();
+    let how = if paired {
+        " In this paired design each level is compared with the first within blocks (the block's mean over the level's variations; paired t), and each factor is tested by a repeated-measures ANOVA over the blocks complete in every cell of the factor."
+    } else if p.interactions.is_empty() {
+        ""
+    } else {
+        " With two factors, each factor's test is a two-way ANOVA (Type III) that also tests their interaction."
+    };
     doc.push(Block::Para(format!(
         "Each varied factor's levels against its first level, pooled over the other factors, \
-         ranked by effect size (Hedges' g).{}",
-        if p.interactions.is_empty() {
-            ""
-        } else {
-            " With two factors, each factor's test is a two-way ANOVA (Type III) that also tests their interaction."
-        }
+         ranked by effect size (Hedges' g).{how}"
     )));
     let rows = p
         .factor_effects
         .iter()
         .flat_map(|e| {
             e.contrasts.iter().map(move |c| {
+                let h = c.headline();
                 vec![
                     e.factor.clone(),
                     e.metric.clone(),
                     format!("{} vs {}", e.levels[c.b as usize].level, e.levels[0].level),
-                    num(c.difference),
-                    ci(c.difference_ci95),
+                    num(h.difference),
+                    ci(h.ci95),
                     c.hedges_g
                         .as_ref()
                         .map(|g| num(g.g))
                         .unwrap_or_else(|| "–".into()),
-                    c.welch_p_adj
-                        .map(|p| format!("p {}", pval(p)))
+                    h.p_adj
+                        .map(|p| format!("{} p {}", pair_test_name(c), pval(p)))
                         .unwrap_or_else(|| "–".into()),
                     e.test
                         .as_ref()
-                        .map(|t| format!("p {}", pval(t.p)))
+                        .map(|t| format!("{} p {}", test_name(e.test_kind), pval(t.p)))
                         .unwrap_or_else(|| "–".into()),
                 ]
             })
@@ -292,11 +396,35 @@ fn factors(a: &Analysis, doc: &mut Vec<Block>) {
             "Difference",
             "95% CI",
             "Hedges' g",
-            "Welch p_adj",
+            "Level test p_adj",
             "Factor test",
         ],
         rows,
     ));
+    let dropped: Vec<String> = p
+        .factor_effects
+        .iter()
+        .filter_map(|e| {
+            let u = e.blocks?;
+            Some(format!(
+                "{} on {}: {}{}",
+                e.factor,
+                e.metric,
+                blocks_text(u),
+                if e.test_kind.starts_with("rm_") {
+                    String::new()
+                } else {
+                    format!(
+                        "; no repeated-measures F (fewer than two complete blocks, or no variation left within them): {} used",
+                        test_name(e.test_kind)
+                    )
+                }
+            ))
+        })
+        .collect();
+    if !dropped.is_empty() {
+        doc.push(Block::Bullets(dropped));
+    }
     doc.push(Block::Chart(
         charts::effects(&p.factor_effects),
         "Factor effects: Hedges' g of each level against the reference level, with 95% CI".into(),
@@ -307,10 +435,11 @@ fn factors(a: &Analysis, doc: &mut Vec<Block>) {
     }
     for i in &p.interactions {
         doc.push(Block::Para(format!(
-            "Interaction of {} and {} on {}: F({}, {}) = {}, p {}{}.",
+            "Interaction of {} and {} on {} ({}): F({}, {}) = {}, p {}{}.",
             i.factors.0,
             i.factors.1,
             i.metric,
+            test_name(i.test_kind),
             i.test.df.map(num).unwrap_or_default(),
             i.test.df2.map(num).unwrap_or_default(),
             num(i.test.statistic),
@@ -333,6 +462,16 @@ fn comparisons(a: &Analysis, doc: &mut Vec<Block>) {
     for (metric, cmp) in &p.comparisons {
         doc.push(Block::Heading(3, metric.clone()));
         let mut lines = Vec::new();
+        if let (Some(t), Some(u)) = (&cmp.rm_anova, cmp.blocks) {
+            lines.push(format!(
+                "Repeated-measures ANOVA over {}: F({}, {}) = {}, p {}",
+                blocks_text(u),
+                t.df.map(num).unwrap_or_default(),
+                t.df2.map(num).unwrap_or_default(),
+                num(t.statistic),
+                pval(t.p)
+            ));
+        }
         if let Some(t) = &cmp.welch_anova {
             lines.push(format!(
                 "Welch's ANOVA: F({}, {}) = {}, p {}",
@@ -362,28 +501,116 @@ fn comparisons(a: &Analysis, doc: &mut Vec<Block>) {
             ));
         }
         if cmp.verdicts.is_empty() {
-            lines.push(
-                "No pair of variations differs at p_adj < 0.05 (Welch t, Holm-adjusted).".into(),
-            );
+            lines.push(format!(
+                "No pair of variations differs at p_adj < 0.05 ({}, Holm-adjusted).",
+                if p.design.is_paired() {
+                    "paired t"
+                } else {
+                    "Welch t"
+                }
+            ));
         }
         doc.push(Block::Bullets(lines));
+        pair_table(cmp, doc);
     }
     let sig: Vec<String> = p
         .success_comparisons
         .iter()
-        .filter(|s| s.fisher_p_adj < ALPHA)
+        .filter(|s| s.p_adj() < ALPHA)
         .map(|s| {
             format!(
-                "Success: variation {} vs variation {}: {} points (Fisher p_adj {})",
+                "Success: variation {} vs variation {}: {} points ({} p_adj {})",
                 s.b,
                 s.a,
-                num(s.difference * 100.0),
-                pval(s.fisher_p_adj)
+                num(s.headline_difference() * 100.0),
+                if s.mcnemar.is_some() {
+                    "McNemar"
+                } else {
+                    "Fisher"
+                },
+                pval(s.p_adj())
             )
         })
         .collect();
     if !sig.is_empty() {
         doc.push(Block::Bullets(sig));
+    }
+}
+
+/// Pairs shown in a metric's table; `patterns.json` has them all.
+const TABLE_PAIRS: usize = 20;
+
+/// A metric's pairwise comparisons as a table: the paired tests beside the unpaired ones in
+/// a paired design, the unpaired ones alone otherwise. Its p-values are fixed-sample ones.
+fn pair_table(cmp: &MetricComparison, doc: &mut Vec<Block>) {
+    if cmp.pairs.is_empty() {
+        return;
+    }
+    let paired = cmp.pairs.iter().any(|p| p.paired.is_some());
+    let opt = |x: Option<f64>, f: fn(f64) -> String| x.map(f).unwrap_or_else(|| "–".into());
+    let p_text = |p: f64| pval(p).trim_start_matches("= ").to_string();
+    let rows = cmp
+        .pairs
+        .iter()
+        .take(TABLE_PAIRS)
+        .map(|pair: &Pair| {
+            let mut row = vec![format!("{} vs {}", pair.b, pair.a)];
+            match pair.paired.as_ref().filter(|_| paired) {
+                Some(q) => row.extend([
+                    q.n.to_string(),
+                    num(q.difference),
+                    ci(q.difference_ci95),
+                    opt(q.t.as_ref().map(|t| t.p), p_text),
+                    opt(q.t_p_adj, p_text),
+                    opt(q.wilcoxon_p_adj, p_text),
+                    opt(q.d_z.as_ref().map(|d| d.g), num),
+                ]),
+                None if paired => row.extend(std::iter::repeat_n("–".to_string(), 7)),
+                None => row.extend([
+                    num(pair.difference),
+                    ci(pair.difference_ci95),
+                    opt(pair.welch.as_ref().map(|t| t.p), p_text),
+                ]),
+            }
+            row.extend([
+                opt(pair.welch_p_adj, p_text),
+                opt(pair.mann_whitney_p_adj, p_text),
+                opt(pair.hedges_g.as_ref().map(|g| g.g), num),
+            ]);
+            row
+        })
+        .collect();
+    let head: &[&str] = if paired {
+        &[
+            "Pair",
+            "Pairs",
+            "Difference",
+            "95% CI",
+            "Paired t p",
+            "Paired t p_adj",
+            "Wilcoxon p_adj",
+            "d_z",
+            "Welch p_adj",
+            "Mann-Whitney p_adj",
+            "Hedges' g",
+        ]
+    } else {
+        &[
+            "Pair",
+            "Difference",
+            "95% CI",
+            "Welch p",
+            "Welch p_adj",
+            "Mann-Whitney p_adj",
+            "Hedges' g",
+        ]
+    };
+    doc.push(table(head, rows));
+    if cmp.pairs.len() > TABLE_PAIRS {
+        doc.push(Block::Para(format!(
+            "The first {TABLE_PAIRS} of {} pairs; patterns.json has them all.",
+            cmp.pairs.len()
+        )));
     }
 }
 
@@ -537,7 +764,7 @@ fn problems(a: &Analysis, doc: &mut Vec<Block>) {
     doc.push(Block::Bullets(items));
 }
 
-fn methods(doc: &mut Vec<Block>) {
+fn methods(design: &Design, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(2, "Methods".into()));
     doc.push(Block::Para(
         "Metric statistics use the final values of completed runs; success rates use all runs, \
@@ -553,6 +780,24 @@ fn methods(doc: &mut Vec<Block>) {
          distribution."
             .into(),
     ));
+    if design.is_paired() {
+        doc.push(Block::Para(
+            "The runs are paired: run k of every variation shares its seed, and run numbers are \
+             blocks. Each pair of variations is also compared on the run numbers where both \
+             completed with a value: paired t test of the differences with its 95% CI, Wilcoxon \
+             signed-rank test (exact for small samples without ties or zeros), and d_z (mean \
+             difference over the differences' standard deviation) with a normal-approximation \
+             95% interval; these p-values are Holm-adjusted across the pairs of each metric, and \
+             the verdicts rest on the paired t test. Success is compared on the matched runs with \
+             McNemar's exact test on the discordant pairs, Holm-adjusted (factor-level success \
+             rates keep Fisher's test). Factor effects and the variations as a whole are tested \
+             by repeated-measures ANOVA on the blocks complete in every cell involved, a level's \
+             value in a block being the mean over its variations; incomplete blocks are dropped. \
+             What pairing gained is the variance of the within-pair differences against \
+             var(a) + var(b) over the same matched runs."
+                .into(),
+        ));
+    }
 }
 
 /// Markdown for the blocks (charts are left out: they live in `report.html`).

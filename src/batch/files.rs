@@ -9,7 +9,8 @@ use crate::engine::ReplyCounts;
 use crate::plan::variations::VariationSpace;
 use crate::pricing::{nanos_to_usd, Nanos};
 use crate::schema::batch::{
-    CostSummary, FailedRun, Fingerprint, HaltedRun, RunCost, VariationCost,
+    CostSummary, FailedRun, Fingerprint, HaltedRun, RunCost, StoppingRecord, VariationCost,
+    VariationStop,
 };
 use crate::schema::run::{RunStanding, Savings};
 use crate::schema::{
@@ -27,10 +28,18 @@ pub struct RunSummary {
     pub replies: ReplyCounts,
     /// What caches and batch prices saved it.
     pub savings: Savings,
+    /// The final value of the stopping rule's metric, when the batch has a rule and the run
+    /// completed with a value.
+    pub value: Option<f64>,
 }
 
-/// The totals of what is known.
-pub fn totals(known: &BTreeMap<u64, RunSummary>, total: u64, spent: Nanos) -> BatchTotals {
+/// The totals of what is known; `not_needed` runs will never start (their variation stopped).
+pub fn totals(
+    known: &BTreeMap<u64, RunSummary>,
+    total: u64,
+    spent: Nanos,
+    not_needed: u64,
+) -> BatchTotals {
     let count = |st: RunStatus| known.values().filter(|s| s.standing.status == st).count() as u64;
     let (completed, failed, halted) = (
         count(RunStatus::Completed),
@@ -50,7 +59,8 @@ pub fn totals(known: &BTreeMap<u64, RunSummary>, total: u64, spent: Nanos) -> Ba
         runs_completed: completed,
         runs_failed: failed,
         runs_halted: halted,
-        runs_pending: total.saturating_sub(completed + failed + halted),
+        runs_pending: total.saturating_sub(completed + failed + halted + not_needed),
+        runs_not_needed: not_needed,
         total_spent: nanos_to_usd(spent),
         total_spent_nanos: spent,
     }
@@ -127,6 +137,27 @@ pub struct BatchSnapshot<'a> {
     pub done: bool,
     /// Why it stopped early.
     pub stop: Option<(StopReason, String)>,
+    /// Where the stopping rule stands, when the batch has one.
+    pub stopping: Option<&'a StoppingRecord>,
+}
+
+/// Runs that will never start because the stopping rule stopped their variation: the rounds
+/// after each stop that have no run folder.
+pub fn not_needed(
+    stopped: &[VariationStop],
+    known: &BTreeMap<u64, RunSummary>,
+    runs_per_variation: u32,
+) -> u64 {
+    let rounds = u64::from(runs_per_variation);
+    stopped
+        .iter()
+        .map(|s| {
+            let first = (s.variation_id - 1) * rounds;
+            (first + u64::from(s.after_runs)..first + rounds)
+                .filter(|i| !known.contains_key(i))
+                .count() as u64
+        })
+        .sum()
 }
 
 /// The three batch files of a snapshot.
@@ -150,7 +181,13 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
             status: RunStatus::Halted,
         })
         .collect();
-    let t = totals(known, b.total, b.spent);
+    let stopped = b.stopping.map_or(&[][..], |s| &s.stopped[..]);
+    let t = totals(
+        known,
+        b.total,
+        b.spent,
+        not_needed(stopped, known, config.runs_per_variation),
+    );
     let duration = ((b.now_ms - b.start_ms) / 1000.0).max(0.0);
     let end_time = b.done.then(|| iso(b.now_ms));
     let mut per_var: BTreeMap<u64, (Nanos, u64, u64)> = BTreeMap::new();
@@ -230,6 +267,7 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
         failed_runs: failed_runs.clone(),
         halted_runs: halted_runs.clone(),
         fingerprint: Some(b.fingerprint.clone()),
+        stopping: b.stopping.cloned(),
     };
     let summary = BatchSummary {
         experiment_name: config.experiment_name.clone(),
@@ -250,7 +288,7 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
         halted_runs,
         stop_reason: b.stop.as_ref().map(|s| s.0),
         stop_message: b.stop.map(|s| s.1),
-        resume_command: (t.runs_completed < b.total)
+        resume_command: (t.runs_completed + t.runs_not_needed < b.total)
             .then(|| format!("npx scenario-lab run {} --resume", config.path)),
     };
     BatchFiles {

@@ -16,6 +16,7 @@
 
 mod files;
 pub mod guard;
+pub mod stopping;
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,7 @@ use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Deserialize;
 
-use crate::config::{BatchConfig, Execution};
+use crate::config::{BatchConfig, Execution, Pairing};
 use crate::engine::{self, ReplyCounts, RunSpec, RunStatus, STATE_FILE};
 use crate::error::{ErrorKind, HasKind};
 use crate::host::{Clock, Llm, Storage, StorageError};
@@ -38,12 +39,13 @@ use crate::schema::events::{
     AnalysisWritten, BatchStarted, Note, RateLimitStats, RunFinished, RunStarted,
 };
 use crate::schema::run::{
-    CostTotals, Costs, RunStanding, Savings, ScenarioState, COSTS_FILE, METRICS_FILE,
+    CostTotals, Costs, Metrics, RunStanding, Savings, ScenarioState, COSTS_FILE, METRICS_FILE,
 };
 use crate::schema::{to_json_text, BatchEvent, BatchState, HaltReason, RunId, StopReason};
 pub use crate::schema::{BatchOutcome, BatchTotals};
 pub use files::{batch_files, BatchFiles, BatchSnapshot, RunSummary};
 use guard::{BatchGuard, RunGuard};
+use stopping::{News, Start, Stopper};
 
 /// How the host asked for the batch to run.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -197,6 +199,8 @@ fn fingerprint(config: &BatchConfig) -> Fingerprint {
         scenario,
         variations: config.variations.clone(),
         save_individual_runs: config.save_individual_runs,
+        pairing_written: Some(config.pairing),
+        stopping: config.stopping.clone(),
     }
 }
 
@@ -243,6 +247,17 @@ fn changes(
     if old.save_individual_runs != new.save_individual_runs {
         out.push("save_individual_runs changed".into());
     }
+    // A batch from before pairing existed keeps its independent runs whatever the config says.
+    if old.pairing_written.is_some() && old.pairing() != new.pairing() {
+        out.push(format!(
+            "pairing was {:?} and is now {:?}",
+            old.pairing(),
+            new.pairing()
+        ));
+    }
+    if old.stopping != new.stopping {
+        out.push("the stopping rule changed".into());
+    }
     if runs_now < runs_before {
         out.push(format!(
             "runs_per_variation went down from {runs_before} to {runs_now}"
@@ -252,15 +267,28 @@ fn changes(
 }
 
 /// What the batch knows of one run when it starts: `None` when it has no readable state.
-async fn scan_run<S: Storage>(storage: &S, dir: &str) -> Option<RunSummary> {
+/// `metric`: the stopping rule's, whose final value is read for a completed run.
+async fn scan_run<S: Storage>(storage: &S, dir: &str, metric: Option<&str>) -> Option<RunSummary> {
     let folder = crate::schema::RunFolder::read(storage, dir).await.ok()??;
     let standing = folder.standing.as_ref()?;
+    let value = match metric {
+        Some(m) if standing.status == RunStatus::Completed => final_value(storage, dir, m).await,
+        _ => None,
+    };
     Some(RunSummary {
         standing: standing.clone(),
         cost_nanos: folder.cost_nanos(),
         replies: folder.replies(),
         savings: folder.savings(),
+        value,
     })
+}
+
+/// The final value of `metric` in the run folder `dir`'s `metrics.json`.
+async fn final_value<S: Storage>(storage: &S, dir: &str, metric: &str) -> Option<f64> {
+    let text = storage.read(&paths::join(dir, METRICS_FILE)).await.ok()??;
+    let metrics: Metrics = serde_json::from_str(&text).ok()?;
+    metrics.final_metrics.get(metric)?.number()
 }
 
 /// Files a run keeps when `save_individual_runs` is false.
@@ -292,7 +320,12 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         .read(&state_path)
         .await?
         .and_then(|t| BatchState::parse(&t));
-    let print = fingerprint(config);
+    let mut print = fingerprint(config);
+    if config.stopping.is_some() && opts.shard.is_some() {
+        return Err(BatchError::usage(
+            "a batch with a stopping rule cannot be sharded: each look reads the runs of every shard; run it in one process".into(),
+        ));
+    }
     let seed = match &previous {
         Some(p) if !opts.resume => {
             let _ = p;
@@ -308,6 +341,12 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             if !diff.is_empty() {
                 return Err(BatchError::config_changed(&diff));
             }
+            // The pairing the batch started with (none, for a batch from before pairing).
+            print.pairing_written = Some(
+                p.fingerprint
+                    .as_ref()
+                    .map_or(Pairing::None, |f| f.pairing()),
+            );
             p.seed
         }
         None => opts.fresh_seed,
@@ -323,6 +362,8 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     let runs = u64::from(config.runs_per_variation);
     let total = space.count().saturating_mul(runs);
     let in_shard = |i: u64| opts.shard.is_none_or(|(k, n)| i % n.max(1) == k);
+    let pairing = print.pairing();
+    let metric = config.stopping.as_ref().map(|s| s.metric());
     // What earlier sessions did: the run folders are the truth.
     // Only the run folders that exist are read (a batch of a million runs starts at once).
     let mut known: BTreeMap<u64, RunSummary> = BTreeMap::new();
@@ -334,7 +375,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         else {
             continue;
         };
-        if let Some(s) = scan_run(storage, &paths::join(&runs_dir, &name)).await {
+        if let Some(s) = scan_run(storage, &paths::join(&runs_dir, &name), metric).await {
             known.insert(i, s);
         }
     }
@@ -368,7 +409,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         Some(_) => queue().count() as u64,
         None => in_shard_count - completed_at_start.len() as u64,
     };
-    let mut queue = queue();
+    let mut queue = queue().peekable();
     control.emit(BatchEvent::BatchStarted(BatchStarted {
         experiment_name: config.experiment_name.clone(),
         output_dir: out_dir.clone(),
@@ -386,9 +427,30 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         seed,
         resumed: previous.is_some(),
     }));
+    // The stopping rule, brought up to date with what earlier sessions completed.
+    let mut stopper = config
+        .stopping
+        .as_ref()
+        .and_then(|rule| Stopper::new(rule, pairing, config.runs_per_variation));
+    let mut finished_here = std::collections::BTreeSet::new();
+    let take_looks = |stopper: &mut Option<Stopper>,
+                      known: &BTreeMap<u64, RunSummary>,
+                      settled: &dyn Fn(u64) -> bool| {
+        let Some(s) = stopper.as_mut() else { return };
+        for news in s.update(known, settled, variations) {
+            control.emit(match news {
+                News::Look(message) => BatchEvent::Note(Note { message }),
+                News::Stopped(stop) => BatchEvent::Stopped(stop),
+            });
+        }
+    };
+    take_looks(&mut stopper, &known, &|i| completed_at_start.contains(&i));
 
     let mut last_save = clock.now_ms();
-    let files_now = |known: &BTreeMap<u64, RunSummary>, done: bool, guard: &BatchGuard| {
+    let files_now = |known: &BTreeMap<u64, RunSummary>,
+                     done: bool,
+                     guard: &BatchGuard,
+                     stopper: &Option<Stopper>| {
         batch_files(BatchSnapshot {
             config,
             fingerprint: &print,
@@ -402,11 +464,17 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             budget,
             done,
             stop: guard.stopping(),
+            stopping: stopper.as_ref().map(Stopper::record),
         })
     };
     // The seed must be on disk before any run starts: a batch killed in its first seconds
     // resumes with the same seed, so its runs ask the same questions and replay their calls.
-    save(storage, &out_dir, files_now(&known, false, &guard)).await?;
+    save(
+        storage,
+        &out_dir,
+        files_now(&known, false, &guard, &stopper),
+    )
+    .await?;
     let execution = opts.execution.unwrap_or(config.execution);
     let emit = |e: BatchEvent| control.emit(e);
     let lockstep = match execution {
@@ -439,7 +507,22 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                 guard.stop(StopReason::Interrupted, "the batch was asked to stop");
             }
             while in_flight.len() < window && guard.stopping().is_none() {
-                let Some(i) = queue.next() else { break };
+                let Some(&i) = queue.peek() else { break };
+                match stopper.as_ref().map_or(Start::Now, |s| s.may_start(i)) {
+                    Start::Now => {}
+                    Start::Never => {
+                        queue.next();
+                        continue;
+                    }
+                    // Nothing in flight can settle the look's rounds: take it with what
+                    // there is (a safety net; the rounds before a look are all started).
+                    Start::AfterLook if in_flight.is_empty() => {
+                        take_looks(&mut stopper, &known, &|_| true);
+                        continue;
+                    }
+                    Start::AfterLook => break,
+                }
+                queue.next();
                 in_flight.push(one_run(
                     storage,
                     client,
@@ -447,6 +530,8 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                     config,
                     i,
                     seed,
+                    pairing,
+                    metric,
                     &guard,
                     lockstep.as_ref().map(Lockstep::shared),
                     control,
@@ -462,8 +547,19 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             let tick = std::pin::pin!(clock.sleep(1000.0));
             if let Either::Left((Some((i, summary)), _)) = select(next, tick).await {
                 known.insert(i, summary);
-                if clock.now_ms() - last_save >= 2000.0 {
-                    save(storage, &out_dir, files_now(&known, false, &guard)).await?;
+                finished_here.insert(i);
+                let stops_before = stopper.as_ref().map_or(0, |s| s.stopped().len());
+                take_looks(&mut stopper, &known, &|i| {
+                    completed_at_start.contains(&i) || finished_here.contains(&i)
+                });
+                let stopped_now = stopper.as_ref().map_or(0, |s| s.stopped().len()) > stops_before;
+                if stopped_now || clock.now_ms() - last_save >= 2000.0 {
+                    save(
+                        storage,
+                        &out_dir,
+                        files_now(&known, false, &guard, &stopper),
+                    )
+                    .await?;
                     last_save = clock.now_ms();
                 }
             }
@@ -479,8 +575,14 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     if let Either::Left((ran, _)) = select(std::pin::pin!(runner), std::pin::pin!(driver)).await {
         ran?;
     }
-    save(storage, &out_dir, files_now(&known, true, &guard)).await?;
-    let totals = files::totals(&known, total, guard.spent());
+    save(storage, &out_dir, files_now(&known, true, &guard, &stopper)).await?;
+    let stopped = stopper.map(|s| s.stopped().to_vec()).unwrap_or_default();
+    let totals = files::totals(
+        &known,
+        total,
+        guard.spent(),
+        files::not_needed(&stopped, &known, config.runs_per_variation),
+    );
     let stop = guard.stopping();
     if config.aggregate_metrics {
         analyse(storage, &out_dir, control).await;
@@ -490,6 +592,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         stop_reason: stop.as_ref().map(|s| s.0),
         stop_message: stop.map(|s| s.1),
         output_dir: out_dir.clone(),
+        stopped,
     };
     control.emit(BatchEvent::Summary(outcome.clone()));
     Ok(outcome)
@@ -514,6 +617,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     config: &BatchConfig,
     i: u64,
     seed: u64,
+    pairing: Pairing,
+    metric: Option<&str>,
     guard: &BatchGuard,
     lockstep: Option<&Shared>,
     control: &dyn Control,
@@ -540,16 +645,24 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         cost_nanos: 0,
         replies: ReplyCounts::default(),
         savings: Savings::default(),
+        value: None,
     };
     let summary = match apply(&config.scenario, &variation.modifications) {
         Err(e) => failed(e),
         Ok(scenario) => {
             // A run that already started keeps the seed it recorded.
             let recorded = ScenarioState::read(storage, &dir).await.map(|s| s.seed);
+            // Paired: run k of every variation has run k's seed (common random numbers).
+            let block = (i % runs.max(1)) as u32 + 1;
+            let seed = recorded.unwrap_or_else(|| match pairing {
+                Pairing::Paired => derive(seed, &format!("run-{block:03}")),
+                Pairing::None => derive(seed, &id.to_string()),
+            });
             let spec = RunSpec {
                 scenario_dir: config.scenario_dir.clone(),
                 modifications: variation.modifications.clone(),
-                seed: recorded.unwrap_or_else(|| derive(seed, &id.to_string())),
+                block: (pairing == Pairing::Paired).then_some(block),
+                seed,
                 branch: None,
                 cost_limit: config.cost_per_run_limit,
                 max_tokens: None,
@@ -585,6 +698,12 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
             };
             match outcome {
                 Some(o) => {
+                    let value = match metric {
+                        Some(m) if o.standing.status == RunStatus::Completed => {
+                            final_value(storage, &dir, m).await
+                        }
+                        _ => None,
+                    };
                     if o.standing.status == RunStatus::Completed && !config.save_individual_runs {
                         for name in storage.list(&dir).await.ok().flatten().unwrap_or_default() {
                             if !KEPT.contains(&name.as_str()) {
@@ -597,13 +716,14 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                         cost_nanos: usd_to_nanos(o.total_cost),
                         replies: o.replies,
                         savings: o.savings,
+                        value,
                     }
                 }
                 None => {
                     // Calls still open after the grace time: the run is dropped mid-turn (its
                     // requests are aborted). Its call log holds every answered call, so a
                     // resume continues it. Mark it halted, with what it spent.
-                    let mut s = scan_run(storage, &dir)
+                    let mut s = scan_run(storage, &dir, None)
                         .await
                         .unwrap_or_else(|| failed(String::new()));
                     s.standing.status = RunStatus::Halted;
@@ -700,7 +820,7 @@ pub async fn merge<S: Storage>(
         let runs_dir = paths::join(dir, "runs");
         for run in storage.list(&runs_dir).await?.unwrap_or_default() {
             let target = paths::join(&out, &format!("runs/{}", paths::sanitize_file_name(&run)));
-            if scan_run(storage, &target)
+            if scan_run(storage, &target, None)
                 .await
                 .is_some_and(|s| s.standing.status == RunStatus::Completed)
             {
@@ -728,6 +848,7 @@ pub async fn merge<S: Storage>(
         if let Some(s) = scan_run(
             storage,
             &paths::join(&out, &format!("runs/{}", RunId::from_index(i, runs))),
+            None,
         )
         .await
         {
@@ -748,7 +869,8 @@ pub async fn merge<S: Storage>(
         budget: config.budget_limit,
         done: true,
         stop: None,
+        stopping: None,
     });
     save(storage, &out, files).await?;
-    Ok(files::totals(&known, total, spent))
+    Ok(files::totals(&known, total, spent, 0))
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use super::design::{check_stopping, read_pairing, read_stopping, Pairing, RawStopping, Stopping};
 use super::fields::{self, Key};
 use super::{read_yaml, Scenario};
 use crate::diag::{describe, Detail, Diagnostic, FileDiags, Severity};
@@ -107,6 +108,16 @@ pub const BATCH_KEYS: &[Key] = &[
         name: "batch_deadline",
         aliases: &[],
         doc: "with execution: batch, when the batch must end, from its start, e.g. 6h, 90m, 2d (default: none); near it, calls go realtime",
+    },
+    Key {
+        name: "pairing",
+        aliases: &[],
+        doc: "paired (default: run k of every variation shares its seed, so variations are compared within pairs) or none",
+    },
+    Key {
+        name: "stopping",
+        aliases: &[],
+        doc: "stop before runs_per_variation: {target_half_width: W} (each variation at a precision) or {compare: [var-001, var-002]} (a group-sequential test); see the batch guide",
     },
     Key {
         name: "resume_from",
@@ -251,6 +262,10 @@ pub struct BatchConfig {
     pub execution: Execution,
     /// With batch execution: seconds from the batch's start by which it must end.
     pub batch_deadline: Option<f64>,
+    /// Whether run k of every variation shares its seed.
+    pub pairing: Pairing,
+    /// When the batch may stop before `runs_per_variation`.
+    pub stopping: Option<Stopping>,
     /// The dimensions, in declaration order.
     pub variations: Vec<Dimension>,
     /// Where results go.
@@ -390,19 +405,17 @@ pub(super) async fn load<S: Storage>(
         None => Vec::new(),
     };
     check_duplicates(&mut d, &head.dims);
+    let stopping = match (&head.stopping, &scenario) {
+        (Some(raw), Some(s)) => {
+            let count = crate::plan::variations::VariationSpace::new(&variations).count();
+            check_stopping(&mut d, raw, s, count, head.runs_per_variation)
+        }
+        _ => None,
+    };
     if let (Some((cond, node)), Some(s)) = (&head.success, &scenario) {
         let names: Vec<&str> = s.metrics.iter().map(|m| m.name.as_str()).collect();
         for m in cond.metrics().filter(|m| !names.contains(m)) {
-            let e = d
-                .error(
-                    node,
-                    "success",
-                    format!("`success` reads the metric `{m}`, which the scenario does not define"),
-                )
-                .expected(format!("one of its metrics: {}", names.join(", ")));
-            if let Some(close) = crate::suggest::closest(m, names.iter().copied()) {
-                e.suggestion = Some(format!("did you mean `{close}`?"));
-            }
+            fields::unknown_metric(&mut d, node, "success", m, &names, false);
         }
     }
     Some(BatchConfig {
@@ -419,6 +432,8 @@ pub(super) async fn load<S: Storage>(
         call_timeout: head.call_timeout,
         execution: head.execution,
         batch_deadline: head.batch_deadline,
+        pairing: head.pairing,
+        stopping,
         variations,
         output_dir: head.output_dir.unwrap_or_else(|| paths::parent(path)),
         save_individual_runs: head.save_individual_runs,
@@ -454,6 +469,8 @@ struct Head<'n> {
     call_timeout: Option<f64>,
     execution: Execution,
     batch_deadline: Option<f64>,
+    pairing: Pairing,
+    stopping: Option<RawStopping<'n>>,
     max_tokens: BTreeMap<crate::plan::Role, u32>,
     dims: Vec<RawDimension<'n>>,
     output_dir: Option<String>,
@@ -602,6 +619,11 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
             }
             parsed
         }),
+        pairing: f
+            .value("pairing")
+            .map(|n| read_pairing(d, n))
+            .unwrap_or_default(),
+        stopping: f.value("stopping").and_then(|n| read_stopping(d, n)),
         max_tokens: f
             .value("max_tokens")
             .map(|n| fields::role_caps(d, n, "max_tokens"))

@@ -329,3 +329,32 @@ pub fn role_caps(d: &mut FileDiags, node: &Node, key: &str) -> BTreeMap<crate::p
     }
     caps
 }
+
+/// The error for a key that reads a metric the scenario does not have (or, when `numeric`, has
+/// but not as a number): the metrics that would do, and the closest name.
+pub fn unknown_metric(
+    d: &mut FileDiags,
+    node: &Node,
+    key: &str,
+    metric: &str,
+    names: &[&str],
+    numeric: bool,
+) {
+    let (define, kind) = if numeric {
+        (" as a number", "numeric ")
+    } else {
+        ("", "")
+    };
+    let e = d
+        .error(
+            node,
+            key,
+            format!(
+                "`{key}` reads the metric `{metric}`, which the scenario does not define{define}"
+            ),
+        )
+        .expected(format!("one of its {kind}metrics: {}", names.join(", ")));
+    if let Some(close) = suggest::closest(metric, names.iter().copied()) {
+        e.suggestion = Some(format!("did you mean `{close}`?"));
+    }
+}

@@ -12,6 +12,7 @@
 
 mod batch;
 mod checks;
+mod design;
 mod events;
 mod fields;
 mod find;
@@ -22,6 +23,7 @@ pub use batch::{
     parse_duration, BatchConfig, Dimension, DimensionKind, Execution, ModelPrice, BATCH_KEYS,
 };
 pub use checks::{QualityCheck, QualityChecks};
+pub use design::{Pairing, Stopping, MIN_RUNS_FOR_PRECISION, STOPPING_KEYS};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
 pub use find::{config_kind, find_batch_configs};

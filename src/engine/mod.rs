@@ -75,6 +75,10 @@ pub struct RunSpec {
     pub modifications: Modifications,
     /// The run's seed.
     pub seed: u64,
+    /// In a paired batch, the run number k whose seed this run shares with run k of every
+    /// other variation (its block, in the analysis of a paired design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u32>,
     /// Set for a branch.
     pub branch: Option<Branch>,
     /// The run's own cost limit, USD.

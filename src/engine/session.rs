@@ -176,6 +176,7 @@ pub async fn prepare<S: Storage>(
             .await
             .map_err(|e| PrepareError::Invalid(e.to_string()))?;
         let spec = RunSpec {
+            block: None,
             seed: req.seed.unwrap_or(fresh_seed),
             branch: Some(Branch {
                 from: paths::normalize(from),
@@ -218,6 +219,7 @@ pub async fn prepare<S: Storage>(
         }
     }
     let spec = RunSpec {
+        block: None,
         scenario_dir: paths::normalize(&scenario_dir),
         modifications,
         seed: req.seed.unwrap_or(fresh_seed),

@@ -10,8 +10,17 @@
 //! parseable answers and varied outcomes, before getting a key. Its results say nothing about
 //! how a real model would behave.
 //!
-//! Deterministic: the answer is a function of the messages and the seed only (an FNV-1a hash of
-//! both seeds the SplitMix64 of [`crate::rng`]). No I/O, no clock, no entropy.
+//! Deterministic: the answer is a function of the messages, the seed and the model id only (an
+//! FNV-1a hash of messages and seed seeds the SplitMix64 of [`crate::rng`]). No I/O, no clock,
+//! no entropy.
+//!
+//! Metric values (the `Label: N` lines of a world update, the answers to metric questions) are
+//! drawn from the request's seed alone, as a real model's sampler seeded the same way draws the
+//! same numbers: runs that share their seed (a paired batch's run k of every variation) share
+//! these draws, so their differences show the variation, not the dice. The model id tilts the
+//! draws: `builtin/eager` moves metrics up more often than down, `builtin/cautious` down, any
+//! other `builtin/...` (such as `builtin/simulator`) neither; that gives a model comparison on
+//! the simulator something to find.
 
 use crate::host::{ChatMessage, ChatRequest, ChatResponse, Usage};
 use crate::rng::{fnv1a, Rng};
@@ -29,7 +38,14 @@ pub fn respond(request: &ChatRequest) -> ChatResponse {
         .iter()
         .flat_map(|m| [m.role.as_str(), &m.content]);
     let hash = fnv1a(&texts.chain([seed.as_str()]).collect::<Vec<_>>());
-    let mut reply = Context::read(&request.messages, Rng::new(hash)).compose();
+    let draws = match request.seed {
+        Some(s) => Rng::new(fnv1a(&["metric draws", &s.to_string()])),
+        None => Rng::new(hash ^ 0x9e37_79b9_7f4a_7c15),
+    };
+    let mut context = Context::read(&request.messages, Rng::new(hash));
+    context.draws = RefCell::new(draws);
+    context.lean = lean(&request.model);
+    let mut reply = context.compose();
     let mut finish_reason = "stop";
     if let Some(max) = request.max_tokens.or(request.max_completion_tokens) {
         let whole = reply.len();
@@ -149,6 +165,19 @@ struct Context {
     /// Metric labels with their last value (see [`metric_labels`]).
     labels: Vec<(String, Option<u32>)>,
     rng: RefCell<Rng>,
+    /// Metric draws: from the request's seed alone (see the module's comment).
+    draws: RefCell<Rng>,
+    /// How the model tilts metric draws: -1, 0 or +1 (see [`lean`]).
+    lean: i8,
+}
+
+/// The tilt of a simulator model id: `builtin/eager` +1, `builtin/cautious` -1, else 0.
+fn lean(model: &str) -> i8 {
+    match model.strip_prefix(PREFIX) {
+        Some("eager") => 1,
+        Some("cautious") => -1,
+        _ => 0,
+    }
 }
 
 impl Context {
@@ -199,12 +228,19 @@ impl Context {
             acting,
             labels,
             rng,
+            draws: RefCell::new(Rng::new(0)),
+            lean: 0,
         };
         let mut nouns = c.nouns.clone();
         for i in (1..nouns.len()).rev() {
             nouns.swap(i, c.below(i + 1));
         }
         Context { nouns, ..c }
+    }
+
+    /// A metric draw in [0, 1).
+    fn draw(&self) -> f64 {
+        self.draws.borrow_mut().next_f64()
     }
 
     fn below(&self, n: usize) -> usize {
@@ -276,8 +312,22 @@ impl Context {
     /// else any of 0-10.
     fn metric_lines(&self) -> String {
         let next = |v: Option<u32>| {
-            v.map_or(self.below(11), |v| {
-                (v as usize + self.below(3)).clamp(1, 11) - 1
+            let u = self.draw();
+            v.map_or((u * 11.0) as usize, |v| {
+                // Down, same, up: a third each, or tilted by the model's lean.
+                let (down, same) = match self.lean {
+                    1 => (1.0 / 6.0, 0.5),
+                    -1 => (0.5, 5.0 / 6.0),
+                    _ => (1.0 / 3.0, 2.0 / 3.0),
+                };
+                let step = if u < down {
+                    0
+                } else if u < same {
+                    1
+                } else {
+                    2
+                };
+                (v as usize + step).clamp(1, 11) - 1
             })
         };
         self.labels
@@ -462,7 +512,14 @@ impl Context {
             Some(n) if n > 0 => (0.0, (n - 1) as f64, true),
             _ => range(&q).map_or((0.0, 10.0, false), |(lo, hi)| (lo, hi, hi - lo > 10.0)),
         };
-        let v = lo + (hi - lo) * self.rng.borrow_mut().next_f64();
+        // Tilted by the lean: √u leans high, 1 - √(1 - u) leans low.
+        let u = self.draw();
+        let u = match self.lean {
+            1 => u.sqrt(),
+            -1 => 1.0 - (1.0 - u).sqrt(),
+            _ => u,
+        };
+        let v = lo + (hi - lo) * u;
         let v = if whole {
             v.round()
         } else {

@@ -114,6 +114,13 @@ pub struct Plan {
     pub total_runs: u64,
     /// Runs at once.
     pub max_parallel: u32,
+    /// Whether run k of every variation shares its seed.
+    pub pairing: crate::config::Pairing,
+    /// When the batch may stop before `runs_per_variation`.
+    pub stopping: Option<crate::config::Stopping>,
+    /// For a group-sequential rule: the standardised effect (d_z paired, d unpaired) it has
+    /// its power for.
+    pub planned_effect: Option<f64>,
     /// Seconds per run allowed.
     pub timeout_per_run: f64,
     /// Batch budget, USD.
@@ -306,6 +313,13 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         runs_per_variation: config.runs_per_variation,
         total_runs,
         max_parallel: config.max_parallel,
+        pairing: config.pairing,
+        stopping: config.stopping.clone(),
+        planned_effect: config.stopping.as_ref().and_then(|rule| {
+            crate::batch::stopping::Stopper::new(rule, config.pairing, config.runs_per_variation)?
+                .record()
+                .planned_effect
+        }),
         timeout_per_run: config.timeout_per_run,
         budget_limit: config.budget_limit,
         cost_per_run_limit: config.cost_per_run_limit,

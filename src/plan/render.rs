@@ -112,6 +112,9 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
         plan.variation_count, if plan.variation_count == 1 { "" } else { "s" },
         plan.runs_per_variation, if plan.runs_per_variation == 1 { "" } else { "s" },
         plan.total_runs, plan.max_parallel, plan.timeout_per_run);
+    for line in design_lines(plan) {
+        let _ = writeln!(o, "  {line}");
+    }
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("Variations"));
     if plan.dimensions.is_empty() {
@@ -301,6 +304,55 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
         }
     }
     o
+}
+
+/// The design in words: pairing, and the stopping rule when there is one.
+fn design_lines(plan: &Plan) -> Vec<String> {
+    use crate::config::{Pairing, Stopping};
+    let mut out = vec![match (plan.pairing, plan.variation_count > 1) {
+        (_, false) => "Design       one variation".to_string(),
+        (Pairing::Paired, true) => "Design       paired: run k of every variation shares its seed (the same events and draws), so variations are compared within pairs".to_string(),
+        (Pairing::None, true) => "Design       independent runs (pairing: none): each run has its own seed".to_string(),
+    }];
+    let rounds = plan.runs_per_variation;
+    match &plan.stopping {
+        None => {}
+        Some(Stopping::Precision {
+            metric,
+            target_half_width,
+        }) => out.push(format!(
+            "Stopping     each variation stops once the 95% interval of its mean {metric} is ±{} (from {} runs); runs_per_variation ({rounds}) is the most it runs",
+            crate::analysis::compute::num(*target_half_width),
+            crate::config::MIN_RUNS_FOR_PRECISION
+        )),
+        Some(Stopping::GroupSequential {
+            compare: (a, b),
+            metric,
+            alpha,
+            power,
+            looks,
+        }) => {
+            let at: Vec<String> = crate::batch::stopping::look_rounds(*looks, rounds)
+                .iter()
+                .map(u32::to_string)
+                .collect();
+            out.push(format!(
+                "Stopping     group-sequential test of var-{b:03} against var-{a:03} on {metric}: {looks} looks (after runs {}), O'Brien–Fleming boundaries by Lan–DeMets alpha spending, alpha {alpha}; both stop once the difference is decided or futile, at most {rounds} runs each",
+                at.join(", ")
+            ));
+            if let Some(d) = plan.planned_effect {
+                let name = match plan.pairing {
+                    Pairing::Paired => "d_z (the mean paired difference over its sd)",
+                    Pairing::None => "Cohen's d",
+                };
+                out.push(format!(
+                    "             power {power} at a planned effect of {name} = {}",
+                    crate::analysis::compute::num(d)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Renders the estimate of the rest of a batch on its own (what a `--pilot` prints), ending

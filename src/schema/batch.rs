@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{HaltReason, RunId, RunStatus, StopReason};
-use crate::config::Dimension;
+use crate::config::{Dimension, Pairing, Stopping};
 use crate::engine::ReplyCounts;
 use crate::pricing::Nanos;
 
@@ -50,6 +50,9 @@ pub struct BatchState {
     pub halted_runs: Vec<HaltedRun>,
     /// What must not change between the sessions of one batch.
     pub fingerprint: Option<Fingerprint>,
+    /// Where the stopping rule stands, when the batch has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<StoppingRecord>,
 }
 
 impl BatchState {
@@ -77,6 +80,92 @@ pub struct Fingerprint {
     pub variations: Vec<Dimension>,
     /// Whether every run's files are kept.
     pub save_individual_runs: bool,
+    /// Whether run k of every variation shares its seed; absent from batches started before
+    /// pairing existed, whose runs are independent ([`Fingerprint::pairing`]).
+    #[serde(default, rename = "pairing")]
+    pub pairing_written: Option<Pairing>,
+    /// The stopping rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<Stopping>,
+}
+
+impl Fingerprint {
+    /// The batch's pairing: `none` for a batch started before pairing existed.
+    pub fn pairing(&self) -> Pairing {
+        self.pairing_written.unwrap_or(Pairing::None)
+    }
+}
+
+/// Where a batch's stopping rule stands (`batch-state.json`'s `stopping`): every look taken,
+/// with its numbers, and every variation stopped. Re-evaluated from the run folders when a
+/// batch resumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct StoppingRecord {
+    /// The rule.
+    pub rule: Stopping,
+    /// For a group-sequential rule: the standardised effect (d_z when paired, Cohen's d when
+    /// not) the design has its power for, at `runs_per_variation` runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_effect: Option<f64>,
+    /// For a group-sequential rule: each look taken, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<Look>,
+    /// The variations that stopped before `runs_per_variation`.
+    pub stopped: Vec<VariationStop>,
+}
+
+/// One look of a group-sequential design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Look {
+    /// 1-based.
+    pub look: u32,
+    /// Runs of each compared variation the look covers (rounds 1..=runs).
+    pub runs: u32,
+    /// Of those, the pairs (or, unpaired, the smaller group) with a value in both variations.
+    pub pairs: u32,
+    /// The standardised difference (second variation minus first), from the paired t (or
+    /// Welch's t) by its p-value; null when it cannot be computed (fewer than two pairs, no
+    /// spread).
+    pub z: Option<f64>,
+    /// |z| at or above this rejects "no difference".
+    pub efficacy: f64,
+    /// |z| below this stops for futility.
+    pub futility: f64,
+    /// What the look decided.
+    pub decision: LookDecision,
+    /// When the look stopped the design: the stage-wise adjusted two-sided p-value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_adjusted: Option<f64>,
+}
+
+/// What a look decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum LookDecision {
+    /// Neither boundary was crossed: more runs.
+    Continue,
+    /// The difference is decided: the variations differ.
+    Efficacy,
+    /// The difference is futile (or, at the last look, not shown).
+    Futility,
+}
+
+/// A variation that stopped before `runs_per_variation`, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct VariationStop {
+    /// The variation.
+    pub variation_id: u64,
+    /// Rounds it ran: no run after this one is started.
+    pub after_runs: u32,
+    /// For a precision rule: the half-width reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_width: Option<f64>,
+    /// A sentence: `var-002 stopped after 14 runs: half-width 0.48 (target 0.5)`.
+    pub message: String,
 }
 
 /// A failed run in `batch-state.json` and `batch-summary.json`.
@@ -247,6 +336,9 @@ pub struct BatchTotals {
     pub runs_halted: u64,
     /// Not started or not finished.
     pub runs_pending: u64,
+    /// Never to start: the stopping rule stopped their variation first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub runs_not_needed: u64,
     /// Spent, USD: the sum of the runs' costs.
     pub total_spent: f64,
     /// Spent, nano-dollars.
@@ -271,6 +363,9 @@ pub struct BatchOutcome {
     pub stop_message: Option<String>,
     /// Where the outputs are.
     pub output_dir: String,
+    /// Variations the stopping rule stopped before `runs_per_variation`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<VariationStop>,
 }
 
 /// One line of `batch-jobs.jsonl`: a provider batch job, written as soon as the provider gave
@@ -309,3 +404,7 @@ pub struct JobRequest {
 
 /// The job journal's file name, in the batch's output folder.
 pub const JOBS_FILE: &str = "batch-jobs.jsonl";
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}

@@ -21,6 +21,8 @@ pub enum BatchEvent {
     Analysis(AnalysisWritten),
     /// A provider batch job was submitted, moved on, or ended (`execution: batch`).
     Job(JobProgress),
+    /// The stopping rule stopped a variation before `runs_per_variation`.
+    Stopped(super::batch::VariationStop),
     /// Something the user should know that is not an error.
     Note(Note),
     /// The batch is over: its outcome.

@@ -1,7 +1,8 @@
 //! The original Python Scenario Lab's run files, V1 and V2 (described, with examples, in
 //! `tests/fixtures/original-output/`), read into what the analysis takes of a run:
 //! [`SeenState`] from a `scenario-state.json`, [`SeenMetric`]s from a `metrics.json`, a total
-//! from a `costs.json`, and the variations of a `batch-state.json`. Our own files are read through their types
+//! from a `costs.json`, and the variations (and, of ours, the stopping record) of a
+//! `batch-state.json`. Our own files are read through their types
 //! ([`ScenarioState`], [`Metrics`]) and converted here to the same view, so the analysis has one
 //! way to take a run whoever wrote it.
 //!
@@ -16,6 +17,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::batch::StoppingRecord;
 use super::run::{Metrics, ScenarioState};
 use super::RunStatus;
 use crate::plan::variations::Modifications;
@@ -50,6 +52,11 @@ pub struct SeenState {
     pub truncated_replies: u64,
     /// Replies longer than their cap.
     pub over_cap_replies: u64,
+    /// The run's seed, when the state records one: runs of different variations that share a
+    /// seed saw the same random draws, which is what makes a paired design.
+    pub seed: Option<u64>,
+    /// The block the writer put the run in (ours: `spec.block`, set in a paired batch).
+    pub block: Option<u32>,
 }
 
 impl From<ScenarioState> for SeenState {
@@ -64,6 +71,8 @@ impl From<ScenarioState> for SeenState {
             modifications: Some(s.spec.modifications),
             truncated_replies: s.truncated_replies,
             over_cap_replies: s.over_cap_replies,
+            seed: Some(s.seed),
+            block: s.spec.block,
         }
     }
 }
@@ -135,7 +144,24 @@ pub fn state(text: &str) -> Result<SeenState, serde_json::Error> {
             .map(modifications),
         truncated_replies: s.truncated_replies.unwrap_or(0),
         over_cap_replies: s.over_cap_replies.unwrap_or(0),
+        seed: s
+            .seed
+            .as_ref()
+            .or_else(|| s.spec.as_ref()?.get("seed"))
+            .and_then(seed),
+        block: s
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.get("block"))
+            .and_then(Value::as_u64)
+            .and_then(|b| u32::try_from(b).ok()),
     })
+}
+
+/// A seed as written: a whole number, a negative one (Python's `random.seed` takes any
+/// integer) kept by its bits, since a seed is only ever compared with another.
+fn seed(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_i64().map(|i| i as u64))
 }
 
 /// The fields of a state the analysis reads, of any writer (V1, V2, and ours when not whole).
@@ -155,6 +181,8 @@ struct LooseState {
     cost_tracker_state: Option<Value>,
     truncated_replies: Option<u64>,
     over_cap_replies: Option<u64>,
+    /// The run's seed (ours, and the original's when it wrote one); else the spec's `seed`.
+    seed: Option<Value>,
 }
 
 /// A variation's `modifications` of the original's shape (ours is the same, plus actor fields),
@@ -325,14 +353,18 @@ pub fn total_cost(text: &str) -> Result<Option<f64>, serde_json::Error> {
         .filter(|x| x.is_finite() && *x >= 0.0))
 }
 
-/// What the analysis takes of a `batch-state.json`: the experiment's name, and the original's
-/// list of variations (ours lists none: its variations are in `batch-costs.json`).
+/// What the analysis takes of a `batch-state.json`: the experiment's name, the original's
+/// list of variations (ours lists none: its variations are in `batch-costs.json`), and our
+/// stopping rule's record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeenBatchState {
     /// `experiment_name`.
     pub experiment_name: Option<String>,
     /// Each variation: id, description, modifications.
     pub variations: Vec<(u64, Option<String>, Option<Modifications>)>,
+    /// Our `stopping` record when the file has one: read whole, since a sequential design is
+    /// reported from its looks; the error's text when it is not of the expected shape.
+    pub stopping: Option<Result<StoppingRecord, String>>,
 }
 
 /// A `batch-state.json`, of either writer (the text must be JSON; any shape is taken).
@@ -353,8 +385,56 @@ pub fn batch_state(text: &str) -> Result<SeenBatchState, serde_json::Error> {
             ))
         })
         .collect();
+    let stopping = state
+        .get("stopping")
+        .filter(|v| !v.is_null())
+        .map(|v| StoppingRecord::deserialize(v).map_err(|e| e.to_string()));
     Ok(SeenBatchState {
         experiment_name: text_at(&state, "experiment_name"),
         variations,
+        stopping,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_gives_its_seed_and_block_when_it_has_them() {
+        let seen = |text: &str| {
+            let s = state(text).unwrap();
+            (s.seed, s.block)
+        };
+        assert_eq!(
+            seen(r#"{"status": "completed", "seed": 42}"#),
+            (Some(42), None)
+        );
+        // Python's random.seed takes negative integers: kept by their bits.
+        assert_eq!(
+            seen(r#"{"status": "completed", "seed": -1}"#),
+            (Some(u64::MAX), None)
+        );
+        assert_eq!(
+            seen(r#"{"status": "completed", "spec": {"seed": 7, "block": 3}}"#),
+            (Some(7), Some(3))
+        );
+        assert_eq!(
+            seen(r#"{"status": "completed", "seed": "abc", "spec": {"block": -2}}"#),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_batch_state_gives_its_stopping_record() {
+        let s = batch_state(
+            r#"{"stopping": {"rule": {"rule": "precision", "metric": "m", "target_half_width": 0.5},
+                             "stopped": []}}"#,
+        )
+        .unwrap();
+        assert!(matches!(s.stopping, Some(Ok(ref r)) if r.rule.metric() == "m"));
+        let s = batch_state(r#"{"stopping": {"rule": 3}}"#).unwrap();
+        assert!(matches!(s.stopping, Some(Err(_))));
+        assert_eq!(batch_state(r#"{"stopping": null}"#).unwrap().stopping, None);
+    }
 }

@@ -16,6 +16,7 @@
 
 mod files;
 pub mod guard;
+mod prefix;
 
 use std::collections::BTreeMap;
 
@@ -287,6 +288,10 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             return Err(BatchError::unknown_prices(&unknown));
         }
     }
+    // Hook (interventions, prefix.rs): which runs share their first turns. Before anything
+    // is written, since a sharded intervention batch is refused.
+    let prefixes =
+        prefix::Prefixes::new(config, &out_dir, opts.shard).map_err(BatchError::usage)?;
     let state_path = paths::join(&out_dir, "batch-state.json");
     let previous = storage
         .read(&state_path)
@@ -439,13 +444,18 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                 guard.stop(StopReason::Interrupted, "the batch was asked to stop");
             }
             while in_flight.len() < window && guard.stopping().is_none() {
-                let Some(i) = queue.next() else { break };
+                // Hook (interventions, prefix.rs): an arm run waits aside until its source has
+                // played the shared turns, and then starts from a copy of them.
+                let Some(launch) = prefixes.next(storage, &mut queue, control).await else {
+                    break;
+                };
                 in_flight.push(one_run(
                     storage,
                     client,
                     clock,
                     config,
-                    i,
+                    launch,
+                    &prefixes,
                     seed,
                     &guard,
                     lockstep.as_ref().map(Lockstep::shared),
@@ -512,7 +522,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     client: &Client<'_, L, C>,
     clock: &C,
     config: &BatchConfig,
-    i: u64,
+    launch: prefix::Launch,
+    prefixes: &prefix::Prefixes,
     seed: u64,
     guard: &BatchGuard,
     lockstep: Option<&Shared>,
@@ -521,6 +532,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     in_flight: usize,
 ) -> (u64, RunSummary) {
     let runs = u64::from(config.runs_per_variation);
+    let i = launch.index;
     let id = RunId::from_index(i, runs);
     let dir = paths::join(out_dir, &format!("runs/{id}"));
     let variation = VariationSpace::new(&config.variations).get(i / runs.max(1));
@@ -529,6 +541,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         variation_id: variation.variation_id,
         description: variation.description.clone(),
         in_flight: in_flight as u64,
+        shares_prefix_of: launch.source,
     }));
     let failed = |error: String| RunSummary {
         standing: RunStanding {
@@ -550,7 +563,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                 scenario_dir: config.scenario_dir.clone(),
                 modifications: variation.modifications.clone(),
                 seed: recorded.unwrap_or_else(|| derive(seed, &id.to_string())),
-                branch: None,
+                // Hook (interventions, prefix.rs): an arm run branches from its source.
+                branch: launch.branch,
                 cost_limit: config.cost_per_run_limit,
                 max_tokens: None,
             };
@@ -558,8 +572,14 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
             // The run future lives in this block only: when it gives no outcome, it is dropped
             // here, which aborts its open requests, before the run's files are read.
             let outcome = {
-                let mut run = std::pin::pin!(engine::run_guarded(
-                    storage, client, clock, &scenario, &spec, &dir, &run_guard, lockstep
+                // Hook (interventions, prefix.rs): a source hands its first turns to its arms.
+                let mut run = std::pin::pin!(prefixes.share(
+                    storage,
+                    i,
+                    &run_guard,
+                    engine::run_guarded(
+                        storage, client, clock, &scenario, &spec, &dir, &run_guard, lockstep
+                    )
                 ));
                 // In lock-step a run waits on providers' jobs, which may take hours: its time
                 // is bounded by `batch_deadline`, not `timeout_per_run`.

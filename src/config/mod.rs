@@ -15,6 +15,7 @@ mod checks;
 mod events;
 mod fields;
 mod find;
+mod intervention;
 mod metrics;
 mod scenario;
 
@@ -25,6 +26,7 @@ pub use checks::{QualityCheck, QualityChecks};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
 pub use find::{config_kind, find_batch_configs};
+pub use intervention::{Arm, Intervention, ARM_KEYS, INTERVENTION_KEYS};
 pub use metrics::{compile_pattern, Extraction, Metric, Scoring, ValueType};
 pub use scenario::{Actor, Communication, Scenario, ACTOR_KEYS, SCENARIO_KEYS};
 

@@ -93,6 +93,44 @@ halfWidth?: number,
 write?: boolean, };
 
 /**
+ * One arm of an intervention: its name, and what changes at the intervention's turn. Every
+ * change is optional and they combine; an arm with none is a control.
+ */
+export type Arm = { 
+/**
+ * Its name, unique in the intervention.
+ */
+name: string, 
+/**
+ * An exogenous event's text, at the intervention's turn.
+ */
+event?: string | null, 
+/**
+ * Text appended to the world state the intervention's turn starts from.
+ */
+world_state?: string | null, 
+/**
+ * The actor (short_name) whose model or goals change.
+ */
+actor?: string | null, 
+/**
+ * The actor's model from the intervention's turn.
+ */
+model?: string | null, 
+/**
+ * The actor's goals from the intervention's turn.
+ */
+goals?: Array<string> | null, 
+/**
+ * A scenario key that changes at the intervention's turn.
+ */
+parameter?: string | null, 
+/**
+ * Its value from then on.
+ */
+value?: JsonValue | null, };
+
+/**
  * Where the estimate of the rest comes from.
  */
 export type Basis = "built_in" | "calibrated";
@@ -1103,7 +1141,15 @@ actor: string,
 /**
  * The field.
  */
-parameter: string, });
+parameter: string, } | { "type": "intervention", 
+/**
+ * The turn at whose start the arms' changes take effect.
+ */
+at_turn: number, 
+/**
+ * The arms, in the order of `values`.
+ */
+arms: Array<Arm>, });
 
 /**
  * A standardised effect size with its approximate 95% confidence interval.
@@ -1308,6 +1354,20 @@ cell_means: Array<Array<number | null>>,
  * Levels of the first and second factor.
  */
 levels: [Array<string>, Array<string>], };
+
+/**
+ * An intervention as a run carries it, in its spec's modifications: the arm it plays and the
+ * turn at whose start the arm's change takes effect.
+ */
+export type Intervention = { 
+/**
+ * The turn at whose start the change takes effect (2 or more).
+ */
+at_turn: number, 
+/**
+ * The arm.
+ */
+arm: Arm, };
 
 /**
  * The data of `job`: where one provider batch job stands.
@@ -1664,7 +1724,8 @@ price: Price | null,
 batch_api: boolean, };
 
 /**
- * What a variation changes, in the original's `modifications` shape plus actor fields.
+ * What a variation changes, in the original's `modifications` shape plus actor fields, and
+ * the intervention it plays from a turn on (which [`apply`] leaves to the engine).
  */
 export type Modifications = { 
 /**
@@ -1678,7 +1739,12 @@ scenario_overrides: { [key in string]: JsonValue },
 /**
  * Actor short_name to field to value.
  */
-actor_overrides: { [key in string]: { [key in string]: JsonValue } }, };
+actor_overrides: { [key in string]: { [key in string]: JsonValue } }, 
+/**
+ * The arm of an `intervention` dimension and its turn: the engine applies it from that
+ * turn on, so that the turns before it are the same in every arm.
+ */
+intervention?: Intervention | null, };
 
 /**
  * The data of `note`.
@@ -2016,6 +2082,11 @@ cost_total: Range | null,
  */
 cost_total_batch: Range | null, 
 /**
+ * With an `intervention` variation: what running its shared turns once saves (the
+ * costs above already count it).
+ */
+sharing: Sharing | null, 
+/**
  * How the config says the calls go.
  */
 execution: Execution, 
@@ -2287,7 +2358,8 @@ total_cost: number,
  */
 total_cost_nanos: number, 
 /**
- * Calls made (replayed ones included: they were paid once).
+ * Calls made (replayed ones included: they were paid once; a branch's calls copied from
+ * its source are counted under `savings.shared_calls` instead).
  */
 calls: number, 
 /**
@@ -2479,7 +2551,12 @@ description: string,
 /**
  * Runs in flight, this one included.
  */
-in_flight: number, };
+in_flight: number, 
+/**
+ * For a run of an intervention's arm that branches: the run whose first turns it shares
+ * (copied into its folder and replayed, not sent again); null for a run that runs whole.
+ */
+shares_prefix_of: RunId | null, };
 
 /**
  * How a run ended (or stands).
@@ -2526,7 +2603,8 @@ runs_for_80_power: number | null, };
 /**
  * What providers' prefix caches and batch prices saved, against the realtime price with
  * nothing cached (at the models' prices; negative when cache writes cost more than reads
- * saved). In `costs.json`, events and the batch's files.
+ * saved), and what sharing the first turns of an intervention's arms saved (a branched run's
+ * calls replayed from its source). In `costs.json`, events and the batch's files.
  */
 export type Savings = { 
 /**
@@ -2548,7 +2626,16 @@ batch_calls: number,
 /**
  * USD the batch price saved.
  */
-batch_saved: number, };
+batch_saved: number, 
+/**
+ * Calls a branched run replayed from the prefix copied from its source (an intervention's
+ * arm), instead of sending them again.
+ */
+shared_calls: number, 
+/**
+ * USD those calls cost their source: what sharing saved.
+ */
+shared_saved: number, };
 
 /**
  * What the user asked for.
@@ -2609,7 +2696,9 @@ export type ScenarioResult = {
  */
 dir: string, 
 /**
- * USD spent (replayed calls included: they were paid once, in an earlier session).
+ * USD spent (replayed calls included: they were paid once, in an earlier session; a
+ * branch's calls copied from its source are not: the source paid them, and `savings`
+ * counts them as shared).
  */
 total_cost: number, 
 /**
@@ -2679,11 +2768,12 @@ actors: { [key in string]: StateActor },
  */
 world_state_model: string, 
 /**
- * USD spent so far (replayed calls included: they were paid once).
+ * USD spent so far (replayed calls included: they were paid once; a branch's calls copied
+ * from its source are not, since the source paid them).
  */
 total_cost: number, 
 /**
- * Calls made so far (replayed ones included).
+ * Calls made so far (replayed ones included, a branch's copied ones not).
  */
 calls: number, 
 /**
@@ -2758,6 +2848,32 @@ fixed_sample_test: string | null, };
  * How bad a problem is.
  */
 export type Severity = "error" | "warning";
+
+/**
+ * What sharing an intervention's first turns saves a batch.
+ */
+export type Sharing = { 
+/**
+ * The intervention's turn: turns 1 to `at_turn` − 1 are run once per family and run
+ * number, and shared by every arm.
+ */
+at_turn: number, 
+/**
+ * The intervention's arms.
+ */
+arms: number, 
+/**
+ * Runs that branch from another run's first turns (every arm's but the first's).
+ */
+branched_runs: number, 
+/**
+ * Calls not sent thanks to the sharing, expected.
+ */
+calls_saved: number, 
+/**
+ * USD not spent thanks to the sharing, when every price is known.
+ */
+cost_saved: Range | null, };
 
 /**
  * An actor in [`ScenarioState::actors`].

@@ -87,7 +87,7 @@ export class Progress {
         if (d.retrying_failed?.length) this.line(`Retrying ${d.retrying_failed.length} failed run(s) once more: ${d.retrying_failed.join(', ')}`);
         break;
       case 'run_started':
-        if (!this.live) this.line(`▶ ${d.run_id} ${d.description}`);
+        if (!this.live) this.line(`▶ ${d.run_id} ${d.description}${d.shares_prefix_of ? ` (branches from ${d.shares_prefix_of})` : ''}`);
         break;
       case 'run_finished': {
         const why = d.status === 'completed' ? '' : ` (${d.halt_reason ?? ''}${d.error ? `: ${d.error}` : ''})`;
@@ -129,6 +129,9 @@ export function summary(o, { configPath, started, budget, analysis }) {
   if (sv && (sv.batch_calls || sv.cached_tokens)) {
     lines.push(`Saved ${fmtUsd(sv.batch_saved + sv.cache_saved)} against realtime prices: ${fmtUsd(sv.batch_saved)} by batch jobs (${sv.batch_calls} calls), ` +
       `${fmtUsd(sv.cache_saved)} by prompt caches (${Math.round((100 * sv.cached_tokens) / Math.max(1, sv.prompt_tokens))}% of prompt tokens cached)`);
+  }
+  if (sv?.shared_calls) {
+    lines.push(`Shared turns: ${sv.shared_calls} calls were replayed from the runs the intervention's arms branch from, not sent again, saving ${fmtUsd(sv.shared_saved)}`);
   }
   const r = o.replies;
   if (r?.truncated) lines.push(`${r.truncated} ${r.truncated === 1 ? 'reply was' : 'replies were'} cut at the output cap (finish_reason: length): see the runs' llm-calls.jsonl; raise max_tokens for the role if the cut text matters`);

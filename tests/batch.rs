@@ -705,3 +705,380 @@ fn lock_step_batches_write_the_realtime_files_in_turns_times_phases_jobs_within_
         "the budget bound in {budget_stops} batches"
     );
 }
+
+/// An intervention at turn 3 of the quick scenario (3 turns, 3 calls a turn): a control arm
+/// and three changes. Turns 1 and 2 (6 calls) are shared by the four arms.
+const ARMS: &str = "variations:\n  - type: intervention\n    at_turn: 3\n    arms:\n      - name: baseline\n      - name: leak\n        event: \"A draft audit of the rideshare data deal leaks to the press.\"\n      - name: wary-council\n        actor: council\n        goals: [\"Share no trip data before an independent privacy audit\"]\n      - name: strike\n        world_state: \"**Strike.** SwiftRide drivers strike for a week.\"\n";
+
+/// The call log of a run, one line a call.
+fn log_lines(store: &MemoryStorage, run: &str) -> Vec<String> {
+    block_on(store.read(&format!("out/runs/{run}/llm-calls.jsonl")))
+        .unwrap()
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn turn_of(line: &str) -> u64 {
+    serde_json::from_str::<Value>(line).unwrap()["turn"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Issue 13, part 3: the first turns of an intervention are run once per run number, copied into
+/// every other arm and replayed there, never sent again; the arms diverge from the intervention's
+/// turn; the summary says what the sharing saved, and the batch total is still the sum of the
+/// runs' costs.json (a copied call is counted by the run that paid it).
+#[test]
+fn an_interventions_shared_turns_are_paid_once() {
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 3\nmax_parallel: 2\n{ARMS}"
+    ));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let rec = Recorder::default();
+    let o = batch(&store, &llm, &BatchOptions::default(), &rec);
+    assert_eq!((o.totals.runs_completed, o.totals.total_runs), (12, 12));
+    // 3 sources x 9 calls, and 9 arm runs x the 3 calls of turn 3; not 12 x 9.
+    assert_eq!(llm.answered.get(), 3 * 9 + 9 * 3);
+    assert_eq!(o.totals.savings.shared_calls, 9 * 6);
+    assert!((o.totals.savings.shared_saved - 54.0 * 0.001).abs() < 1e-9);
+    assert!((o.totals.total_spent - 54.0 * 0.001).abs() < 1e-9);
+    assert_eq!(o.totals.total_spent_nanos, run_costs_sum(&store));
+    let summary = json(&store, "out/batch-summary.json");
+    assert_eq!(summary["cost_summary"]["savings"]["shared_calls"], 54);
+    for r in 1..=3 {
+        let source = log_lines(&store, &format!("var-001-run-{r:03}"));
+        let prefix: Vec<&String> = source.iter().filter(|l| turn_of(l) <= 2).collect();
+        assert_eq!(prefix.len(), 6);
+        for v in 2..=4 {
+            let run = format!("var-{v:03}-run-{r:03}");
+            let lines = log_lines(&store, &run);
+            let mine: Vec<&String> = lines.iter().filter(|l| turn_of(l) <= 2).collect();
+            assert_eq!(
+                mine, prefix,
+                "{run}: the same first two turns, line for line"
+            );
+            let third = |ls: &[String]| -> Vec<String> {
+                ls.iter()
+                    .filter(|l| turn_of(l) == 3)
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap()["reply"].to_string())
+                    .collect()
+            };
+            assert_eq!(third(&lines).len(), 3);
+            assert_ne!(third(&lines), third(&source), "{run} diverges at turn 3");
+            let state = json(&store, &format!("out/runs/{run}/scenario-state.json"));
+            assert_eq!(state["spec"]["branch"]["at_turn"], 2, "{run}");
+            assert_eq!(
+                state["spec"]["branch"]["from"],
+                format!("out/runs/var-001-run-{r:03}")
+            );
+            assert_eq!(
+                json(&store, &format!("out/runs/{run}/costs.json"))["savings"]["shared_calls"],
+                6
+            );
+        }
+    }
+    let file = |p: &str| {
+        block_on(store.read(&format!("out/runs/{p}")))
+            .unwrap()
+            .unwrap()
+    };
+    assert!(file("var-002-run-001/world-state-003.md").contains("- **leak:** A draft audit"));
+    assert!(!file("var-001-run-001/world-state-003.md").contains("leak"));
+    assert!(file("var-004-run-001/scenario.log").contains("intervention `strike` takes effect"));
+    assert!(llm
+        .prompts()
+        .iter()
+        .any(|p| p.contains("**Strike.** SwiftRide drivers strike")));
+    let started: Vec<Value> = rec
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| e["type"] == "run_started")
+        .cloned()
+        .collect();
+    assert_eq!(started.len(), 12);
+    for e in &started {
+        let id = e["data"]["run_id"].as_str().unwrap();
+        let shares = e["data"]["shares_prefix_of"].as_str();
+        if id.starts_with("var-001") {
+            assert_eq!(shares, None);
+        } else {
+            assert_eq!(shares, Some(&*format!("var-001{}", &id[7..])), "{id}");
+        }
+    }
+    let d = e_descr(&rec, "var-003-run-001");
+    assert_eq!(d, "intervention@3=wary-council");
+}
+
+fn e_descr(rec: &Recorder, run: &str) -> String {
+    rec.events
+        .borrow()
+        .iter()
+        .find(|e| e["type"] == "run_started" && e["data"]["run_id"] == run)
+        .map(|e| e["data"]["description"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+/// A batch with an intervention killed at random instants (its future dropped where it stands,
+/// requests in flight abandoned) and resumed until done: every run completes once, with the
+/// files of an uninterrupted batch, and no call is sent twice (a copied prefix is replayed).
+#[test]
+fn an_intervention_batch_killed_anywhere_resumes_with_every_run_once_and_no_call_paid_twice() {
+    let cfg = format!("{HEAD}runs_per_variation: 3\nmax_parallel: 3\n{ARMS}");
+    let whole = store_with(&cfg);
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let opts = BatchOptions {
+        fresh_seed: 13,
+        ..Default::default()
+    };
+    let full = batch(&whole, &llm, &opts, &Recorder::default());
+    assert_eq!(full.totals.runs_completed, 12);
+    let calls = llm.answered.get();
+    let mut rng = Rng::new(13);
+    for case in 0..30 {
+        let store = store_with(&cfg);
+        let mut answered = 0;
+        let mut sessions = 0;
+        loop {
+            let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+            // Killed after a random number of answers (a kill may land anywhere: mid-turn,
+            // mid-copy, between a run's end and the batch files).
+            let kill_after = 1 + (rng.next_f64() * calls as f64 * 0.6) as usize;
+            let (cfg, text) = batch_config(&store);
+            let clock = llm.clock.clone();
+            let client = Client::new(
+                &llm,
+                &clock,
+                common::sim::fake_endpoints(),
+                PriceBook::new(&cfg.prices),
+                RetryPolicy::default(),
+            );
+            let resume_opts = BatchOptions {
+                resume: sessions > 0,
+                ..opts.clone()
+            };
+            let rec = Recorder::default();
+            let done = common::sim::drive_until(
+                &clock,
+                run_batch(&store, &client, &clock, &cfg, &text, &resume_opts, &rec),
+                || llm.answered.get() >= kill_after,
+            );
+            answered += llm.answered.get();
+            sessions += 1;
+            if let Some(o) = done {
+                let o = o.unwrap();
+                if o.totals.runs_completed == 12 {
+                    assert_eq!(o.totals.total_spent_nanos, full.totals.total_spent_nanos);
+                    assert_eq!(
+                        o.totals.savings.shared_calls,
+                        full.totals.savings.shared_calls
+                    );
+                    break;
+                }
+            }
+            assert!(sessions < 100, "case {case}: no end");
+        }
+        assert!(sessions > 1, "case {case}: the first session was killed");
+        assert_eq!(
+            answered, calls,
+            "case {case}: a call was paid twice ({sessions} sessions)"
+        );
+        for v in 1..=4 {
+            for r in 1..=3 {
+                let run = format!("var-{v:03}-run-{r:03}");
+                for f in ["metrics.json", "world-state-003.md", "costs.json"] {
+                    let p = format!("out/runs/{run}/{f}");
+                    assert_eq!(
+                        block_on(store.read(&p)).unwrap(),
+                        block_on(whole.read(&p)).unwrap(),
+                        "case {case}: {p}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            json(&store, "out/batch-state.json")["completed_runs"],
+            json(&whole, "out/batch-state.json")["completed_runs"]
+        );
+    }
+}
+
+/// An arm run whose source stops before the shared turns waits: it stays pending (a note says
+/// why), takes no place among the runs in flight, and starts on the resume that takes its
+/// source past them; it is never run from scratch, which would pay for the shared turns again.
+#[test]
+fn the_arms_of_a_source_that_halted_early_wait_for_a_resume() {
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 2\nmax_parallel: 1\ntimeout_per_run: 30\n{ARMS}"
+    ));
+    let mut llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    // The first requests of the batch (run 1 of the first arm, turn 1) never answer in time.
+    let seen = std::rc::Rc::new(Cell::new(0));
+    let counter = seen.clone();
+    llm.extra_latency = Box::new(move |_| {
+        counter.set(counter.get() + 1);
+        if counter.get() <= 2 {
+            1_000_000.0
+        } else {
+            0.0
+        }
+    });
+    let rec = Recorder::default();
+    let o = batch(&store, &llm, &BatchOptions::default(), &rec);
+    assert_eq!(
+        (
+            o.totals.runs_completed,
+            o.totals.runs_halted,
+            o.totals.runs_pending
+        ),
+        (4, 1, 3),
+        "run 2 of every arm done; run 1's source halted, its arms pending"
+    );
+    assert_eq!(
+        json(&store, "out/runs/var-001-run-001/scenario-state.json")["halt_reason"],
+        "timeout"
+    );
+    for v in 2..=4 {
+        assert!(
+            !store
+                .paths()
+                .iter()
+                .any(|p| p.starts_with(&format!("out/runs/var-{v:03}-run-001/"))),
+            "var-{v:03}-run-001 did not start"
+        );
+    }
+    let notes: Vec<String> = rec
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| e["type"] == "note")
+        .map(|e| e["data"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "var-002-run-001, var-003-run-001, var-004-run-001 wait for var-001-run-001"
+        ) && n.contains("stopped after turn 0")),
+        "{notes:?}"
+    );
+    assert_eq!(llm.answered.get(), 9 + 3 * 3);
+    // The resume takes the source past turn 2; its arms branch from it then.
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let o = batch(
+        &store,
+        &llm,
+        &BatchOptions {
+            resume: true,
+            ..Default::default()
+        },
+        &Recorder::default(),
+    );
+    assert_eq!((o.totals.runs_completed, o.totals.runs_pending), (8, 0));
+    assert_eq!(
+        llm.answered.get(),
+        9 + 3 * 3,
+        "the halted source and its arms' turn 3"
+    );
+    assert_eq!(o.totals.savings.shared_calls, 6 * 6);
+    let state = json(&store, "out/runs/var-003-run-001/scenario-state.json");
+    assert_eq!(state["spec"]["branch"]["at_turn"], 2);
+}
+
+/// An intervention batch cannot be sharded (an arm's source may be in another shard): refused
+/// before anything is written.
+#[test]
+fn an_intervention_batch_is_not_sharded() {
+    let store = store_with(&format!("{HEAD}runs_per_variation: 2\n{ARMS}"));
+    let (cfg, text) = batch_config(&store);
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let clock = llm.clock.clone();
+    let client = Client::new(
+        &llm,
+        &clock,
+        Endpoints::default(),
+        PriceBook::new(&cfg.prices),
+        RetryPolicy::default(),
+    );
+    let e = drive(
+        &clock,
+        run_batch(
+            &store,
+            &client,
+            &clock,
+            &cfg,
+            &text,
+            &BatchOptions {
+                shard: Some((0, 2)),
+                ..Default::default()
+            },
+            &Recorder::default(),
+        ),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot be sharded"), "{e}");
+    assert!(!store.paths().iter().any(|p| p.starts_with("out/")));
+}
+
+/// An intervention crossed with another dimension: each combination of the other dimension's
+/// values is a family of its own, whose arms branch from its own first arm.
+#[test]
+fn an_intervention_crossed_with_a_model_branches_within_each_family() {
+    let store = store_with(&format!("{HEAD}runs_per_variation: 2\nmax_parallel: 3\nvariations:\n  - type: intervention\n    at_turn: 2\n    arms:\n      - name: baseline\n      - name: leak\n        event: \"It leaks.\"\n  - type: actor_model\n    actor: council\n    values: [test/model, test/other]\n"));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let rec = Recorder::default();
+    let o = batch(&store, &llm, &BatchOptions::default(), &rec);
+    assert_eq!(o.totals.runs_completed, 8);
+    // Per run number: 2 sources x 9 calls, 2 arm runs x turns 2-3 (6 calls).
+    assert_eq!(llm.answered.get(), 2 * (2 * 9 + 2 * 6));
+    assert_eq!(
+        e_descr(&rec, "var-004-run-002"),
+        "intervention@2=leak, council=other"
+    );
+    for (arm, source) in [(3, 1), (4, 2)] {
+        for r in 1..=2 {
+            let run = format!("var-{arm:03}-run-{r:03}");
+            let state = json(&store, &format!("out/runs/{run}/scenario-state.json"));
+            assert_eq!(
+                state["spec"]["branch"]["from"],
+                format!("out/runs/var-{source:03}-run-{r:03}"),
+                "{run}"
+            );
+            let first = |run: &str| -> Vec<String> {
+                log_lines(&store, run)
+                    .into_iter()
+                    .filter(|l| turn_of(l) == 1)
+                    .collect()
+            };
+            assert_eq!(first(&run), first(&format!("var-{source:03}-run-{r:03}")));
+        }
+    }
+}
+
+/// With `save_individual_runs: false` a completed source keeps no call log, so it hands its
+/// first turns to its arms before its files are cleaned: with one run at a time (the arms
+/// start after their source is done and cleaned), they still branch.
+#[test]
+fn a_source_hands_over_its_turns_before_its_files_are_cleaned() {
+    let store = store_with(&format!(
+        "{HEAD}runs_per_variation: 2\nmax_parallel: 1\nsave_individual_runs: false\n{ARMS}"
+    ));
+    let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
+    let o = batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
+    assert_eq!(o.totals.runs_completed, 8);
+    assert_eq!(llm.answered.get(), 2 * 9 + 6 * 3);
+    assert_eq!(o.totals.savings.shared_calls, 6 * 6);
+    assert!(!store.paths().iter().any(|p| p.ends_with("llm-calls.jsonl")));
+    // A resume finds every run completed and the same money and savings in the kept files.
+    let again = batch(
+        &store,
+        &llm,
+        &BatchOptions {
+            resume: true,
+            ..Default::default()
+        },
+        &Recorder::default(),
+    );
+    assert_eq!(again.totals.total_spent_nanos, o.totals.total_spent_nanos);
+    assert_eq!(again.totals.savings.shared_calls, 6 * 6);
+}

@@ -362,3 +362,187 @@ fn a_stopping_rule_that_cannot_run_is_refused_with_its_line() {
     let d = one_error(&format!("{HEAD}pairing: matched\n"));
     assert!(d.to_string().contains("`paired`"), "{d}");
 }
+
+/// An intervention (issue 13, part 3) as the quick scenario (3 turns; actors `council` and
+/// `swiftride`) takes it; `arms` are appended.
+fn intervention(at_turn: &str, arms: &str) -> String {
+    format!("{HEAD}variations:\n  - type: intervention\n    at_turn: {at_turn}\n    arms:\n{arms}")
+}
+
+#[test]
+fn a_valid_intervention_loads_as_one_dimension_of_arms() {
+    let s = store(&[(
+        "b.yaml",
+        &intervention(
+            "3",
+            "      - name: baseline\n      - name: leak\n        event: \"The deal leaks.\"\n      - name: new-model\n        actor: council\n        model: openai/gpt-4o\n      - name: goals\n        actor: council\n        goals: [\"Share nothing\"]\n      - name: world\n        world_state: \"A storm.\"\n      - name: narrator\n        parameter: world_state_model\n        value: openai/gpt-4o\n",
+        ),
+    )]);
+    let cfg = block_on(load_batch(&s, "b.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    assert_eq!(cfg.variations.len(), 1);
+    let space = scenario_lab::plan::VariationSpace::new(&cfg.variations);
+    assert_eq!(space.count(), 6);
+    assert_eq!(space.get(1).description, "intervention@3=leak");
+    let i = space.get(2).modifications.intervention.unwrap();
+    assert_eq!(
+        (i.at_turn, i.arm.model.as_deref()),
+        (3, Some("openai/gpt-4o"))
+    );
+    assert!(space
+        .get(0)
+        .modifications
+        .intervention
+        .unwrap()
+        .arm
+        .is_control());
+}
+
+#[test]
+fn an_intervention_turn_out_of_range_points_at_it() {
+    for (at, message) in [
+        ("4", "`at_turn` is 4, but the scenario has 3 turns"),
+        (
+            "1",
+            "`at_turn` is 1, but an intervention needs at least one turn before it to share",
+        ),
+    ] {
+        let d = one_error(&intervention(
+            at,
+            "      - name: baseline\n      - name: b\n        event: x\n",
+        ));
+        assert_eq!(
+            (d.file.as_str(), d.line, d.column),
+            ("b.yaml", Some(5), Some(14))
+        );
+        assert_eq!(d.message, message);
+        assert_eq!(
+            d.expected.as_deref(),
+            Some("a turn from 2 to 3 (turn 1 has no earlier turn for the arms to share)")
+        );
+        assert_eq!(d.key.as_deref(), Some("variations[0].at_turn"));
+    }
+    let d = one_error(&format!(
+        "{}  - type: scenario_parameter\n    parameter: turns\n    values: [2, 3]\n",
+        intervention("3", "      - name: a\n      - name: b\n        event: x\n")
+    ));
+    assert_eq!(
+        d.message,
+        "`at_turn` is 3, but the `turns` variation runs only 2 turns"
+    );
+}
+
+#[test]
+fn arm_names_are_unique_and_their_actors_exist() {
+    let d = one_error(&intervention(
+        "2",
+        "      - name: same\n      - name: same\n        event: x\n",
+    ));
+    assert_eq!(d.message, "the arm name `same` is used twice");
+    assert_eq!(
+        (d.line, d.found.as_deref()),
+        (Some(8), Some("`same` at line 7 too"))
+    );
+    let d = one_error(&intervention(
+        "2",
+        "      - name: a\n      - name: b\n        actor: councl\n        model: m/x\n",
+    ));
+    assert_eq!(
+        d.message,
+        "the arm names actor `councl`, who is not in the scenario"
+    );
+    assert_eq!((d.line, d.column), (Some(9), Some(16)));
+    assert_eq!(d.suggestion.as_deref(), Some("did you mean `council`?"));
+    assert_eq!(d.key.as_deref(), Some("variations[0].arms[1].actor"));
+}
+
+#[test]
+fn an_arm_key_misspelt_or_misused_is_an_error() {
+    let d = one_error(&intervention(
+        "2",
+        "      - name: a\n      - name: b\n        evnt: x\n",
+    ));
+    assert_eq!(d.message, "unknown key `evnt` in `variations[0].arms[1]`");
+    assert_eq!(d.suggestion.as_deref(), Some("did you mean `event`?"));
+    let d = one_error(&intervention("2", "      - name: a\n        model: m/x\n"));
+    assert_eq!(
+        d.message,
+        "`model` changes an actor's, but the arm names no `actor`"
+    );
+    let d = one_error(&intervention(
+        "2",
+        "      - name: a\n      - name: b\n        parameter: turns\n        value: 5\n",
+    ));
+    assert_eq!(
+        d.message,
+        "an intervention cannot change `turns` once the run has started"
+    );
+    let d = one_error(&intervention(
+        "2",
+        "      - name: a\n      - name: b\n        parameter: context_window_size\n        value: none\n",
+    ));
+    assert_eq!(
+        d.message,
+        "this value cannot be used for `context_window_size`"
+    );
+    let d = one_error(&intervention("2", "      - name: a\n        value: 3\n"));
+    assert!(d.message.contains("names no `parameter`"), "{d}");
+    let d = one_error(&intervention("2", "      - event: x\n"));
+    assert_eq!(d.message, "this arm has no `name`");
+    let errors = batch_errors(&format!(
+        "{HEAD}variations:\n  - type: intervention\n    at_turn: 2\n    arm: []\n"
+    ));
+    assert_eq!(errors.len(), 2, "{}", show(&errors));
+    assert_eq!(
+        errors[0].message,
+        "an `intervention` variation needs `arms`"
+    );
+    assert_eq!(errors[1].message, "unknown key `arm` in `variations[0]`");
+    assert_eq!(
+        errors[1].suggestion.as_deref(),
+        Some("did you mean `arms`?")
+    );
+}
+
+#[test]
+fn a_batch_has_one_intervention() {
+    let arms = "    arms:\n      - name: a\n      - name: b\n        event: x\n";
+    let d = one_error(&format!(
+        "{HEAD}variations:\n  - type: intervention\n    at_turn: 2\n{arms}  - type: intervention\n    at_turn: 3\n{arms}"
+    ));
+    assert_eq!(
+        d.message,
+        "a batch has one `intervention` variation, and one is at line 4"
+    );
+    assert_eq!(d.line, Some(10));
+}
+
+#[test]
+fn one_arm_is_a_warning() {
+    let s = store(&[(
+        "b.yaml",
+        &intervention("2", "      - name: only\n        event: x\n"),
+    )]);
+    let loaded = block_on(load_batch(&s, "b.yaml")).unwrap();
+    assert_eq!(
+        loaded.warnings[0].message,
+        "this intervention has one arm, so it has nothing to compare"
+    );
+}
+
+#[test]
+fn all_models_plays_every_call_with_one_model() {
+    let s = store(&[(
+        "b.yaml",
+        &format!("{HEAD}all_models: builtin/simulator\nvariations:\n  - type: actor_model\n    actor: council\n    values: [m/x]\n"),
+    )]);
+    let cfg = block_on(load_batch(&s, "b.yaml")).unwrap().value;
+    assert_eq!(cfg.scenario.models(), ["builtin/simulator"]);
+    assert_eq!(
+        scenario_lab::plan::called_models(&cfg),
+        ["builtin/simulator", "m/x"]
+    );
+    let d = one_error(&format!("{HEAD}all_model: x\n"));
+    assert_eq!(d.suggestion.as_deref(), Some("did you mean `all_models`?"));
+}

@@ -592,3 +592,105 @@ fn retries_honour_retry_after_in_simulated_time() {
     );
     assert!(read(&store, "out/scenario.log").contains("answered after 2 attempts"));
 }
+
+/// An intervention takes effect at the start of its turn and not before (issue 13, part 3):
+/// the requests of the turns before it are those of the same run without it, byte for byte (so
+/// an arm can replay its source's); from its turn the arm's change shows in what is asked; and
+/// the intervention is in the run's spec, so a resumed or branched run keeps it.
+#[test]
+fn an_intervention_changes_nothing_before_its_turn() {
+    use scenario_lab::config::{Arm, Intervention};
+    let s = scenario("scenarios/quick-negotiation");
+    let store = MemoryStorage::new();
+    common::quick_negotiation(&store, "s", |t| t.to_string());
+    let plain = shaped_llm(&VirtualClock::new());
+    run(&store, &plain, &s, &spec(5), "a");
+    let mut sp = spec(5);
+    sp.modifications.intervention = Some(Intervention {
+        at_turn: 2,
+        arm: Arm {
+            name: "shock".into(),
+            event: Some("A leaked memo shows the deal was drafted by SwiftRide.".into()),
+            world_state: Some("**Council vote.** Data sharing is frozen.".into()),
+            actor: Some("council".into()),
+            model: Some("test/other".into()),
+            goals: Some(vec!["Share no trip data at all".into()]),
+            ..Default::default()
+        },
+    });
+    let arm = shaped_llm(&VirtualClock::new());
+    let o = run(&store, &arm, &s, &sp, "b");
+    assert_eq!(o.standing.status, RunStatus::Completed, "{o:?}");
+    let (a, b) = (plain.requests.borrow(), arm.requests.borrow());
+    assert_eq!(a[..3], b[..3], "turn 1 asks the same, byte for byte");
+    let turn2 = &b[3..6];
+    let text = |r: &scenario_lab::host::ChatRequest| {
+        r.messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<String>()
+    };
+    let council = turn2
+        .iter()
+        .find(|r| text(r).contains("Share no trip data at all"))
+        .expect("the council decides with its new goals");
+    assert_eq!(council.model, "test/other");
+    assert!(turn2
+        .iter()
+        .all(|r| text(r).contains("**Council vote.** Data sharing is frozen.")));
+    let world = &b[5];
+    assert!(
+        text(world).contains("A leaked memo shows"),
+        "the event reaches the world update"
+    );
+    assert!(read(&store, "b/world-state-002.md").contains("- **shock:** A leaked memo"));
+    assert_eq!(
+        read(&store, "a/world-state-001.md"),
+        read(&store, "b/world-state-001.md")
+    );
+    assert!(read(&store, "b/scenario.log").contains(
+        "[turn 2] intervention `shock` takes effect: an event, text added to the world state, the model of council (test/other), the goals of council"
+    ));
+    assert_eq!(
+        json(&store, "b/scenario-state.json")["actors"]["council"]["model"],
+        "test/other",
+        "the state shows the models of the last turn played"
+    );
+    // The spec, with its intervention, is in the state file: resuming and branching keep it.
+    for req in [
+        engine::session::Request {
+            resume: Some("b".into()),
+            ..Default::default()
+        },
+        engine::session::Request {
+            branch_from: Some("b".into()),
+            at_turn: Some(1),
+            ..Default::default()
+        },
+    ] {
+        let p =
+            block_on(engine::session::prepare(&store, &req, 9)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.spec.modifications.intervention,
+            sp.modifications.intervention
+        );
+    }
+    // A resume of the arm cut in turn 2 replays turn 1 and what it logged, and asks the rest
+    // with the intervention: the same files.
+    let log = read(&store, "b/llm-calls.jsonl");
+    let cut: String = log.lines().take(4).map(|l| format!("{l}\n")).collect();
+    store.insert("c/llm-calls.jsonl", &cut);
+    let again = shaped_llm(&VirtualClock::new());
+    let o = run(&store, &again, &s, &sp, "c");
+    assert_eq!(
+        (o.standing.status, o.calls_replayed),
+        (RunStatus::Completed, 4)
+    );
+    for f in ["world-state-002.md", "world-state-003.md", "metrics.json"] {
+        assert_eq!(
+            read(&store, &format!("b/{f}")),
+            read(&store, &format!("c/{f}")),
+            "{f}"
+        );
+    }
+}

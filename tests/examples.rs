@@ -33,6 +33,7 @@ fn our_examples_load_without_a_warning() {
         "parameter-sweep",
         "paired-comparison",
         "sequential-stop",
+        "intervention",
     ] {
         let path = format!("experiments/{exp}/batch-config.yaml");
         let loaded = block_on(load_batch(&s, &path)).unwrap_or_else(|e| panic!("{path}:\n{e}"));
@@ -214,11 +215,17 @@ fn batch_fixtures_cover_every_variation_form() {
             DimensionKind::ActorModel { .. } => "actor_model",
             DimensionKind::ScenarioParameter { .. } => "scenario_parameter",
             DimensionKind::ActorParameter { .. } => "actor_parameter",
+            DimensionKind::Intervention { .. } => "intervention",
         })
         .collect();
     assert_eq!(
         kinds,
-        ["actor_model", "scenario_parameter", "actor_parameter"]
+        [
+            "actor_model",
+            "scenario_parameter",
+            "actor_parameter",
+            "intervention"
+        ]
     );
     assert!(!all.prices.is_empty());
     assert!(all.budget_limit.is_some() && all.cost_per_run_limit.is_some());

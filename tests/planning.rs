@@ -150,3 +150,59 @@ fn a_million_variations_are_planned_from_a_sample() {
         "{text}"
     );
 }
+
+#[test]
+fn the_intervention_example_shares_its_first_two_turns_for_free() {
+    let p = planned("experiments/intervention/batch-config.yaml");
+    assert_eq!((p.variation_count, p.total_runs), (4, 8));
+    let sh = p.sharing.clone().expect("an intervention");
+    assert_eq!((sh.at_turn, sh.arms, sh.branched_runs), (3, 4, 6));
+    assert_eq!(sh.cost_saved.unwrap().high, 0.0);
+    assert!(sh.calls_saved > 100.0, "{sh:?}");
+    assert_eq!(
+        p.unknown_price_models.len(),
+        0,
+        "every call is the simulator's"
+    );
+    let text = scenario_lab::plan::render(&p, false);
+    assert!(
+        text.contains("Shared turns   turns 1-2 are run once per run number"),
+        "{text}"
+    );
+}
+
+/// With an intervention at turn 3 of 3 arms, every arm but the first pays for turn 3 only: the
+/// batch costs its runs less the shared turns 1-2 of 2 arms x 5 runs, and the plan says so; the
+/// budget verdict reads the shared cost.
+#[test]
+fn sharing_saves_the_first_turns_of_every_arm_but_the_first() {
+    let s = MemoryStorage::new();
+    common::quick_negotiation(&s, "s", |t| t.replace("builtin/simulator", "m/x"));
+    s.insert("b.yaml", "experiment_name: t\nbase_scenario: s\nruns_per_variation: 5\nprices:\n  m/x: {prompt: 1, completion: 2}\nvariations:\n  - type: intervention\n    at_turn: 3\n    arms:\n      - name: control\n      - name: leak\n        event: \"It leaks.\"\n      - name: storm\n        world_state: \"A storm.\"\n");
+    let cfg = block_on(load_batch(&s, "b.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    let book = PriceBook::new(&cfg.prices);
+    let whole = scenario_lab::plan::estimate_run(&cfg.scenario, &book);
+    let shared = scenario_lab::plan::estimate_turns(&cfg.scenario, &book, 1..=2);
+    let p = plan(&cfg, &book);
+    let sh = p.sharing.clone().unwrap();
+    assert_eq!(sh.branched_runs, 10);
+    assert!((sh.calls_saved - 10.0 * 6.0).abs() < 1e-9, "{sh:?}");
+    let (w, x) = (whole.cost.unwrap(), shared.cost.unwrap());
+    let saved = sh.cost_saved.unwrap();
+    assert!((saved.expected - 10.0 * x.expected).abs() < 1e-12);
+    assert!((saved.high - 10.0 * x.high).abs() < 1e-12);
+    let total = p.cost_total.unwrap();
+    assert!((total.expected - (15.0 * w.expected - 10.0 * x.expected)).abs() < 1e-12);
+    assert!((total.high - (15.0 * w.high - 10.0 * x.high)).abs() < 1e-12);
+    // The first arm's runs are whole, the others' only turn 3.
+    let per_run: Vec<f64> = p
+        .variations
+        .iter()
+        .map(|v| v.cost_per_run.unwrap().expected)
+        .collect();
+    assert!((per_run[0] - w.expected).abs() < 1e-12);
+    assert!((per_run[1] - (w.expected - x.expected)).abs() < 1e-12);
+    assert_eq!(p.variations[1].calls_per_run, 3.0);
+}

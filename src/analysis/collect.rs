@@ -683,8 +683,9 @@ fn unreadable(e: &serde_json::Error) -> String {
     }
 }
 
-/// The factors of a variation from its `modifications`: `actor.model`, `actor.param` and
-/// scenario parameters, each with its value as text.
+/// The factors of a variation from its `modifications`: `actor.model`, `actor.param`,
+/// scenario parameters and an intervention (`intervention@3`, its arm's name), each with its
+/// value as text.
 fn factors_of(mods: &Modifications) -> BTreeMap<String, String> {
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
@@ -701,6 +702,9 @@ fn factors_of(mods: &Modifications) -> BTreeMap<String, String> {
     }
     for (param, value) in &mods.scenario_overrides {
         out.insert(param.clone(), text(value));
+    }
+    if let Some(i) = &mods.intervention {
+        out.insert(format!("intervention@{}", i.at_turn), i.arm.name.clone());
     }
     out
 }

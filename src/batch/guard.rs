@@ -125,10 +125,13 @@ impl Guard for BatchGuard {
 }
 
 /// One run's view of the batch's guard: the batch's budget and shutdown, and the run's own
-/// time limit, after which its calls are refused (`timeout`).
+/// time limit, after which its calls are refused (`timeout`). It also hears which turn the run
+/// has played, for the runs that branch from it (`prefix.rs`).
 pub struct RunGuard<'g> {
     batch: &'g BatchGuard,
     time_up: RefCell<Option<String>>,
+    played: Cell<u32>,
+    watchers: RefCell<Vec<Waker>>,
 }
 
 impl<'g> RunGuard<'g> {
@@ -137,7 +140,19 @@ impl<'g> RunGuard<'g> {
         RunGuard {
             batch,
             time_up: RefCell::new(None),
+            played: Cell::new(0),
+            watchers: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The turns the run has played in this session, its calls all in its call log.
+    pub fn played(&self) -> u32 {
+        self.played.get()
+    }
+
+    /// Wakes `waker` when the run reports its next turn played.
+    pub fn watch(&self, waker: &Waker) {
+        self.watchers.borrow_mut().push(waker.clone());
     }
 
     /// The run passed `timeout_per_run` (seconds): refuse its next calls, and wake those
@@ -165,6 +180,12 @@ impl Guard for RunGuard<'_> {
     }
     fn overrun(&self, why: &str) {
         self.batch.overrun(why);
+    }
+    fn turn_done(&self, turn: u32) {
+        self.played.set(turn);
+        for w in self.watchers.borrow_mut().drain(..) {
+            w.wake();
+        }
     }
 }
 

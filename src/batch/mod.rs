@@ -16,6 +16,7 @@
 
 mod files;
 pub mod guard;
+mod prefix;
 pub mod stopping;
 
 use std::collections::BTreeMap;
@@ -315,6 +316,10 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             return Err(BatchError::unknown_prices(&unknown));
         }
     }
+    // Hook (interventions, prefix.rs): which runs share their first turns. Before anything
+    // is written, since a sharded intervention batch is refused.
+    let prefixes =
+        prefix::Prefixes::new(config, &out_dir, opts.shard).map_err(BatchError::usage)?;
     let state_path = paths::join(&out_dir, "batch-state.json");
     let previous = storage
         .read(&state_path)
@@ -507,28 +512,30 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                 guard.stop(StopReason::Interrupted, "the batch was asked to stop");
             }
             while in_flight.len() < window && guard.stopping().is_none() {
-                let Some(&i) = queue.peek() else { break };
-                match stopper.as_ref().map_or(Start::Now, |s| s.may_start(i)) {
-                    Start::Now => {}
-                    Start::Never => {
-                        queue.next();
-                        continue;
+                // The runs the stopping rule lets start now, in order: a run of a stopped
+                // variation is dropped; one past the next look ends the walk for now.
+                let mut startable = std::iter::from_fn(|| loop {
+                    let &i = queue.peek()?;
+                    match stopper.as_ref().map_or(Start::Now, |s| s.may_start(i)) {
+                        Start::Now => return queue.next(),
+                        Start::Never => {
+                            queue.next();
+                        }
+                        Start::AfterLook => return None,
                     }
-                    // Nothing in flight can settle the look's rounds: take it with what
-                    // there is (a safety net; the rounds before a look are all started).
-                    Start::AfterLook if in_flight.is_empty() => {
-                        take_looks(&mut stopper, &known, &|_| true);
-                        continue;
-                    }
-                    Start::AfterLook => break,
-                }
-                queue.next();
+                });
+                // Hook (interventions, prefix.rs): an arm run waits aside until its source has
+                // played the shared turns, and then starts from a copy of them.
+                let Some(launch) = prefixes.next(storage, &mut startable, control).await else {
+                    break;
+                };
                 in_flight.push(one_run(
                     storage,
                     client,
                     clock,
                     config,
-                    i,
+                    launch,
+                    &prefixes,
                     seed,
                     pairing,
                     metric,
@@ -540,6 +547,17 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                 ));
             }
             if in_flight.is_empty() {
+                // Nothing in flight can settle the next look's rounds: take it with what there
+                // is (a safety net: the rounds before a look have all been started).
+                let at_look = queue.peek().is_some_and(|&i| {
+                    stopper
+                        .as_ref()
+                        .is_some_and(|s| s.may_start(i) == Start::AfterLook)
+                });
+                if at_look && guard.stopping().is_none() {
+                    take_looks(&mut stopper, &known, &|_| true);
+                    continue;
+                }
                 break;
             }
             // Wake at least every second, to notice a stop request while runs are waiting.
@@ -615,7 +633,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     client: &Client<'_, L, C>,
     clock: &C,
     config: &BatchConfig,
-    i: u64,
+    launch: prefix::Launch,
+    prefixes: &prefix::Prefixes,
     seed: u64,
     pairing: Pairing,
     metric: Option<&str>,
@@ -626,6 +645,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
     in_flight: usize,
 ) -> (u64, RunSummary) {
     let runs = u64::from(config.runs_per_variation);
+    let i = launch.index;
     let id = RunId::from_index(i, runs);
     let dir = paths::join(out_dir, &format!("runs/{id}"));
     let variation = VariationSpace::new(&config.variations).get(i / runs.max(1));
@@ -634,6 +654,7 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
         variation_id: variation.variation_id,
         description: variation.description.clone(),
         in_flight: in_flight as u64,
+        shares_prefix_of: launch.source,
     }));
     let failed = |error: String| RunSummary {
         standing: RunStanding {
@@ -663,7 +684,8 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
                 modifications: variation.modifications.clone(),
                 block: (pairing == Pairing::Paired).then_some(block),
                 seed,
-                branch: None,
+                // Hook (interventions, prefix.rs): an arm run branches from its source.
+                branch: launch.branch,
                 cost_limit: config.cost_per_run_limit,
                 max_tokens: None,
             };
@@ -671,8 +693,14 @@ async fn one_run<S: Storage, L: Llm, C: Clock>(
             // The run future lives in this block only: when it gives no outcome, it is dropped
             // here, which aborts its open requests, before the run's files are read.
             let outcome = {
-                let mut run = std::pin::pin!(engine::run_guarded(
-                    storage, client, clock, &scenario, &spec, &dir, &run_guard, lockstep
+                // Hook (interventions, prefix.rs): a source hands its first turns to its arms.
+                let mut run = std::pin::pin!(prefixes.share(
+                    storage,
+                    i,
+                    &run_guard,
+                    engine::run_guarded(
+                        storage, client, clock, &scenario, &spec, &dir, &run_guard, lockstep
+                    )
                 ));
                 // In lock-step a run waits on providers' jobs, which may take hours: its time
                 // is bounded by `batch_deadline`, not `timeout_per_run`.

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::design::{check_stopping, read_pairing, read_stopping, Pairing, RawStopping, Stopping};
 use super::fields::{self, Key};
+use super::intervention::{self, Arm};
 use super::{read_yaml, Scenario};
 use crate::diag::{describe, Detail, Diagnostic, FileDiags, Severity};
 use crate::host::Storage;
@@ -62,7 +63,12 @@ pub const BATCH_KEYS: &[Key] = &[
     Key {
         name: "variations",
         aliases: &[],
-        doc: "the dimensions to vary (default: none)",
+        doc: "the dimensions to vary (default: none): actor_model, scenario_parameter, actor_parameter, intervention",
+    },
+    Key {
+        name: "all_models",
+        aliases: &[],
+        doc: "one model for every call of the base scenario: actors, world, metrics and checks (e.g. builtin/simulator, to try a batch offline for $0); variations apply over it (default: the models the scenario's files name)",
     },
     Key {
         name: "output_dir",
@@ -144,7 +150,7 @@ const VARIATION_KEYS: &[Key] = &[
     Key {
         name: "type",
         aliases: &[],
-        doc: "actor_model | scenario_parameter | actor_parameter",
+        doc: "actor_model | scenario_parameter | actor_parameter | intervention (whose keys are `at_turn` and `arms`)",
     },
     Key {
         name: "actor",
@@ -163,7 +169,12 @@ const VARIATION_KEYS: &[Key] = &[
     },
 ];
 
-const VARIATION_TYPES: &[&str] = &["actor_model", "scenario_parameter", "actor_parameter"];
+const VARIATION_TYPES: &[&str] = &[
+    "actor_model",
+    "scenario_parameter",
+    "actor_parameter",
+    "intervention",
+];
 
 /// What one dimension varies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +198,14 @@ pub enum DimensionKind {
         /// The field.
         parameter: String,
     },
+    /// What happens from a turn on: each value is an arm's name, and `arms` says what each
+    /// changes (see [`super::intervention`]).
+    Intervention {
+        /// The turn at whose start the arms' changes take effect.
+        at_turn: u32,
+        /// The arms, in the order of `values`.
+        arms: Vec<Arm>,
+    },
 }
 
 /// One dimension of the variation space.
@@ -208,6 +227,7 @@ impl Dimension {
             DimensionKind::ActorModel { actor } => actor.clone(),
             DimensionKind::ScenarioParameter { parameter } => parameter.clone(),
             DimensionKind::ActorParameter { actor, parameter } => format!("{actor}.{parameter}"),
+            DimensionKind::Intervention { at_turn, .. } => format!("intervention@{at_turn}"),
         }
     }
 }
@@ -405,6 +425,7 @@ pub(super) async fn load<S: Storage>(
         None => Vec::new(),
     };
     check_duplicates(&mut d, &head.dims);
+    intervention_turns(&mut d, &head.dims, &variations);
     let stopping = match (&head.stopping, &scenario) {
         (Some(raw), Some(s)) => {
             let count = crate::plan::variations::VariationSpace::new(&variations).count();
@@ -442,6 +463,9 @@ pub(super) async fn load<S: Storage>(
         success: head.success.map(|(c, _)| c.text().to_string()),
         scenario: scenario.map(|mut s| {
             s.max_tokens.extend(head.max_tokens);
+            if let Some(model) = &head.all_models {
+                s.use_one_model(model);
+            }
             s
         })?,
     })
@@ -455,6 +479,8 @@ struct RawDimension<'n> {
     actor: Option<(String, &'n Node)>,
     parameter: Option<(String, &'n Node)>,
     values: Vec<(Json, &'n Node)>,
+    /// For `type: intervention`: its turn and arms as written.
+    intervention: Option<intervention::Raw<'n>>,
 }
 
 struct Head<'n> {
@@ -474,6 +500,7 @@ struct Head<'n> {
     max_tokens: BTreeMap<crate::plan::Role, u32>,
     dims: Vec<RawDimension<'n>>,
     output_dir: Option<String>,
+    all_models: Option<String>,
     save_individual_runs: bool,
     aggregate_metrics: bool,
     prices: BTreeMap<String, ModelPrice>,
@@ -633,6 +660,7 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
             .map(|v| read_variations(d, v))
             .unwrap_or_default(),
         output_dir: text(d, "output_dir"),
+        all_models: text(d, "all_models").filter(|m| !m.trim().is_empty()),
         save_individual_runs,
         aggregate_metrics,
         prices: f
@@ -678,6 +706,7 @@ fn read_variations<'n>(d: &mut FileDiags, v: &'n Node) -> Vec<RawDimension<'n>> 
                 actor: actor.scalar_text().map(|a| (a, actor)),
                 parameter: None,
                 values: read_values(d, values, "variations.actor_models"),
+                intervention: None,
             })
             .collect();
     }
@@ -713,6 +742,18 @@ fn read_variation<'n>(
     item: &'n Node,
     prefix: String,
 ) -> Option<RawDimension<'n>> {
+    // An intervention has keys of its own (`at_turn`, `arms`): its own table reads them.
+    if item.get("type").and_then(Node::scalar_text).as_deref() == Some("intervention") {
+        return Some(RawDimension {
+            node: item,
+            kind: "intervention",
+            actor: None,
+            parameter: None,
+            values: Vec::new(),
+            intervention: Some(intervention::read(d, item, &prefix)),
+            prefix,
+        });
+    }
     let f = fields::read(
         d,
         item,
@@ -725,7 +766,7 @@ fn read_variation<'n>(
         Some(n) => n,
         None => {
             d.error(item, &prefix, "this variation has no `type`")
-                .expected("type: actor_model, scenario_parameter or actor_parameter");
+                .expected("type: actor_model, scenario_parameter, actor_parameter or intervention");
             return None;
         }
     };
@@ -737,7 +778,7 @@ fn read_variation<'n>(
                 &format!("{prefix}.type"),
                 format!("unknown variation type `{written}`"),
             )
-            .expected("actor_model, scenario_parameter or actor_parameter");
+            .expected("actor_model, scenario_parameter, actor_parameter or intervention");
         // `parameter` and `model` are the types the original's architecture notes used.
         let named = match written.as_str() {
             "parameter" => Some("scenario_parameter"),
@@ -818,6 +859,7 @@ fn read_variation<'n>(
         actor,
         parameter,
         values,
+        intervention: None,
     })
 }
 
@@ -827,6 +869,9 @@ fn check_dimension(
     raw: &RawDimension,
     scenario: &Scenario,
 ) -> Option<Dimension> {
+    if let Some(i) = &raw.intervention {
+        return intervention::check(d, i, raw.node, &raw.prefix, scenario);
+    }
     let actor = match &raw.actor {
         Some((name, node)) => match scenario.find_actor(name) {
             Some(i) => Some(i),
@@ -928,12 +973,53 @@ fn check_dimension(
 fn check_duplicates(d: &mut FileDiags, dims: &[RawDimension]) {
     for (i, a) in dims.iter().enumerate() {
         for b in &dims[..i] {
+            if a.intervention.is_some() && b.intervention.is_some() {
+                d.error(
+                    a.node,
+                    &a.prefix,
+                    format!(
+                        "a batch has one `intervention` variation, and one is at line {}",
+                        b.node.line
+                    ),
+                )
+                .expected("one intervention, with every arm in its `arms` list")
+                .help("to intervene at another turn too, run another batch");
+                continue;
+            }
             let same = a.kind == b.kind
                 && a.actor.as_ref().map(|x| &x.0) == b.actor.as_ref().map(|x| &x.0)
                 && a.parameter.as_ref().map(|x| &x.0) == b.parameter.as_ref().map(|x| &x.0);
             if same {
                 d.error(a.node, &a.prefix, format!("this variation repeats the one at line {}", b.node.line)).expected("each actor model or parameter varied once (put every value in one `values` list)");
             }
+        }
+    }
+}
+
+/// An intervention's turn must come in every variation's run: each value of a `turns`
+/// dimension is at least `at_turn`.
+fn intervention_turns(d: &mut FileDiags, raw: &[RawDimension], dims: &[Dimension]) {
+    let Some((at, node)) = raw.iter().find_map(|r| r.intervention.as_ref()?.at_turn()) else {
+        return;
+    };
+    for dim in dims {
+        let DimensionKind::ScenarioParameter { parameter } = &dim.kind else {
+            continue;
+        };
+        if !["turns", "num_turns"].contains(&parameter.as_str()) {
+            continue;
+        }
+        if let Some(short) = dim.values.iter().filter_map(Json::as_i64).find(|t| *t < at) {
+            d.error(
+                node,
+                "at_turn",
+                format!(
+                    "`at_turn` is {at}, but the `{parameter}` variation runs only {short} turns"
+                ),
+            )
+            .expected(format!(
+                "every value of `{parameter}` at least {at}, or an earlier `at_turn`"
+            ));
         }
     }
 }

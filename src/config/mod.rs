@@ -16,6 +16,7 @@ mod design;
 mod events;
 mod fields;
 mod find;
+mod intervention;
 mod metrics;
 mod scenario;
 
@@ -27,6 +28,7 @@ pub use design::{Pairing, Stopping, MIN_RUNS_FOR_PRECISION, STOPPING_KEYS};
 pub use events::{CompareOp, Condition, EventKind, ExogenousEvent};
 pub use fields::Key;
 pub use find::{config_kind, find_batch_configs};
+pub use intervention::{Arm, Intervention, ARM_KEYS, INTERVENTION_KEYS};
 pub use metrics::{compile_pattern, Extraction, Metric, Scoring, ValueType};
 pub use scenario::{Actor, Communication, Scenario, ACTOR_KEYS, SCENARIO_KEYS};
 

@@ -406,6 +406,28 @@ impl Scenario {
         out
     }
 
+    /// Plays every call with `model`: the actors, the world, the metrics and the checks that
+    /// name their own (a batch config's `all_models`).
+    pub fn use_one_model(&mut self, model: &str) {
+        for a in &mut self.actors {
+            a.model = model.to_string();
+        }
+        self.world_state_model = model.to_string();
+        for m in &mut self.metrics {
+            if let super::Extraction::Llm {
+                model: Some(own), ..
+            } = &mut m.extraction
+            {
+                *own = model.to_string();
+            }
+        }
+        if let Some(c) = &mut self.checks {
+            if c.model.is_some() {
+                c.model = Some(model.to_string());
+            }
+        }
+    }
+
     /// Sets a top-level scenario key (a `scenario_parameter` variation). Known keys are checked
     /// and typed; any other key is kept in `extra`.
     pub fn set_parameter(&mut self, key: &str, value: &Json) -> Result<(), String> {

@@ -111,7 +111,7 @@ pub(super) async fn phase<S: Storage, L: Llm, C: Clock>(
     turn: u32,
     ctx: &str,
 ) -> Result<Vec<Channel>, Stop> {
-    let s = run.cx.scenario;
+    let s = run.cx.scenario(turn);
     let c = &s.communication;
     if !c.enabled() || c.max_per_turn == 0 || s.actors.len() < 2 {
         return Ok(Vec::new());

@@ -52,6 +52,11 @@ pub struct Ledger {
     pub batch_calls: u64,
     /// What batch prices saved.
     pub batch_saved_nanos: Nanos,
+    /// Calls replayed from a branch's copied prefix: paid once, by the run it branched from,
+    /// so counted there and not here (neither in `total_nanos` nor in `calls`).
+    pub shared_calls: u64,
+    /// What those calls cost their source run.
+    pub shared_nanos: Nanos,
     /// By actor short_name (`world` and others for calls of no actor).
     pub by_actor: BTreeMap<String, Nanos>,
     /// By role.
@@ -71,7 +76,15 @@ impl Ledger {
             cache_saved: self.cache_saved_nanos as f64 / 1e9,
             batch_calls: self.batch_calls,
             batch_saved: nanos_to_usd(self.batch_saved_nanos),
+            shared_calls: self.shared_calls,
+            shared_saved: nanos_to_usd(self.shared_nanos),
         }
+    }
+
+    /// Counts a call replayed from a branch's copied prefix: what it saved, not what it cost.
+    pub fn add_shared(&mut self, r: &CallRecord) {
+        self.shared_calls += 1;
+        self.shared_nanos += r.cost_nanos;
     }
 
     /// Counts one call.
@@ -140,6 +153,9 @@ pub trait Guard {
     /// A call cost more than its reservation (its provider ignored `max_tokens`): the bound
     /// the budget rests on does not hold, so a budget must stop.
     fn overrun(&self, why: &str);
+    /// The run has played `turn`, and every call of it is in the run's call log (a batch may
+    /// now branch other runs from its first turns).
+    fn turn_done(&self, _turn: u32) {}
 }
 
 /// No batch around the run.
@@ -273,7 +289,19 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
         let logged = g.replay.borrow_mut().remove(&spec.key);
         if let Some(r) = logged {
             if r.request_hash == hash {
-                g.ledger.borrow_mut().add(&r);
+                // A branch's calls up to its branch point were copied from its source, which
+                // paid for them.
+                let copied = self
+                    .cx
+                    .spec
+                    .branch
+                    .as_ref()
+                    .is_some_and(|b| r.turn <= b.at_turn);
+                if copied {
+                    g.ledger.borrow_mut().add_shared(&r);
+                } else {
+                    g.ledger.borrow_mut().add(&r);
+                }
                 *g.replayed.borrow_mut() += 1;
                 return Ok(r.reply);
             }
@@ -434,7 +462,7 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
             max_tokens: actor
                 .and_then(|a| a.max_tokens)
                 .or(self.cx.spec.max_tokens)
-                .unwrap_or_else(|| self.cx.scenario.cap(role, None)),
+                .unwrap_or_else(|| self.cx.scenario(turn).cap(role, None)),
             top_p: actor.and_then(|a| a.top_p),
         }
     }

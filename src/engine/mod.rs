@@ -21,6 +21,7 @@
 //!   [`Guard`] (a reservation per call in flight), the call log's appends and the [`Ledger`].
 //! - `persist`: when the run's files reach storage: the log, the files written behind the
 //!   next turn's calls, the state file, and the closing files of a run.
+//! - `timeline`: the scenario turn by turn, and when a run's intervention takes effect.
 //! - [`files`] and [`extract`]: the text of each file and the metrics read from replies;
 //!   [`prompts`] and [`parse`]: what is asked and how replies are read; [`session`]: how a run
 //!   starts (new, resumed or branched).
@@ -36,6 +37,7 @@ pub mod parse;
 mod persist;
 pub mod prompts;
 pub mod session;
+mod timeline;
 mod turn;
 
 use serde::{Deserialize, Serialize};
@@ -137,7 +139,9 @@ pub struct RunOutcome {
     /// How it ended, why, and after how many turns.
     #[serde(flatten)]
     pub standing: RunStanding,
-    /// USD spent (replayed calls included: they were paid once, in an earlier session).
+    /// USD spent (replayed calls included: they were paid once, in an earlier session; a
+    /// branch's calls copied from its source are not: the source paid them, and `savings`
+    /// counts them as shared).
     pub total_cost: f64,
     /// Calls sent in this session.
     pub calls_sent: u64,

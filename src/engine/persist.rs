@@ -102,7 +102,8 @@ pub(super) fn state_text<S: Storage, L: Llm, C: Clock>(
     run: &Run<'_, S, L, C>,
     standing: &RunStanding,
 ) -> String {
-    let s = run.cx.scenario;
+    // The models of the last turn played (an intervention may have changed one).
+    let s = run.cx.scenario(standing.current_turn);
     let spec = run.cx.spec;
     let ledger = run.gateway.ledger();
     to_json_text(&ScenarioState {
@@ -147,7 +148,7 @@ pub(super) async fn finish<S: Storage, L: Llm, C: Clock>(
     p: &Progress,
     o: &RunOutcome,
 ) -> Result<(), Stop> {
-    let s = run.cx.scenario;
+    let s = run.cx.scenario(o.standing.current_turn);
     // The last turn's files first, then the run's closing files at once, then the final state,
     // so that a finished status always comes with its metrics and costs.
     let drained = run.drain().await;

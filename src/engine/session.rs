@@ -116,6 +116,16 @@ async fn scenario_for<S: Storage>(storage: &S, spec: &RunSpec) -> Result<Scenari
     apply(&base, &spec.modifications).map_err(PrepareError::Invalid)
 }
 
+/// The lines of a call log a branch after `at_turn` starts with: every whole call of a turn up
+/// to `at_turn`, as written (a line cut short by a kill is not a call, and is left out). The
+/// branch replays them, so the turns they answer cost nothing again.
+pub fn copied_prefix(log: &str, at_turn: u32) -> String {
+    log.lines()
+        .filter(|l| serde_json::from_str::<CallRecord>(l).is_ok_and(|r| r.turn <= at_turn))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 async fn next_free<S: Storage>(storage: &S, root: &str) -> String {
     let mut n = 1;
     loop {
@@ -161,11 +171,7 @@ pub async fn prepare<S: Storage>(
             .ok()
             .flatten()
             .unwrap_or_default();
-        let kept: String = log
-            .lines()
-            .filter(|l| serde_json::from_str::<CallRecord>(l).is_ok_and(|r| r.turn <= at))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let kept = copied_prefix(&log, at);
         let root = paths::parent(&paths::normalize(from));
         let dir = match &req.output {
             Some(o) => paths::normalize(o),

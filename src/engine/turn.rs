@@ -16,6 +16,7 @@ use super::files::{self, CheckResult};
 use super::gateway::{all, Gateway, Guard, Stop, Unguarded};
 use super::parse::{self, Decision};
 use super::persist::{finish, save_state, state_text, Pending};
+use super::timeline::{self, Timeline};
 use super::{comms, events, prompts, ReplyCounts, RunOutcome, RunSpec, RunStatus, STATE_FILE};
 use crate::config::{Extraction, Scenario};
 use crate::host::{Clock, Llm, Storage};
@@ -29,8 +30,9 @@ use crate::schema::run::RunStanding;
 use crate::schema::HaltReason;
 
 /// What a run is given ([`run_guarded`]'s arguments) and keeps to its end: the hosts it works
-/// through, the scenario and spec it plays, the folder it writes, and the batch's guard. The
-/// pipeline, the gateway and persistence all read it; none of it changes during a run.
+/// through, the scenario (turn by turn: an intervention changes it from its turn on) and spec it
+/// plays, the folder it writes, and the batch's guard. The pipeline, the gateway and
+/// persistence all read it; none of it changes during a run.
 pub(super) struct RunContext<'a, S: Storage, L: Llm, C: Clock> {
     /// Where the run's files go.
     pub(super) storage: &'a S,
@@ -38,8 +40,8 @@ pub(super) struct RunContext<'a, S: Storage, L: Llm, C: Clock> {
     pub(super) client: &'a Client<'a, L, C>,
     /// The clock (for the log's times).
     pub(super) clock: &'a C,
-    /// The scenario as modified by the spec.
-    pub(super) scenario: &'a Scenario,
+    /// The scenario as modified by the spec, turn by turn ([`RunContext::scenario`]).
+    pub(super) timeline: Timeline<'a>,
     /// The run's seed, cost limit, output cap and branch.
     pub(super) spec: &'a RunSpec,
     /// The run's folder.
@@ -52,6 +54,12 @@ impl<S: Storage, L: Llm, C: Clock> RunContext<'_, S, L, C> {
     /// The path of the run's file `name`.
     pub(super) fn path(&self, name: &str) -> String {
         paths::join(&self.dir, name)
+    }
+
+    /// The scenario of `turn`: the spec's, changed by its intervention from the intervention's
+    /// turn on.
+    pub(super) fn scenario(&self, turn: u32) -> &Scenario {
+        self.timeline.at(turn)
     }
 }
 
@@ -100,7 +108,7 @@ pub async fn run_guarded<'a, S: Storage, L: Llm, C: Clock>(
             storage,
             client,
             clock,
-            scenario,
+            timeline: Timeline::new(scenario, spec.modifications.intervention.as_ref()),
             spec,
             dir: dir.to_string(),
             guard,
@@ -176,7 +184,8 @@ async fn turns<S: Storage, L: Llm, C: Clock>(
     run: &Run<'_, S, L, C>,
     p: &mut Progress,
 ) -> Result<(), Stop> {
-    let s = run.cx.scenario;
+    run.cx.timeline.check().map_err(Stop::Failed)?;
+    let s = run.cx.scenario(0);
     let initial = parse::WorldUpdate {
         state: s.initial_world_state.trim().to_string(),
         ..Default::default()
@@ -204,6 +213,8 @@ async fn turns<S: Storage, L: Llm, C: Clock>(
             STATE_FILE.to_string(),
             state_text(run, &RunStanding::running(turn)),
         );
+        // Every call of the turn is in the call log: a batch may branch other runs from it.
+        run.cx.guard.turn_done(turn);
     }
     Ok(())
 }
@@ -215,7 +226,23 @@ async fn one_turn<S: Storage, L: Llm, C: Clock>(
     p: &mut Progress,
     turn: u32,
 ) -> Result<(), Stop> {
-    let s = run.cx.scenario;
+    let s = run.cx.scenario(turn);
+    if let Some(i) = run.cx.timeline.starting(turn) {
+        run.note(
+            turn,
+            &format!(
+                "intervention `{}` takes effect: {}",
+                i.arm.name,
+                i.arm.changes()
+            ),
+        );
+        // Added to the world the turn starts from, in memory only: the files of earlier turns
+        // stay those of the turns every arm shares.
+        if let Some(text) = &i.arm.world_state {
+            let world = &mut p.history[(turn - 1) as usize].world;
+            *world = timeline::with_added(world, text);
+        }
+    }
     let window = s.context_window_size;
     // Summary: fold the turn that just left the window into the running summary.
     if turn >= window + 2 {
@@ -398,7 +425,7 @@ async fn metrics<S: Storage, L: Llm, C: Clock>(
     world: &str,
     decisions: &[Decision],
 ) -> Result<Vec<MetricRecord>, Stop> {
-    let s = run.cx.scenario;
+    let s = run.cx.scenario(turn);
     // (metric, text, actor) for every measurement to take.
     let mut jobs = Vec::new();
     for m in &s.metrics {
@@ -456,7 +483,7 @@ async fn checks<S: Storage, L: Llm, C: Clock>(
         decisions,
         exchanges,
     } = *played;
-    let s = run.cx.scenario;
+    let s = run.cx.scenario(turn);
     let Some(rules) = s.checks.as_ref().filter(|c| c.run_after_each_turn) else {
         return Ok(Vec::new());
     };

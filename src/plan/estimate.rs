@@ -231,6 +231,38 @@ pub struct RunEstimate {
     pub largest_reservation: f64,
 }
 
+impl RunEstimate {
+    /// This estimate and `other`'s, as of one run that makes both's calls (the turns of one
+    /// scenario, then those of another).
+    pub fn plus(mut self, other: &RunEstimate) -> RunEstimate {
+        for r in ROLES {
+            self.calls.slot(r).add(other.calls.get(r));
+        }
+        let sum = |a: Option<Range>, b: Option<Range>| {
+            let (mut a, b) = (a?, b?);
+            a.add(b);
+            Some(a)
+        };
+        self.cost = sum(self.cost, other.cost);
+        self.cost_batch = sum(self.cost_batch, other.cost_batch);
+        for (role, r) in &other.cost_by_role {
+            match self.cost_by_role.iter_mut().find(|(x, _)| x == role) {
+                Some((_, acc)) => acc.add(*r),
+                None => self.cost_by_role.push((*role, *r)),
+            }
+        }
+        for m in &other.unknown_price_models {
+            if !self.unknown_price_models.contains(m) {
+                self.unknown_price_models.push(m.clone());
+            }
+        }
+        self.unknown_price_models.sort();
+        self.seconds += other.seconds;
+        self.largest_reservation = self.largest_reservation.max(other.largest_reservation);
+        self
+    }
+}
+
 /// Seconds one call takes: a first-token latency plus generation. The built-in simulator
 /// answers at once; local servers are slower to start than hosted APIs but not to stream.
 pub fn call_seconds(model: &str, completion_tokens: f64) -> f64 {
@@ -255,6 +287,16 @@ struct CallKind<'a> {
 
 /// Estimates one run of `scenario`, priced by `book`.
 pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
+    estimate_turns(scenario, book, 1..=scenario.turns)
+}
+
+/// Estimates `turns` of a run of `scenario` (an intervention's arm pays only for the turns from
+/// the intervention's on; see `sharing.rs`).
+pub fn estimate_turns(
+    scenario: &Scenario,
+    book: &PriceBook,
+    turns: std::ops::RangeInclusive<u32>,
+) -> RunEstimate {
     let mut est = RunEstimate::default();
     let mut by_role: Vec<(Role, Range)> = ROLES.iter().map(|r| (*r, Range::default())).collect();
     let mut cost = Range::default();
@@ -281,7 +323,7 @@ pub fn estimate_run(scenario: &Scenario, book: &PriceBook) -> RunEstimate {
         .as_ref()
         .is_some_and(|c| c.run_after_each_turn);
     let window = scenario.context_window_size as f64;
-    for turn in 1..=scenario.turns {
+    for turn in turns {
         let past = (turn - 1) as f64;
         let world_now = if turn == 1 {
             w0
@@ -612,6 +654,17 @@ mod tests {
         // actor a: high completion 100 instead of the default 800 tokens at $2/M = 1400
         // micro-USD less.
         assert!((uncapped.cost.unwrap().high - e.cost.unwrap().high - 1400e-6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_run_is_the_sum_of_its_turns() {
+        let s = scenario(5);
+        let whole = estimate_run(&s, &book());
+        let split = estimate_turns(&s, &book(), 1..=2).plus(&estimate_turns(&s, &book(), 3..=5));
+        assert_eq!(split.calls, whole.calls);
+        let (a, b) = (split.cost.unwrap(), whole.cost.unwrap());
+        assert!((a.expected - b.expected).abs() < 1e-12 && (a.high - b.high).abs() < 1e-12);
+        assert!((split.seconds - whole.seconds).abs() < 1e-9);
     }
 
     #[test]

@@ -5,10 +5,12 @@
 pub mod calibrate;
 pub mod estimate;
 mod render;
+pub mod sharing;
 pub mod variations;
 
-pub use estimate::{estimate_run, Range, Role, RunEstimate};
+pub use estimate::{estimate_run, estimate_turns, Range, Role, RunEstimate};
 pub use render::render;
+pub use sharing::Sharing;
 pub use variations::{Variation, VariationSpace};
 
 use serde::{Deserialize, Serialize};
@@ -141,6 +143,9 @@ pub struct Plan {
     pub cost_total: Option<Range>,
     /// USD for the whole batch with `execution: batch` (providers' batch prices).
     pub cost_total_batch: Option<Range>,
+    /// With an `intervention` variation: what running its shared turns once saves (the
+    /// costs above already count it).
+    pub sharing: Option<Sharing>,
     /// How the config says the calls go.
     pub execution: crate::config::Execution,
     /// USD of an average run by role (known prices only).
@@ -173,8 +178,10 @@ fn sampled<'s>(space: &'s VariationSpace<'_>) -> impl Iterator<Item = Variation>
 /// called). The plan lists these, and a budget needs a price for each of them.
 pub fn called_models(config: &BatchConfig) -> Vec<String> {
     let space = VariationSpace::new(&config.variations);
+    // An intervention's arm may change a model from its turn on: both scenarios count.
     let mut models: Vec<String> = sampled(&space)
-        .filter_map(|v| variations::apply(&config.scenario, &v.modifications).ok())
+        .filter_map(|v| variations::scenarios(&config.scenario, &v.modifications).ok())
+        .flatten()
         .flat_map(|s| s.models())
         .collect();
     models.sort();
@@ -197,18 +204,28 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let mut estimated = 0u64;
     let mut largest_reservation: f64 = 0.0;
     let mut notes = Vec::new();
+    let mut saved_cost = Some(Range::default());
+    let mut saved_calls = 0.0;
     for v in sampled(&space) {
-        let scenario = match variations::apply(&config.scenario, &v.modifications) {
-            Ok(s) => s,
-            Err(e) => {
-                notes.push(format!(
-                    "variation {} cannot be applied: {e}",
-                    v.variation_id
-                ));
-                continue;
-            }
-        };
-        let e = estimate_run(&scenario, book);
+        let estimate =
+            match sharing::estimate_variation(&config.scenario, &config.variations, &v, book) {
+                Ok(e) => e,
+                Err(e) => {
+                    notes.push(format!(
+                        "variation {} cannot be applied: {e}",
+                        v.variation_id
+                    ));
+                    continue;
+                }
+            };
+        if let Some(shared) = &estimate.shared {
+            saved_calls += shared.calls.total().expected;
+            saved_cost = saved_cost.zip(shared.cost).map(|(mut a, b)| {
+                a.add(b);
+                a
+            });
+        }
+        let e = estimate.run;
         largest_reservation = largest_reservation.max(e.largest_reservation);
         for m in &e.unknown_price_models {
             if !unknown.contains(m) {
@@ -236,8 +253,8 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
     let listed: Vec<PlannedVariation> = space
         .first(LISTED_LIMIT)
         .map(|v| {
-            let e = variations::apply(&config.scenario, &v.modifications)
-                .map(|s| estimate_run(&s, book))
+            let e = sharing::estimate_variation(&config.scenario, &config.variations, &v, book)
+                .map(|e| e.run)
                 .unwrap_or_default();
             PlannedVariation {
                 run_ids: (
@@ -266,6 +283,17 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         .is_empty()
         .then(|| sum_batch.scale(k * total_runs as f64));
     let seconds_per_run = sum_seconds * k;
+    let sharing = sharing::intervention(&config.variations).map(|(_, at_turn, arms)| Sharing {
+        at_turn,
+        arms,
+        branched_runs: total_runs / arms.max(1) * arms.saturating_sub(1),
+        calls_saved: saved_calls * k * total_runs as f64,
+        cost_saved: unknown
+            .is_empty()
+            .then_some(saved_cost)
+            .flatten()
+            .map(|c| c.scale(k * total_runs as f64)),
+    });
     let waves = total_runs.div_ceil(config.max_parallel.max(1) as u64) as f64;
     if estimated < count {
         notes.push(format!(
@@ -330,6 +358,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         cost_per_run,
         cost_total,
         cost_total_batch,
+        sharing,
         execution: config.execution,
         cost_by_role: sum_by_role
             .into_iter()

@@ -129,6 +129,9 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
             crate::config::DimensionKind::ActorParameter { actor, parameter } => {
                 format!("`{parameter}` of {actor}")
             }
+            crate::config::DimensionKind::Intervention { at_turn, .. } => {
+                format!("intervention at turn {at_turn}")
+            }
         };
         let values: Vec<String> = d
             .values
@@ -233,6 +236,9 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
                 plan.unknown_price_models.join(", ")
             );
         }
+    }
+    if let Some(sh) = &plan.sharing {
+        o.push_str(&sharing(sh, &st));
     }
     let _ = writeln!(
         o,
@@ -366,6 +372,28 @@ pub fn render_calibration(c: &Calibration, color: bool) -> String {
         let _ = writeln!(o, "  {}", c.command);
     }
     o
+}
+
+/// The "Shared turns" lines of a plan with an intervention.
+fn sharing(sh: &super::Sharing, st: &Style) -> String {
+    let shared = sh.at_turn - 1;
+    let turns = if shared == 1 {
+        "turn 1 is".to_string()
+    } else {
+        format!("turns 1-{shared} are")
+    };
+    let others = sh.arms.saturating_sub(1);
+    let saved = sh
+        .cost_saved
+        .map_or("price unknown".to_string(), |c| range(&c));
+    format!(
+        "  Shared turns   {turns} run once per run number, in the first of {} arms, and copied into the other {others}: {} runs branch\n                 saves {} calls, {} {}\n",
+        sh.arms,
+        sh.branched_runs,
+        calls(sh.calls_saved),
+        saved,
+        st.dim("(the costs above already count it)")
+    )
 }
 
 /// Calls per run by role, as `12 actor + 6 world`.

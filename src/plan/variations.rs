@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::config::{Dimension, DimensionKind, Scenario};
+use crate::config::{Dimension, DimensionKind, Intervention, Scenario};
 
-/// What a variation changes, in the original's `modifications` shape plus actor fields.
+/// What a variation changes, in the original's `modifications` shape plus actor fields, and
+/// the intervention it plays from a turn on (which [`apply`] leaves to the engine).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Modifications {
@@ -22,6 +23,10 @@ pub struct Modifications {
     pub scenario_overrides: BTreeMap<String, Json>,
     /// Actor short_name to field to value.
     pub actor_overrides: BTreeMap<String, BTreeMap<String, Json>>,
+    /// The arm of an `intervention` dimension and its turn: the engine applies it from that
+    /// turn on, so that the turns before it are the same in every arm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervention: Option<Intervention>,
 }
 
 /// One variation.
@@ -86,6 +91,18 @@ impl<'a> VariationSpace<'a> {
     }
 }
 
+/// Every scenario a variation plays: the one [`apply`] gives, and the one from its
+/// intervention's turn on, when it has one (for the models a batch calls and their prices).
+pub fn scenarios(base: &Scenario, m: &Modifications) -> Result<Vec<Scenario>, String> {
+    let before = apply(base, m)?;
+    let after = m
+        .intervention
+        .as_ref()
+        .map(|i| i.apply(&before))
+        .transpose()?;
+    Ok(std::iter::once(before).chain(after).collect())
+}
+
 /// The (variation id, run number) of a run id, the inverse of [`run_id`]: `var-002-run-003` is
 /// (2, 3). Both count from 1.
 pub fn parse_run_id(name: &str) -> Option<(u64, u64)> {
@@ -145,13 +162,20 @@ pub fn modifications(dims: &[Dimension], choices: &[usize]) -> Modifications {
                     .or_default()
                     .insert(parameter.clone(), value);
             }
+            DimensionKind::Intervention { at_turn, arms } => {
+                m.intervention = Some(Intervention {
+                    at_turn: *at_turn,
+                    arm: arms[c].clone(),
+                });
+            }
         }
     }
     m
 }
 
-/// The scenario a variation runs: the base with its modifications applied. The values were
-/// checked when the config loaded, so an error here means the base scenario changed since.
+/// The scenario a variation runs (up to its intervention's turn, if it has one): the base with
+/// its modifications applied. The values were checked when the config loaded, so an error here
+/// means the base scenario changed since.
 pub fn apply(base: &Scenario, m: &Modifications) -> Result<Scenario, String> {
     let mut s = base.clone();
     for (key, value) in &m.scenario_overrides {

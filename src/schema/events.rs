@@ -100,6 +100,9 @@ pub struct RunStarted {
     pub description: String,
     /// Runs in flight, this one included.
     pub in_flight: u64,
+    /// For a run of an intervention's arm that branches: the run whose first turns it shares
+    /// (copied into its folder and replayed, not sent again); null for a run that runs whole.
+    pub shares_prefix_of: Option<RunId>,
 }
 
 /// The data of `run_finished`.

@@ -206,6 +206,9 @@ fn modifications(v: &Value) -> Modifications {
                 _ => None,
             })
             .collect(),
+        intervention: v
+            .get("intervention")
+            .and_then(|i| serde_json::from_value(i.clone()).ok()),
     }
 }
 

@@ -48,9 +48,10 @@ pub struct ScenarioState {
     pub actors: BTreeMap<String, StateActor>,
     /// The model of the world updates (and of metrics and checks that name none).
     pub world_state_model: String,
-    /// USD spent so far (replayed calls included: they were paid once).
+    /// USD spent so far (replayed calls included: they were paid once; a branch's calls copied
+    /// from its source are not, since the source paid them).
     pub total_cost: f64,
-    /// Calls made so far (replayed ones included).
+    /// Calls made so far (replayed ones included, a branch's copied ones not).
     pub calls: u64,
     /// Replies cut at their output cap (`finish_reason: length`). This and the next two counts
     /// default to 0: states written before they existed lack them.
@@ -238,7 +239,8 @@ impl Costs {
 
 /// What providers' prefix caches and batch prices saved, against the realtime price with
 /// nothing cached (at the models' prices; negative when cache writes cost more than reads
-/// saved). In `costs.json`, events and the batch's files.
+/// saved), and what sharing the first turns of an intervention's arms saved (a branched run's
+/// calls replayed from its source). In `costs.json`, events and the batch's files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default)]
@@ -253,12 +255,17 @@ pub struct Savings {
     pub batch_calls: u64,
     /// USD the batch price saved.
     pub batch_saved: f64,
+    /// Calls a branched run replayed from the prefix copied from its source (an intervention's
+    /// arm), instead of sending them again.
+    pub shared_calls: u64,
+    /// USD those calls cost their source: what sharing saved.
+    pub shared_saved: f64,
 }
 
 impl Savings {
-    /// Whether nothing was cached or batched (the file then leaves it out).
+    /// Whether nothing was cached, batched or shared (the file then leaves it out).
     pub fn is_empty(&self) -> bool {
-        self.cached_tokens == 0 && self.batch_calls == 0
+        self.cached_tokens == 0 && self.batch_calls == 0 && self.shared_calls == 0
     }
 
     /// The share of prompt tokens served from caches.
@@ -277,6 +284,8 @@ impl Savings {
         self.cache_saved += o.cache_saved;
         self.batch_calls += o.batch_calls;
         self.batch_saved += o.batch_saved;
+        self.shared_calls += o.shared_calls;
+        self.shared_saved += o.shared_saved;
     }
 
     /// The savings of these calls.
@@ -293,6 +302,20 @@ impl Savings {
         s.cache_saved = cache as f64 / 1e9;
         s.batch_saved = nanos_to_usd(batch);
         s
+    }
+
+    /// The savings of a branched run's calls copied from its source: their count and cost.
+    pub fn of_shared<'c>(calls: impl IntoIterator<Item = &'c CallUsage>) -> Savings {
+        let (mut n, mut nanos) = (0u64, 0u64);
+        for c in calls {
+            n += 1;
+            nanos += c.cost_nanos;
+        }
+        Savings {
+            shared_calls: n,
+            shared_saved: nanos_to_usd(nanos),
+            ..Savings::default()
+        }
     }
 }
 
@@ -317,7 +340,8 @@ pub struct RunCosts {
     pub total_cost: f64,
     /// Nano-dollars, exact: the sum of the calls' `cost_nanos`.
     pub total_cost_nanos: Nanos,
-    /// Calls made (replayed ones included: they were paid once).
+    /// Calls made (replayed ones included: they were paid once; a branch's calls copied from
+    /// its source are counted under `savings.shared_calls` instead).
     pub calls: u64,
     /// Prompt tokens, as the providers counted them.
     pub prompt_tokens: u64,
@@ -415,6 +439,22 @@ pub struct RunFolder {
     pub calls: Vec<CallUsage>,
     /// Its `costs.json`, read only when it has no call.
     pub costs: Option<Costs>,
+    /// Set for a branch (an intervention's arm): the last turn copied from its source. Its
+    /// calls up to there were paid by the source, and are counted there.
+    pub branch_turn: Option<u32>,
+}
+
+/// The part of a `scenario-state.json` that says whether the run is a branch.
+#[derive(Deserialize)]
+struct BranchOf {
+    spec: BranchSpec,
+}
+
+/// The branch of a run's spec.
+#[derive(Deserialize)]
+struct BranchSpec {
+    #[serde(default)]
+    branch: Option<crate::engine::Branch>,
 }
 
 impl RunFolder {
@@ -423,6 +463,9 @@ impl RunFolder {
         let calls = call_log.map(CallUsage::parse_log).unwrap_or_default();
         RunFolder {
             standing: state.and_then(|t| serde_json::from_str(t).ok()),
+            branch_turn: state
+                .and_then(|t| serde_json::from_str::<BranchOf>(t).ok())
+                .and_then(|s| Some(s.spec.branch?.at_turn)),
             costs: costs
                 .filter(|_| calls.is_empty())
                 .and_then(|t| serde_json::from_str(t).ok()),
@@ -450,12 +493,24 @@ impl RunFolder {
         Ok(Some(folder))
     }
 
-    /// What the run spent: the sum of its calls, else its `costs.json`'s total, else nothing.
+    /// Whether a call of the log was copied from the run's source (a branch's calls up to its
+    /// branch point: the run never sends one, since it asks what its source asked).
+    fn copied(&self, c: &CallUsage) -> bool {
+        self.branch_turn.is_some_and(|t| c.turn <= t)
+    }
+
+    /// The calls the run paid for: its log's, less those copied from its source.
+    pub fn own_calls(&self) -> impl Iterator<Item = &CallUsage> {
+        self.calls.iter().filter(|c| !self.copied(c))
+    }
+
+    /// What the run spent: the sum of the calls it paid for, else its `costs.json`'s total,
+    /// else nothing.
     pub fn cost_nanos(&self) -> Nanos {
         if self.calls.is_empty() {
             self.costs.as_ref().map_or(0, Costs::total_cost_nanos)
         } else {
-            self.calls.iter().map(|c| c.cost_nanos).sum()
+            self.own_calls().map(|c| c.cost_nanos).sum()
         }
     }
 
@@ -467,7 +522,11 @@ impl RunFolder {
                 _ => Savings::default(),
             };
         }
-        Savings::of_calls(&self.calls)
+        let mut s = Savings::of_calls(self.own_calls());
+        s.add(&Savings::of_shared(
+            self.calls.iter().filter(|c| self.copied(c)),
+        ));
+        s
     }
 
     /// Its replies cut at or over their cap and its possibly billed retries: from its calls,
@@ -479,11 +538,11 @@ impl RunFolder {
                 .as_ref()
                 .map_or_else(ReplyCounts::default, Costs::replies);
         }
-        let count = |f: fn(&CallUsage) -> bool| self.calls.iter().filter(|c| f(c)).count() as u64;
+        let count = |f: fn(&CallUsage) -> bool| self.own_calls().filter(|c| f(c)).count() as u64;
         ReplyCounts {
             truncated: count(CallUsage::truncated),
             over_cap: count(CallUsage::over_cap),
-            possibly_billed_retries: self.calls.iter().map(|c| u64::from(c.timeouts)).sum(),
+            possibly_billed_retries: self.own_calls().map(|c| u64::from(c.timeouts)).sum(),
         }
     }
 }

@@ -101,6 +101,32 @@ pub fn drive<F: Future>(clock: &VirtualClock, f: F) -> F::Output {
     panic!("did not finish in 10,000,000 steps");
 }
 
+/// Runs a future in simulated time until it is done or `kill()` says to stop, whichever comes
+/// first; a killed future is dropped where it stands, as a `kill -9` would leave it (its
+/// requests in flight are abandoned; what it wrote stays written). `None` when killed.
+pub fn drive_until<F: Future>(
+    clock: &VirtualClock,
+    f: F,
+    kill: impl Fn() -> bool,
+) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let waker = Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    for _ in 0..10_000_000 {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        if kill() {
+            return None;
+        }
+        assert!(
+            clock.advance(),
+            "stalled: the future waits, but no timer is set"
+        );
+    }
+    panic!("did not finish in 10,000,000 steps");
+}
+
 /// What the scripted LLM does with one request.
 pub type Responder = dyn Fn(usize, &ChatRequest) -> Result<String, LlmError>;
 

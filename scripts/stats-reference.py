@@ -9,12 +9,25 @@ again only when a case is added or a reference library changes:
     /work/venv-stats/bin/python scripts/stats-reference.py
 
 `null` marks an input for which our function returns None: scipy or statsmodels returns NaN
-or raises there (each such case says which in its name or a comment). Two outputs are ours by
+or raises there (each such case says which in its name or a comment). Some outputs are ours by
 definition rather than scipy's, and are computed here from their formulas:
 - the t interval of a constant sample is (mean, mean) (scipy gives NaN for a zero scale);
 - Hedges' g and its interval: scipy has no Hedges' g, so the textbook formulas
   (Hedges & Olkin 1985; J = 1 - 3/(4 df - 1), SE = sqrt((na+nb)/(na nb) + g^2/(2(na+nb))))
-  are evaluated with numpy, independently of the Rust code.
+  are evaluated with numpy, independently of the Rust code;
+- the paired d_z = mean(d)/sd(d) and its interval, SE = sqrt(1/n + dz^2/(2n)), likewise;
+- group-sequential designs (scipy has none): the boundaries, drift and stage-wise p-values
+  are solved here from the joint normal distribution of (Z_1..Z_K), corr sqrt(t_i/t_j),
+  with scipy's multivariate_normal.cdf (Genz's randomized quasi-Monte Carlo, fixed seed),
+  a different method from the Rust recursive integration. Its error is about 1e-7 in a
+  probability with the 10^6 points used in root finding (so about 1e-6 on a boundary or the
+  drift) and 3e-8 with the 2*10^6 used for p-values, so those cases carry their own absolute
+  tolerances: 1e-4 on boundaries and drift, 1e-6 on p. The run takes about 15 minutes.
+
+statsmodels' OLS (two_way_anova, rm_anova_*) goes through OpenBLAS, whose kernels depend on
+the CPU: rerun on another machine, those values may move in the 14th digit, and F statistics
+that are zero in exact arithmetic (no_effect_integers) by 1e-31. That is rounding, not a new
+reference; the committed fixture keeps the values it was first made with.
 """
 
 import json
@@ -33,6 +46,9 @@ import statsmodels
 import statsmodels.formula.api as smf
 from scipy import special, stats
 from scipy.integrate import quad
+from scipy.optimize import brentq
+from statsmodels.stats.anova import AnovaRM
+from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.oneway import anova_oneway
 from statsmodels.stats.power import TTestIndPower
@@ -538,6 +554,445 @@ def sm_anova(fit):
     return sm.stats.anova_lm(fit, typ=3)
 
 
+
+# ---------------------------------------------------------------- paired comparisons
+r = rng(50)
+
+
+def paired(n, shift, sd=1.0, base_sd=3.0, offset=0.0):
+    """Two variations on n shared seeds: a common per-seed level plus independent noise."""
+    base = offset + r.normal(0, base_sd, n)
+    return r6(base + r.normal(shift, sd, n)), r6(base + r.normal(0, sd, n))
+
+
+def likert(n, lo_x=1, lo_y=1):
+    base = r.integers(0, 3, n)
+    return fl(np.minimum(base + r.integers(lo_x, lo_x + 3, n), 7)), fl(np.minimum(base + r.integers(lo_y, lo_y + 3, n), 7))
+
+
+PAIRED = {
+    "exact_n5": paired(5, 1.0),
+    "exact_n12": paired(12, 0.5),
+    "exact_n20": paired(20, 0.3),
+    "exact_n50": paired(50, 0.2),
+    "asymptotic_n51": paired(51, 0.2),
+    "asymptotic_n300": paired(300, 0.1),
+    "normal_n5000": paired(5000, 0.02),
+    "ties_n8": ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [0.0, 3.0, 1.0, 2.0, 8.0, 5.0, 3.0, 6.0]),
+    "zeros_n10": ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+                  [1.0, 1.5, 3.0, 2.75, 5.25, 4.0, 7.0, 9.5, 6.0, 12.5]),
+    "ties_and_zeros_n13": likert(13, 2, 1),
+    "ties_n14_asymptotic": likert(14, 2, 1),
+    "zeros_n30_asymptotic": likert(30, 1, 1),
+    "likert_n200": likert(200, 2, 1),
+    "one_pair": ([2.0], [1.0]),
+    "two_pairs": ([1.0, 3.0], [0.5, 1.0]),
+    "one_nonzero_n6": ([1.0, 2.0, 3.0, 4.0, 5.0, 6.5], [1.0, 2.0, 3.0, 4.0, 5.0, 5.0]),
+    "all_positive_n6": ([2.0, 4.0, 6.5, 8.25, 10.0, 13.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    "all_negative_n16": ([float(v) for v in range(16)], [float(v) + 0.5 + 0.1 * v for v in range(16)]),
+    "constant_difference_n5": ([3.0, 4.0, 5.0, 6.0, 7.0], [1.0, 2.0, 3.0, 4.0, 5.0]),
+    "large_offset": paired(40, 0.1, sd=0.5, base_sd=0.2, offset=1e6),
+    "mean_near_zero": ([1.0, -1.0, 2.0, -2.0, 3.0, -3.000001], [0.0] * 6),
+    # scipy: statistic 0, p = 1 (its permutation test, n <= 13); ours None, see wilcoxon's doc.
+    "all_zero_n5_none": ([1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0, 5.0]),
+    "all_zero_n20_none": ([float(v) for v in range(20)], [float(v) for v in range(20)]),  # scipy: NaN
+    "different_lengths_none": ([1.0, 2.0, 3.0], [1.0, 2.0]),  # scipy raises
+    "empty_none": ([], []),  # scipy: NaN
+}
+
+
+def paired_ok(x, y, at_least):
+    return len(x) == len(y) and len(x) >= at_least
+
+
+def paired_t_ref(x, y):
+    if not paired_ok(x, y, 2):
+        return None  # scipy raises (lengths) or gives NaN (one pair)
+    if np.var(np.subtract(x, y)) == 0:
+        return None  # scipy: t = +-inf with p = 0, or NaN
+    res = stats.ttest_rel(x, y)
+    return test_dict(res.statistic, res.pvalue, df=res.df)
+
+
+def paired_ci_ref(x, y, level):
+    if paired_t_ref(x, y) is None:
+        return None
+    lo, hi = stats.ttest_rel(x, y).confidence_interval(level)
+    return [float(lo), float(hi)]
+
+
+def wilcoxon_method(x, y):
+    """What scipy's method='auto' does (scipy 1.17 _wilcoxon.py), for the record."""
+    if not paired_ok(x, y, 1):
+        return None
+    d = np.subtract(x, y)
+    nz = np.abs(d[d != 0])
+    ties = len(np.unique(nz)) != len(nz)
+    if len(d) > 50:
+        return "asymptotic"
+    if not ties and len(nz) == len(d):
+        return "exact"
+    return "permutation" if len(d) <= 13 else "asymptotic"
+
+
+def wilcoxon_ref(x, y):
+    if not paired_ok(x, y, 1):
+        return None  # scipy raises (lengths) or gives NaN (empty)
+    if np.all(np.subtract(x, y) == 0):
+        return None  # scipy: NaN for n > 13, statistic 0 and p = 1 for n <= 13 (departure)
+    res = stats.wilcoxon(x, y)
+    return test_dict(res.statistic, res.pvalue)
+
+
+def scipy_wilcoxon(x, y):
+    """scipy's own answer where ours is None by choice (all differences zero, n <= 13)."""
+    if paired_ok(x, y, 1) and np.all(np.subtract(x, y) == 0):
+        res = stats.wilcoxon(x, y)
+        if math.isfinite(res.pvalue):
+            return test_dict(res.statistic, res.pvalue)
+    return None
+
+
+def cohen_dz_ref(x, y):
+    """Cohen's d_z = mean(d)/sd(d) with SE = sqrt(1/n + dz^2/(2n)): numpy, not the Rust code."""
+    if not paired_ok(x, y, 2):
+        return None
+    d = np.subtract(np.asarray(x, float), np.asarray(y, float))
+    sd = float(np.std(d, ddof=1))
+    if sd == 0:
+        return None
+    n = len(d)
+    dz = float(np.mean(d)) / sd
+    se = math.sqrt(1 / n + dz * dz / (2 * n))
+    z = stats.norm.ppf(0.975)
+    return {"g": dz, "ci95": [dz - z * se, dz + z * se]}
+
+
+def paired_case(name, x, y):
+    case = {"name": name, "x": x, "y": y, "wilcoxon_method": wilcoxon_method(x, y),
+            "paired_t": paired_t_ref(x, y), "paired_ci95": paired_ci_ref(x, y, 0.95),
+            "paired_ci90": paired_ci_ref(x, y, 0.90), "wilcoxon": wilcoxon_ref(x, y),
+            "cohen_dz": cohen_dz_ref(x, y)}
+    theirs = scipy_wilcoxon(x, y)
+    if theirs:
+        case["scipy_wilcoxon"] = theirs
+    return case
+
+
+MCNEMAR = [(0, 0), (0, 1), (1, 0), (3, 9), (9, 3), (5, 5), (0, 20), (12, 0), (10, 11), (100, 130),
+           (1000, 1100), (50000, 51000), (10**6, 10**6 + 3000), (10**9, 10**9 + 100000), (0, 1074)]
+
+
+def mcnemar_ref(only_x, only_y):
+    return float(mcnemar([[7, only_x], [only_y, 4]], exact=True).pvalue)
+
+
+# ---------------------------------------------------------------- repeated-measures ANOVA
+r = rng(60)
+
+
+def rm_blocks(s, effects, block_sd=2.0, sd=1.0, offset=0.0):
+    base = offset + r.normal(0, block_sd, s)
+    return [r6(base[i] + np.asarray(effects, float) + r.normal(0, sd, len(effects))) for i in range(s)]
+
+
+def rm_blocks2(s, effects, block_sd=2.0, sd=1.0):
+    """blocks[s][i][j] with cell effects effects[i][j], a block level and a block x A term."""
+    effects = np.asarray(effects, float)
+    a, b = effects.shape
+    out = []
+    for _ in range(s):
+        level = r.normal(0, block_sd) + r.normal(0, 0.5, (a, 1))
+        out.append([r6(row) for row in level + effects + r.normal(0, sd, (a, b))])
+    return out
+
+
+RM_ONE = {
+    "three_levels_10_blocks": rm_blocks(10, [0.0, 0.5, 1.0]),
+    "two_levels_2_blocks": [[1.0, 2.5], [3.0, 3.5]],
+    "five_levels_30_blocks": rm_blocks(30, [0.0, 0.1, 0.2, 0.0, 0.3]),
+    "no_effect": rm_blocks(8, [0.0, 0.0, 0.0, 0.0]),
+    "large_offset": rm_blocks(12, [0.0, 0.05, 0.1], block_sd=0.1, sd=0.1, offset=1e6),
+    "integer_scores": [fl(v) for v in r.integers(1, 6, (15, 3))],
+    "textbook": [[1.0, 3.0, 5.0], [2.0, 5.0, 6.0], [3.0, 4.0, 8.0], [2.0, 4.0, 5.0]],
+    "additive_none": [[1.0, 2.0, 4.0], [3.0, 4.0, 6.0], [0.0, 1.0, 3.0]],  # error SS 0: F infinite
+    "constant_none": [[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]],  # statsmodels: NaN
+    "one_block_none": [[1.0, 2.0, 3.0]],  # no error df
+    "one_level_none": [[1.0], [2.0], [3.0]],  # no effect df
+    "ragged_none": [[1.0, 2.0, 3.0], [2.0, 3.0]],  # statsmodels: unbalanced, raises
+}
+
+RM_TWO = {
+    "2x3_8_blocks": rm_blocks2(8, [[0.0, 0.5, 1.0], [0.3, 0.3, 1.5]]),
+    "2x2_2_blocks": [[[1.0, 2.0], [3.0, 5.0]], [[2.0, 2.5], [4.5, 4.0]]],
+    "3x4_20_blocks": rm_blocks2(20, [[0.0, 0.1, 0.2, 0.3], [0.2, 0.0, 0.1, 0.5], [0.0, 0.0, 0.0, 0.0]]),
+    "2x2_no_effect": rm_blocks2(10, [[0.0, 0.0], [0.0, 0.0]]),
+    "integer_scores_2x3": [[fl(row) for row in r.integers(1, 6, (2, 3))] for _ in range(12)],
+    # y = u[s][i] + v[s][j] + w[i][j]: the three-way residual is zero, the other errors are not.
+    "additive_three_way_none": [[[u + v + w for v, w in zip(vs, ws)] for u, ws in zip(us, [[0.0, 1.0], [2.0, 5.0]])]
+                                for us, vs in [([0.0, 1.0], [0.0, 3.0]), ([2.0, -1.0], [1.0, 1.0]),
+                                               ([0.5, 0.0], [2.0, -2.0])]],
+    "one_block_none": [[[1.0, 2.0], [3.0, 4.0]]],
+    "one_level_of_b_none": [[[1.0], [2.0]], [[2.0], [4.0]], [[3.0], [3.5]]],
+    "ragged_none": [[[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0]]],
+}
+
+
+def F(v):
+    return Fraction(v)
+
+
+def to_float(q):
+    return float(dec(q)) if q.denominator != 1 else float(q)
+
+
+def rm_one_exact(blocks):
+    """Sums of squares in exact rational arithmetic: (SS_level, SS_error, SS_total)."""
+    s, k = len(blocks), len(blocks[0])
+    y = [[F(v) for v in b] for b in blocks]
+    lv = [sum(y[i][j] for i in range(s)) / s for j in range(k)]
+    bl = [sum(row) / k for row in y]
+    g = sum(lv) / k
+    ss_l = s * sum((m - g) ** 2 for m in lv)
+    ss_e = sum((y[i][j] - lv[j] - bl[i] + g) ** 2 for i in range(s) for j in range(k))
+    ss_t = sum((y[i][j] - g) ** 2 for i in range(s) for j in range(k))
+    return ss_l, ss_e, ss_t
+
+
+def f_from_exact(ss, df, ss_err, df2):
+    f = to_float((ss / df) / (ss_err / df2))
+    return test_dict(f, stats.f.sf(f, df, df2), df=df, df2=df2)
+
+
+def close_or_exact(theirs, exact):
+    """statsmodels' test, or the exact one (keeping statsmodels') where they differ by > 1e-10."""
+    if math.isclose(theirs["statistic"], exact["statistic"], rel_tol=1e-10, abs_tol=1e-12):
+        return theirs
+    out = dict(exact)
+    out["statsmodels"] = theirs
+    return out
+
+
+def rm_one_ref(blocks):
+    s = len(blocks)
+    k = len(blocks[0]) if blocks else 0
+    if s < 2 or k < 2 or any(len(b) != k for b in blocks):
+        return None
+    ss_l, ss_e, ss_t = rm_one_exact(blocks)
+    if ss_e <= Fraction(1, 10**20) * ss_t:
+        return None
+    rows = [{"block": f"s{i:03d}", "level": f"l{j:02d}", "y": v} for i, b in enumerate(blocks) for j, v in enumerate(b)]
+    row = AnovaRM(pd.DataFrame(rows), "y", "block", within=["level"]).fit().anova_table.loc["level"]
+    theirs = test_dict(row["F Value"], row["Pr > F"], df=row["Num DF"], df2=row["Den DF"])
+    return close_or_exact(theirs, f_from_exact(ss_l, k - 1, ss_e, (k - 1) * (s - 1)))
+
+
+def rm_two_exact(blocks):
+    ns, na, nb = len(blocks), len(blocks[0]), len(blocks[0][0])
+    y = [[[F(v) for v in row] for row in b] for b in blocks]
+    cell = [[sum(y[s][i][j] for s in range(ns)) / ns for j in range(nb)] for i in range(na)]
+    sa = [[sum(y[s][i]) / nb for i in range(na)] for s in range(ns)]
+    sb = [[sum(y[s][i][j] for i in range(na)) / na for j in range(nb)] for s in range(ns)]
+    am = [sum(cell[i]) / nb for i in range(na)]
+    bm = [sum(cell[i][j] for i in range(na)) / na for j in range(nb)]
+    sm = [sum(sa[s]) / na for s in range(ns)]
+    g = sum(am) / na
+    ss = {
+        "a": ns * nb * sum((m - g) ** 2 for m in am),
+        "b": ns * na * sum((m - g) ** 2 for m in bm),
+        "ab": ns * sum((cell[i][j] - am[i] - bm[j] + g) ** 2 for i in range(na) for j in range(nb)),
+        "as": nb * sum((sa[s][i] - am[i] - sm[s] + g) ** 2 for s in range(ns) for i in range(na)),
+        "bs": na * sum((sb[s][j] - bm[j] - sm[s] + g) ** 2 for s in range(ns) for j in range(nb)),
+        "abs": sum((y[s][i][j] - cell[i][j] - sa[s][i] - sb[s][j] + am[i] + bm[j] + sm[s] - g) ** 2
+                   for s in range(ns) for i in range(na) for j in range(nb)),
+        "total": sum((y[s][i][j] - g) ** 2 for s in range(ns) for i in range(na) for j in range(nb)),
+    }
+    return ss
+
+
+def rm_two_ref(blocks):
+    ns = len(blocks)
+    if ns < 2:
+        return None
+    na, nb = len(blocks[0]), len(blocks[0][0])
+    if na < 2 or nb < 2 or any(len(b) != na or any(len(row) != nb for row in b) for b in blocks):
+        return None  # statsmodels: no effect df, or unbalanced (raises)
+    ss = rm_two_exact(blocks)
+    if any(ss[e] <= Fraction(1, 10**20) * ss["total"] for e in ("as", "bs", "abs")):
+        return None  # an error SS is zero: F infinite or NaN
+    rows = [{"block": f"s{s:03d}", "a": f"a{i:02d}", "b": f"b{j:02d}", "y": v}
+            for s, b in enumerate(blocks) for i, row in enumerate(b) for j, v in enumerate(row)]
+    table = AnovaRM(pd.DataFrame(rows), "y", "block", within=["a", "b"]).fit().anova_table
+    da, db, ds = na - 1, nb - 1, ns - 1
+    exact = {"a": f_from_exact(ss["a"], da, ss["as"], da * ds),
+             "b": f_from_exact(ss["b"], db, ss["bs"], db * ds),
+             "interaction": f_from_exact(ss["ab"], da * db, ss["abs"], da * db * ds)}
+    out = {}
+    for key, term in (("a", "a"), ("b", "b"), ("interaction", "a:b")):
+        row = table.loc[term]
+        theirs = test_dict(row["F Value"], row["Pr > F"], df=row["Num DF"], df2=row["Den DF"])
+        out[key] = close_or_exact(theirs, exact[key])
+    return out
+
+
+# ---------------------------------------------------------------- group-sequential designs
+def obf_ref(alpha, t):
+    """Lan-DeMets O'Brien-Fleming-type, two-sided: alpha/2 a side, 2 - 2 Phi(z_{1-alpha/4}/sqrt t) each."""
+    if t >= 1:
+        return alpha
+    if t <= 0:
+        return 0.0
+    return float(4 * stats.norm.sf(stats.norm.isf(alpha / 4) / math.sqrt(t)))
+
+
+def ld_one_sided(a, t):
+    """Lan-DeMets one-sided O'Brien-Fleming-type spending of a: 2 - 2 Phi(z_{1-a/2}/sqrt t)."""
+    if t >= 1:
+        return a
+    return float(2 * stats.norm.sf(stats.norm.isf(a / 2) / math.sqrt(t)))
+
+
+OBF = [(a, t) for a in (0.05, 0.01, 0.1, 0.2, 1e-4) for t in (-0.5, 0.0, 0.005, 0.01, 0.1, 0.2, 0.25, 0.5,
+                                                              0.75, 0.999, 1.0, 1.5)]
+
+Z_FROM_T = [(2.5, 4.0), (-2.5, 4.0), (0.0, 10.0), (1.0, 1.0), (-12.0, 2.0), (3.1, 29.0), (0.2, 200.0),
+            (-1.96, 1e6), (40.0, 5.0), (6.5, 60.0), (1e-8, 3.0), (25.0, 1000.0)]
+
+
+def z_from_t_ref(t, df):
+    if t == 0:
+        return 0.0
+    return float(math.copysign(stats.norm.isf(stats.t.sf(abs(t), df)), t))
+
+
+MVN_SOLVE_POINTS = 1_000_000
+MVN_P_POINTS = 2_000_000
+GS_TOLERANCE = {"boundary": 1e-4, "drift": 1e-4, "p": 1e-6}
+
+
+def box(lo, hi, fractions, theta, points):
+    """P(lo_i < Z_i < hi_i, i < len(lo)) for Z_i ~ N(theta sqrt(t_i), 1), corr sqrt(t_i/t_j)."""
+    k = len(lo)
+    t = np.asarray(fractions[:k], float)
+    mean = theta * np.sqrt(t)
+    if k == 1:
+        return float(stats.norm.cdf(hi[0] - mean[0]) - stats.norm.cdf(lo[0] - mean[0]))
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    return float(stats.multivariate_normal.cdf(np.asarray(hi, float), mean, cov, lower_limit=np.asarray(lo, float),
+                                               maxpts=points, abseps=1e-13, releps=0,
+                                               rng=np.random.default_rng(20240613)))
+
+
+def reach(efficacy, futility, k):
+    """The continuation region through looks 0..k-1, as boxes (lists of bounds)."""
+    boxes = [([], [])]
+    for j in range(k):
+        e, f = efficacy[j], futility[j]
+        bands = [(-e, e)] if f <= 0 else ([] if f >= e else [(-e, -f), (f, e)])
+        boxes = [(lo + [a], hi + [b]) for lo, hi in boxes for a, b in bands]
+    return boxes
+
+
+def gs_efficacy(alpha, fractions):
+    bounds = []
+    for k, t in enumerate(fractions):
+        if k == 0:
+            bounds.append(float(stats.norm.isf(obf_ref(alpha, t) / 2)))
+            continue
+        # Continuing through look k under H0 has probability 1 - alpha(t_k).
+        target = 1 - obf_ref(alpha, t)
+        lo, hi = [-e for e in bounds], list(bounds)
+        bounds.append(brentq(lambda c: box(lo + [-c], hi + [c], fractions, 0.0, MVN_SOLVE_POINTS) - target,
+                             0.5, 20.0, xtol=1e-10))
+    return bounds
+
+
+def gs_futility(fractions, efficacy, beta, theta):
+    """Futility boundaries by miss spending under theta, and the power (rejection in theta's
+    direction, futility obeyed); the definitions of src/stats/sequential.rs."""
+    futility, power, last = [], 0.0, len(fractions) - 1
+    spent = [ld_one_sided(beta, t) for t in fractions]
+    for k, e in enumerate(efficacy):
+        boxes = reach(efficacy, futility, k)
+        power += sum(box(lo + [e], hi + [np.inf], fractions, theta, MVN_SOLVE_POINTS) for lo, hi in boxes)
+        if k == last:
+            futility.append(e)
+            break
+        down = sum(box(lo + [-np.inf], hi + [-e], fractions, theta, MVN_SOLVE_POINTS) for lo, hi in boxes)
+        target = spent[k] - (spent[k - 1] if k else 0.0) - down
+
+        def inside(c):
+            return sum(box(lo + [-c], hi + [c], fractions, theta, MVN_SOLVE_POINTS) for lo, hi in boxes)
+
+        if target <= 0:
+            f = 0.0
+        else:
+            most = inside(e)
+            f = e if target >= most else brentq(lambda c: inside(c) - target, 0.0, e, xtol=1e-10)
+        futility.append(f)
+    return futility, power
+
+
+def gs_design(alpha, power, fractions):
+    ok = (0 < alpha < 1 and alpha < power < 1 and 0 < len(fractions) <= 50 and fractions[-1] == 1.0
+          and fractions[0] > 0 and all(b > a for a, b in zip(fractions, fractions[1:])))
+    if not ok:
+        return None
+    efficacy = gs_efficacy(alpha, fractions)
+    beta = 1 - power
+    fixed = stats.norm.isf(alpha / 2) + stats.norm.isf(beta)
+    lo, hi = 0.9 * fixed, 1.3 * fixed
+    assert gs_futility(fractions, efficacy, beta, lo)[1] < power
+    while gs_futility(fractions, efficacy, beta, hi)[1] < power:
+        hi *= 1.3
+    drift = brentq(lambda th: gs_futility(fractions, efficacy, beta, th)[1] - power, lo, hi, xtol=1e-9)
+    futility, _ = gs_futility(fractions, efficacy, beta, drift)
+    return {"efficacy": efficacy, "futility": futility, "drift": drift}
+
+
+def stagewise_p_ref(fractions, efficacy, look, z):
+    """1 - P0(|Z_i| < e_i for i < look, |Z_look| < |z|), with 2e6 QMC points."""
+    z = abs(z)
+    if look == 0:
+        return float(2 * stats.norm.sf(z))
+    lo = [-e for e in efficacy[:look]] + [-z]
+    hi = list(efficacy[:look]) + [z]
+    return 1.0 - box(lo, hi, fractions, 0.0, MVN_P_POINTS)
+
+
+GS = [
+    ("obf_5_equal_a05_p80", 0.05, 0.8, [0.2, 0.4, 0.6, 0.8, 1.0]),
+    ("obf_3_a05_p90", 0.05, 0.9, [0.3, 0.6, 1.0]),
+    ("obf_2_a01_p80", 0.01, 0.8, [0.5, 1.0]),
+    ("obf_4_early_a10_p85", 0.1, 0.85, [0.1, 0.25, 0.7, 1.0]),
+    ("obf_2_low_power_a05_p30", 0.05, 0.3, [0.5, 1.0]),
+    ("one_look_a05_p80", 0.05, 0.8, [1.0]),
+    ("alpha_0_none", 0.0, 0.8, [0.5, 1.0]),
+    ("alpha_1_none", 1.0, 0.8, [0.5, 1.0]),
+    ("power_1_none", 0.05, 1.0, [0.5, 1.0]),
+    ("power_below_alpha_none", 0.05, 0.04, [0.5, 1.0]),
+    ("no_looks_none", 0.05, 0.8, []),
+    ("not_increasing_none", 0.05, 0.8, [0.5, 0.5, 1.0]),
+    ("last_not_one_none", 0.05, 0.8, [0.5, 0.9]),
+    ("first_zero_none", 0.05, 0.8, [0.0, 0.5, 1.0]),
+    ("51_looks_none", 0.05, 0.8, [i / 51 for i in range(1, 52)]),
+]
+
+
+def gs_case(name, alpha, power, fractions):
+    design = gs_design(alpha, power, fractions)
+    case = {"name": name, "alpha": alpha, "power": power, "fractions": fractions, "expected": design}
+    if design:
+        case["tolerance"] = GS_TOLERANCE
+        ps = []
+        for look, e in enumerate(design["efficacy"]):
+            for z in (e, e + 0.5, -(e - 0.7), 0.3, 2.2):
+                ps.append({"look": look, "z": z, "p": stagewise_p_ref(fractions, design["efficacy"], look, z)})
+        case["sequential_p"] = ps
+    print(f"  {name}: {design}", file=sys.stderr)
+    return case
+
+
 # ---------------------------------------------------------------- assemble
 def main():
     out = {
@@ -572,6 +1027,16 @@ def main():
         "n_for_power": [],
         "n_for_half_width": [],
         "two_way_anova": [{"name": k, "cells": c, "expected": two_way_ref(c)} for k, c in TWO_WAY.items()],
+        # Paired: x[k] and y[k] share seed k; each case holds every paired function's output.
+        "paired": [paired_case(k, x, y) for k, (x, y) in PAIRED.items()],
+        "mcnemar": [{"name": f"{a}_vs_{b}", "only_x": a, "only_y": b, "expected": mcnemar_ref(a, b)}
+                    for a, b in MCNEMAR],
+        "rm_anova_one_way": [{"name": k, "blocks": b, "expected": rm_one_ref(b)} for k, b in RM_ONE.items()],
+        "rm_anova_two_way": [{"name": k, "blocks": b, "expected": rm_two_ref(b)} for k, b in RM_TWO.items()],
+        "obf_spending": [{"name": f"a{a}_t{t}", "alpha": a, "t": t, "expected": obf_ref(a, t)} for a, t in OBF],
+        "z_from_t": [{"name": f"t{t}_df{df}", "t": t, "df": df, "expected": z_from_t_ref(t, df)}
+                     for t, df in Z_FROM_T],
+        "group_sequential": [gs_case(*c) for c in GS],
     }
     # Every 2x2 table with total <= 12, to pin down "as extreme" on exact ties.
     sweep = []

@@ -33,6 +33,8 @@ struct Check {
     failures: Vec<String>,
     /// The largest relative difference seen, and where: printed, to show the margin.
     worst: (f64, String),
+    /// The same for the numbers checked to an absolute tolerance (group-sequential designs).
+    worst_abs: (f64, String),
 }
 
 impl Check {
@@ -42,6 +44,7 @@ impl Check {
             compared: 0,
             failures: Vec::new(),
             worst: (0.0, String::new()),
+            worst_abs: (0.0, String::new()),
         }
     }
 
@@ -86,6 +89,22 @@ impl Check {
         let ok = (ours < TINY && e < TINY) || (ours - e).abs() <= REL * ours.abs().max(e.abs());
         if !ok {
             self.fail(case, field, format!("{ours:e}"), format!("{e:e}"));
+        }
+    }
+
+    /// A real number to an absolute tolerance: for the group-sequential references, which
+    /// come from quasi-Monte Carlo integration rather than from a closed form.
+    fn within(&mut self, case: &str, field: &str, ours: f64, expected: &Value, tol: f64) {
+        self.compared += 1;
+        let e = expected
+            .as_f64()
+            .unwrap_or_else(|| panic!("{case}/{field}: {expected} is not a number"));
+        let diff = (ours - e).abs();
+        if diff > self.worst_abs.0 {
+            self.worst_abs = (diff, format!("{case} / {field}"));
+        }
+        if diff > tol || diff.is_nan() {
+            self.fail(case, field, format!("{ours:e}"), format!("{e:e} ± {tol:e}"));
         }
     }
 
@@ -138,11 +157,25 @@ impl Check {
         }
     }
 
+    fn effect(&mut self, case: &str, ours: Option<stats::Effect>, expected: &Value) {
+        if self.presence(case, &ours, expected) {
+            let e = ours.unwrap();
+            self.num(case, "g", e.g, &expected["g"]);
+            self.pair(case, "ci95", Some(e.ci95), &expected["ci95"]);
+        }
+    }
+
     fn finish(self) {
         println!(
             "{}: {} comparisons, largest relative difference {:.1e} ({})",
             self.what, self.compared, self.worst.0, self.worst.1
         );
+        if !self.worst_abs.1.is_empty() {
+            println!(
+                "{}: largest absolute difference {:.1e} ({})",
+                self.what, self.worst_abs.0, self.worst_abs.1
+            );
+        }
         assert!(self.compared > 0, "{}: no cases in the fixture", self.what);
         assert!(
             self.failures.is_empty(),
@@ -447,6 +480,181 @@ fn two_way_anova_matches_statsmodels_type_iii() {
     c.finish();
 }
 
+#[test]
+fn paired_tests_match_scipy() {
+    let fx = fixture();
+    let mut c = Check::new("paired");
+    for case in cases(&fx, "paired") {
+        let (n, x, y) = (name(case), floats(&case["x"]), floats(&case["y"]));
+        c.test(
+            &format!("{n} paired_t"),
+            stats::paired_t(&x, &y),
+            &case["paired_t"],
+        );
+        for (level, key) in [(0.95, "paired_ci95"), (0.90, "paired_ci90")] {
+            c.pair(
+                &format!("{n} {key}"),
+                "ci",
+                stats::paired_ci(&x, &y, level),
+                &case[key],
+            );
+        }
+        c.test(
+            &format!("{n} wilcoxon"),
+            stats::wilcoxon(&x, &y),
+            &case["wilcoxon"],
+        );
+        c.effect(
+            &format!("{n} cohen_dz"),
+            stats::cohen_dz(&x, &y),
+            &case["cohen_dz"],
+        );
+    }
+    c.finish();
+}
+
+#[test]
+fn mcnemar_matches_statsmodels_exact() {
+    let fx = fixture();
+    let mut c = Check::new("mcnemar");
+    for case in cases(&fx, "mcnemar") {
+        let (a, b) = (
+            case["only_x"].as_u64().unwrap(),
+            case["only_y"].as_u64().unwrap(),
+        );
+        c.p(name(case), "p", stats::mcnemar(a, b), &case["expected"]);
+    }
+    c.finish();
+}
+
+#[test]
+fn rm_anova_matches_statsmodels_anova_rm() {
+    let fx = fixture();
+    let mut c = Check::new("rm_anova");
+    for case in cases(&fx, "rm_anova_one_way") {
+        let ours = stats::rm_anova_one_way(&groups(&case["blocks"]));
+        c.test(&format!("{} one_way", name(case)), ours, &case["expected"]);
+    }
+    for case in cases(&fx, "rm_anova_two_way") {
+        let blocks: Vec<Vec<Vec<f64>>> = case["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(groups)
+            .collect();
+        let (n, e) = (format!("{} two_way", name(case)), &case["expected"]);
+        let ours = stats::rm_anova_two_way(&blocks);
+        if c.presence(&n, &ours, e) {
+            let r = ours.unwrap();
+            c.test(&format!("{n} a"), Some(r.a), &e["a"]);
+            c.test(&format!("{n} b"), Some(r.b), &e["b"]);
+            c.test(
+                &format!("{n} interaction"),
+                Some(r.interaction),
+                &e["interaction"],
+            );
+        }
+    }
+    c.finish();
+}
+
+#[test]
+fn spending_and_z_from_t_match_scipy() {
+    let fx = fixture();
+    let mut c = Check::new("spending");
+    for case in cases(&fx, "obf_spending") {
+        let (alpha, t) = (case["alpha"].as_f64().unwrap(), case["t"].as_f64().unwrap());
+        c.p(
+            name(case),
+            "alpha(t)",
+            stats::obf_spending(alpha, t),
+            &case["expected"],
+        );
+    }
+    for case in cases(&fx, "z_from_t") {
+        let (t, df) = (case["t"].as_f64().unwrap(), case["df"].as_f64().unwrap());
+        c.num(name(case), "z", stats::z_from_t(t, df), &case["expected"]);
+    }
+    c.finish();
+}
+
+/// Boundaries and drift against the same design solved from the multivariate normal
+/// distribution of (Z_1..Z_K) by quasi-Monte Carlo, to the tolerances the fixture states
+/// (1e-4 on boundaries and drift: the QMC error, not ours); stage-wise p-values of the
+/// fixture's own boundaries to 1e-6.
+#[test]
+fn group_sequential_matches_the_multivariate_normal() {
+    let fx = fixture();
+    let mut c = Check::new("group_sequential");
+    for case in cases(&fx, "group_sequential") {
+        let (n, e) = (name(case), &case["expected"]);
+        let (alpha, power) = (
+            case["alpha"].as_f64().unwrap(),
+            case["power"].as_f64().unwrap(),
+        );
+        let fractions = floats(&case["fractions"]);
+        let ours = stats::group_sequential(alpha, power, &fractions);
+        if !c.presence(n, &ours, e) {
+            continue;
+        }
+        let d = ours.unwrap();
+        let tol = &case["tolerance"];
+        let (tb, td, tp) = (
+            tol["boundary"].as_f64().unwrap(),
+            tol["drift"].as_f64().unwrap(),
+            tol["p"].as_f64().unwrap(),
+        );
+        c.compared += 1;
+        if d.fractions != fractions || d.efficacy.len() != fractions.len() {
+            c.fail(
+                n,
+                "fractions",
+                format!("{d:?}"),
+                fractions.len().to_string(),
+            );
+            continue;
+        }
+        for k in 0..fractions.len() {
+            c.within(
+                n,
+                &format!("efficacy[{k}]"),
+                d.efficacy[k],
+                &e["efficacy"][k],
+                tb,
+            );
+            c.within(
+                n,
+                &format!("futility[{k}]"),
+                d.futility[k],
+                &e["futility"][k],
+                tb,
+            );
+        }
+        c.within(n, "drift", d.drift, &e["drift"], td);
+        // The p-values of the reference's boundaries, so that only the integration differs.
+        let reference = stats::GroupSequential {
+            alpha,
+            power,
+            fractions: fractions.clone(),
+            efficacy: floats(&e["efficacy"]),
+            futility: floats(&e["futility"]),
+            drift: e["drift"].as_f64().unwrap(),
+        };
+        for row in case["sequential_p"].as_array().unwrap() {
+            let (look, z) = (uint(&row["look"]), row["z"].as_f64().unwrap());
+            let field = format!("sequential_p(look {look}, z {z:.4})");
+            c.within(
+                n,
+                &field,
+                stats::sequential_p(&reference, look, z),
+                &row["p"],
+                tp,
+            );
+        }
+    }
+    c.finish();
+}
+
 /// Small random inputs, including empty groups, ties and constants: nothing panics, and every
 /// `Some` holds finite numbers with p-values in [0, 1].
 #[test]
@@ -508,6 +716,35 @@ fn small_random_inputs_never_panic_or_give_nan() {
         }
         let adjusted = stats::holm(&a.iter().map(|v| (v + 1.0) / 2.0).collect::<Vec<_>>());
         assert!(adjusted.iter().all(|p| (0.0..=1.0).contains(p)));
+        // Paired: the first n of each, so that lengths agree (and, unequal, give None).
+        let n = a.len().min(b.len());
+        let (x, y) = (&a[..n], &b[..n]);
+        assert!(ok_test(&stats::paired_t(x, y)), "paired t {x:?} {y:?}");
+        assert!(ok_test(&stats::wilcoxon(x, y)), "wilcoxon {x:?} {y:?}");
+        if a.len() != b.len() {
+            assert!(stats::wilcoxon(&a, &b).is_none() && stats::paired_t(&a, &b).is_none());
+        }
+        if let Some((lo, hi)) = stats::paired_ci(x, y, 0.95) {
+            assert!(lo.is_finite() && lo <= hi && hi.is_finite());
+        }
+        if let Some(e) = stats::cohen_dz(x, y) {
+            assert!(e.g.is_finite() && e.ci95.0 <= e.g && e.g <= e.ci95.1);
+        }
+        let p = stats::mcnemar(counts[0], counts[1]);
+        assert!((0.0..=1.0).contains(&p), "mcnemar {counts:?}");
+        if n > 0 && !c.is_empty() {
+            let blocks: Vec<Vec<f64>> = (0..n).map(|i| vec![a[i], b[i], c[i % c.len()]]).collect();
+            assert!(ok_test(&stats::rm_anova_one_way(&blocks)), "rm {blocks:?}");
+            let blocks2: Vec<Vec<Vec<f64>>> = blocks
+                .iter()
+                .map(|b| vec![b.clone(), b.iter().rev().copied().collect()])
+                .collect();
+            if let Some(r) = stats::rm_anova_two_way(&blocks2) {
+                assert!(
+                    ok_test(&Some(r.a)) && ok_test(&Some(r.b)) && ok_test(&Some(r.interaction))
+                );
+            }
+        }
     }
 }
 

@@ -145,7 +145,7 @@ pub(crate) fn beta_front(a: f64, b: f64, x: f64, y: f64) -> f64 {
 
 /// The continued fraction of I_x(a, b) (Numerical Recipes' `betacf`, modified Lentz), which
 /// converges fast for x < (a+1)/(a+b+2); it needs O(√max(a, b)) terms, hence the generous cap.
-fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+pub(crate) fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     const TINY: f64 = 1e-300;
     let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);

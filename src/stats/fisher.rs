@@ -141,7 +141,7 @@ impl Margins {
 /// passed separately; both positive), in Loader's saddle-point form as R's `dbinom_raw`:
 /// ln b = stirlerr(n) - stirlerr(x) - stirlerr(n - x) - bd0(x, np) - bd0(n - x, nq)
 /// - ½·ln(2π·x·(n - x)/n). No term is large, so nothing cancels even for n of 10^9.
-fn ln_binom_pmf(x: f64, n: f64, p: f64, q: f64) -> f64 {
+pub(super) fn ln_binom_pmf(x: f64, n: f64, p: f64, q: f64) -> f64 {
     if x == 0.0 {
         if n == 0.0 {
             return 0.0;

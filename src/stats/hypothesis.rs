@@ -177,7 +177,7 @@ where
 
 /// Average ranks (from 1) of `values` in their given order, and Σ(t³ - t) over the groups
 /// of t tied values (the tie term of Mann-Whitney's and Kruskal-Wallis's variances).
-fn rank(values: &[f64]) -> (Vec<f64>, f64) {
+pub(super) fn rank(values: &[f64]) -> (Vec<f64>, f64) {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
     let mut ranks = vec![0.0; values.len()];

@@ -1,5 +1,7 @@
 //! Statistics for batch analysis: summaries, confidence intervals, two- and k-sample tests,
-//! effect sizes, multiple-comparison adjustment, power and sample size, two-way ANOVA.
+//! paired tests (variations run on shared seeds), effect sizes, multiple-comparison
+//! adjustment, power and sample size, two-way and repeated-measures ANOVA, and
+//! group-sequential designs.
 //!
 //! Every function is pure and total: it takes finite numbers (callers drop missing values
 //! first) and returns `None` where scipy or statsmodels would return NaN or raise, so that no
@@ -12,7 +14,10 @@
 //!
 //! Files: [`describe`](self::describe()) and friends in `summary.rs`; the tests and Holm in
 //! `hypothesis.rs`, except Fisher's in `fisher.rs`; effect size, power and sample size in
-//! `effect.rs`; two-way ANOVA in `anova.rs`; the distribution functions (t, F, χ², normal,
+//! `effect.rs`; two-way ANOVA in `anova.rs`; paired tests, d_z, McNemar and repeated-measures
+//! ANOVA in `paired.rs`; group-sequential boundaries and p-values in `sequential.rs` (scipy
+//! has none: the fixture's are computed from the multivariate normal and checked to a looser
+//! tolerance, which `tests/stats.rs` states); the distribution functions (t, F, χ², normal,
 //! noncentral t, incomplete beta) in `dist.rs`.
 
 mod anova;
@@ -20,6 +25,8 @@ pub(crate) mod dist;
 mod effect;
 mod fisher;
 mod hypothesis;
+mod paired;
+mod sequential;
 mod summary;
 
 pub use anova::{two_way_anova, TwoWay};
@@ -28,6 +35,10 @@ pub use fisher::fisher_exact;
 pub use hypothesis::{
     holm, kruskal_wallis, mann_whitney, two_proportions, welch_anova, welch_ci, welch_t, Test,
 };
+pub use paired::{
+    cohen_dz, mcnemar, paired_ci, paired_t, rm_anova_one_way, rm_anova_two_way, wilcoxon,
+};
+pub use sequential::{group_sequential, obf_spending, sequential_p, z_from_t, GroupSequential};
 pub use summary::{describe, mean_ci, wilson, Running, Summary};
 
 /// A sum with Neumaier's compensation: exact to about one rounding whatever the length, so a

@@ -67,7 +67,7 @@ export const FLAGS = [
     name: 'model-override', arg: 'A=M', multiple: true, commands: ['scenario'], category: 'run',
     help: "actor A (its short_name) is played by model M; 'world=M' sets the world model, which metrics and checks use unless they name their own. Repeat for several actors.",
   },
-  { name: 'seed', arg: 'N', commands: ['scenario'], category: 'run', default: 'random', help: "the run's seed; recorded, so a run can be reproduced" },
+  { name: 'seed', arg: 'N', commands: ['scenario', 'run'], category: 'run', default: 'random', help: "the run's (or a new batch's) seed; recorded, so it can be reproduced" },
   {
     name: 'max-tokens', arg: 'N', commands: ['scenario'], category: 'run',
     default: "by role, actor 800, world 1000, communication 300, metric 40, check 400, summary 600; a scenario's max_tokens: map sets its own",

@@ -67,7 +67,11 @@ async function runBatch(api, values, path) {
   if (execution !== undefined && execution !== 'realtime' && execution !== 'batch') {
     throw new UsageError(`--execution must be realtime or batch, not '${execution}'`, 'run');
   }
-  const options = { resume: Boolean(values.resume), budgetLimit, shard, pilot, execution, callTimeout: seconds(values, 'call-timeout', 'run') };
+  const options = {
+    resume: Boolean(values.resume), budgetLimit, shard, pilot, execution, callTimeout: seconds(values, 'call-timeout', 'run'),
+    // A new batch's seed (a resumed batch keeps the one it recorded); 0 lets the host draw one.
+    freshSeed: count(values, 'seed', 1, 'run') ?? 0,
+  };
   const source = modelSource(values);
   const list = source.key ? await fetchModels(source.base, source.key, 'prices') : null;
   if (list !== null) {

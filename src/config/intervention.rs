@@ -185,7 +185,15 @@ impl Intervention {
                 s.actors[i].model = m.clone();
             }
             if let Some(g) = &arm.goals {
-                s.actors[i].goals = g.clone();
+                let a = &mut s.actors[i];
+                a.goals = g.clone();
+                // An actor with its own system prompt is that prompt: the engine builds a
+                // persona from the goals only for actors without one. The new goals must reach
+                // the actor all the same, so they are added to its prompt.
+                if let Some(prompt) = &mut a.system_prompt {
+                    let list: String = g.iter().map(|goal| format!("\n- {goal}")).collect();
+                    prompt.push_str(&format!("\n\nYour goals now:{list}"));
+                }
             }
         }
         if let (Some(p), Some(v)) = (&arm.parameter, &arm.value) {

@@ -15,9 +15,10 @@
 //! no entropy.
 //!
 //! Metric values (the `Label: N` lines of a world update, the answers to metric questions) are
-//! drawn from the request's seed alone, as a real model's sampler seeded the same way draws the
-//! same numbers: runs that share their seed (a paired batch's run k of every variation) share
-//! these draws, so their differences show the variation, not the dice. The model id tilts the
+//! drawn mostly from the request's seed, as a real model's sampler seeded the same way draws
+//! the same numbers, and partly from the prompt: runs that share their seed (a paired batch's
+//! run k of every variation) share most of these draws, so their differences show mostly the
+//! variation, not the dice. The model id tilts the
 //! draws: `builtin/eager` moves metrics up more often than down, `builtin/cautious` down, any
 //! other `builtin/...` (such as `builtin/simulator`) neither; that gives a model comparison on
 //! the simulator something to find.
@@ -238,9 +239,18 @@ impl Context {
         Context { nouns, ..c }
     }
 
-    /// A metric draw in [0, 1).
+    /// A metric draw in [0, 1): seven in ten follow the seed (what paired runs share), three
+    /// in ten follow the prompt, so that what a run was told still moves its numbers.
     fn draw(&self) -> f64 {
-        self.draws.borrow_mut().next_f64()
+        let shared = self.draws.borrow_mut().next_f64();
+        let mut own = self.rng.borrow_mut();
+        let pick = own.next_f64();
+        let mine = own.next_f64();
+        if pick < 0.3 {
+            mine
+        } else {
+            shared
+        }
     }
 
     fn below(&self, n: usize) -> usize {

@@ -1,6 +1,7 @@
 // The worked examples of issue 13, run as a user runs them on the built-in model (the real CLI
 // and the real wasm build): a paired model comparison, the same comparison unpaired, and a
-// group-sequential comparison that stops early. Each runs in a scratch copy of the project.
+// group-sequential comparison that stops early. Each runs in a scratch copy of the project,
+// with a fixed batch seed (`--seed`), so that the figures checked are the same every time.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,18 +34,20 @@ const json = (path) => JSON.parse(read(path));
 
 test('the paired example finds its design and says what pairing gained; unpaired, it does not', async () => {
   const paired = example('paired-comparison');
-  const r = await runCli(['run', paired], { cwd: work });
+  const r = await runCli(['run', paired, '--seed', '2026'], { cwd: work });
   assert.equal(r.code, 0, r.stderr);
   const report = read('experiments/paired-comparison/analysis/analysis-report.md');
   assert.match(report, /Paired design on 20 blocks/);
   const gain = /pairing removed (\d+)% of the variance/.exec(report);
   assert.ok(gain, report.slice(0, 2000));
   assert.ok(Number(gain[1]) > 50, `pairing removed only ${gain[1]}% on the simulator`);
+  // The seed given is the batch's, recorded.
+  assert.equal(json('experiments/paired-comparison/batch-state.json').seed, 2026);
   const seeds = [1, 2].map((v) => json(`experiments/paired-comparison/runs/var-00${v}-run-007/scenario-state.json`).seed);
   assert.equal(seeds[0], seeds[1]);
 
   const unpaired = example('unpaired', (t) => t.replace('pairing: paired', 'pairing: none').replaceAll('experiments/paired-comparison', 'experiments/unpaired'), 'paired-comparison');
-  const u = await runCli(['run', unpaired], { cwd: work });
+  const u = await runCli(['run', unpaired, '--seed', '2026'], { cwd: work });
   assert.equal(u.code, 0, u.stderr);
   const ureport = read('experiments/unpaired/analysis/analysis-report.md');
   assert.match(ureport, /Independent runs/);
@@ -58,7 +61,7 @@ test('the sequential example stops at the look that decides, says so, and the an
   assert.match(dry.stdout, /group-sequential test of var-002 against var-001 on data_sharing_level: 5 looks \(after runs 8, 16, 24, 32, 40\)/);
   assert.match(dry.stdout, /power 0\.8 at a planned effect of d_z/);
 
-  const r = await runCli(['run', config], { cwd: work });
+  const r = await runCli(['run', config, '--seed', '2026'], { cwd: work });
   assert.equal(r.code, 0, r.stderr);
   const said = r.stdout + r.stderr;
   const state = json('experiments/sequential-stop/batch-state.json');

@@ -5,10 +5,10 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::block_on;
-use common::sim::{batch_config, drive, run_sim_batch, shaped, ScriptedLlm, VirtualClock};
+use common::sim::{batch_config, run_sim_batch, shaped, try_sim_batch, ScriptedLlm, VirtualClock};
 use scenario_lab::batch::{run_batch, BatchOptions, BatchOutcome, Control};
 use scenario_lab::host::{LlmError, MemoryStorage, Storage};
-use scenario_lab::llm::{Client, Endpoints, RetryPolicy};
+use scenario_lab::llm::{Client, RetryPolicy};
 use scenario_lab::pricing::PriceBook;
 use scenario_lab::rng::Rng;
 use scenario_lab::schema::{BatchEvent, StopReason};
@@ -136,27 +136,7 @@ fn a_2x2_batch_runs_every_run_once_at_most_max_parallel_at_a_time() {
         .unwrap()
         .is_some());
     // Run again without --resume: refused; with it: nothing to do.
-    let (c, text) = batch_config(&store);
-    let clock = llm.clock.clone();
-    let client = Client::new(
-        &llm,
-        &clock,
-        Endpoints::default(),
-        PriceBook::new(&c.prices),
-        RetryPolicy::default(),
-    );
-    let again = drive(
-        &clock,
-        run_batch(
-            &store,
-            &client,
-            &clock,
-            &c,
-            &text,
-            &BatchOptions::default(),
-            &Recorder::default(),
-        ),
-    );
+    let again = try_sim_batch(&store, &llm, &BatchOptions::default(), &Recorder::default());
     assert!(again.unwrap_err().to_string().contains("--resume"));
     let before = llm.requests.borrow().len();
     let o = batch(
@@ -990,32 +970,12 @@ fn the_arms_of_a_source_that_halted_early_wait_for_a_resume() {
 #[test]
 fn an_intervention_batch_is_not_sharded() {
     let store = store_with(&format!("{HEAD}runs_per_variation: 2\n{ARMS}"));
-    let (cfg, text) = batch_config(&store);
     let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
-    let clock = llm.clock.clone();
-    let client = Client::new(
-        &llm,
-        &clock,
-        Endpoints::default(),
-        PriceBook::new(&cfg.prices),
-        RetryPolicy::default(),
-    );
-    let e = drive(
-        &clock,
-        run_batch(
-            &store,
-            &client,
-            &clock,
-            &cfg,
-            &text,
-            &BatchOptions {
-                shard: Some((0, 2)),
-                ..Default::default()
-            },
-            &Recorder::default(),
-        ),
-    )
-    .unwrap_err();
+    let opts = BatchOptions {
+        shard: Some((0, 2)),
+        ..Default::default()
+    };
+    let e = try_sim_batch(&store, &llm, &opts, &Recorder::default()).unwrap_err();
     assert!(e.to_string().contains("cannot be sharded"), "{e}");
     assert!(!store.paths().iter().any(|p| p.starts_with("out/")));
 }

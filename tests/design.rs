@@ -6,7 +6,7 @@ mod common;
 use std::cell::{Cell, RefCell};
 
 use common::block_on;
-use common::sim::{run_sim_batch, shaped, ScriptedLlm, VirtualClock};
+use common::sim::{run_sim_batch, shaped, try_sim_batch, ScriptedLlm, VirtualClock};
 use scenario_lab::batch::{BatchOptions, BatchOutcome, Control};
 use scenario_lab::host::{ChatRequest, MemoryStorage, Storage};
 use scenario_lab::rng::{fnv1a, Rng};
@@ -110,35 +110,6 @@ fn score_of(store: &MemoryStorage, run: &str) -> Option<f64> {
     json(store, &path)["final_metrics"]["score"].as_f64()
 }
 
-/// The batch of `b.yaml` in `store`, with its error rather than a panic when it is refused.
-fn try_batch(
-    store: &MemoryStorage,
-    llm: &ScriptedLlm,
-    opts: &BatchOptions,
-) -> Result<BatchOutcome, scenario_lab::batch::BatchError> {
-    let (cfg, text) = common::sim::batch_config(store);
-    let clock = llm.clock.clone();
-    let client = scenario_lab::llm::Client::new(
-        llm,
-        &clock,
-        common::sim::fake_endpoints(),
-        scenario_lab::pricing::PriceBook::new(&cfg.prices),
-        scenario_lab::llm::RetryPolicy::default(),
-    );
-    common::sim::drive(
-        &clock,
-        scenario_lab::batch::run_batch(
-            store,
-            &client,
-            &clock,
-            &cfg,
-            &text,
-            opts,
-            &Recorder::default(),
-        ),
-    )
-}
-
 #[test]
 fn paired_runs_share_their_seed_and_unpaired_runs_do_not() {
     for (pairing, shared) in [("", true), ("pairing: none\n", false)] {
@@ -188,7 +159,9 @@ fn a_resume_cannot_change_the_pairing_or_the_stopping_rule() {
         "stopping: {metric: score, target_half_width: 1}\n",
     ] {
         s.insert("b.yaml", &format!("{HEAD}runs_per_variation: 2\n{changed}"));
-        let err = try_batch(&s, &llm, &resume).unwrap_err().to_string();
+        let err = try_sim_batch(&s, &llm, &resume, &Recorder::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("pairing") || err.contains("stopping rule changed"),
             "{err}"
@@ -439,7 +412,7 @@ fn a_batch_with_a_stopping_rule_is_not_sharded() {
         shard: Some((0, 2)),
         ..Default::default()
     };
-    let err = try_batch(&s, &llm, &opts).unwrap_err();
+    let err = try_sim_batch(&s, &llm, &opts, &Recorder::default()).unwrap_err();
     assert!(err.to_string().contains("cannot be sharded"), "{err}");
     assert!(block_on(s.read("out/batch-state.json")).unwrap().is_none());
 }

@@ -492,6 +492,16 @@ pub fn run_sim_batch(
     opts: &scenario_lab::batch::BatchOptions,
     control: &dyn scenario_lab::batch::Control,
 ) -> scenario_lab::batch::BatchOutcome {
+    try_sim_batch(store, llm, opts, control).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`run_sim_batch`], with the error of a batch that is refused.
+pub fn try_sim_batch(
+    store: &scenario_lab::host::MemoryStorage,
+    llm: &ScriptedLlm,
+    opts: &scenario_lab::batch::BatchOptions,
+    control: &dyn scenario_lab::batch::Control,
+) -> Result<scenario_lab::batch::BatchOutcome, scenario_lab::batch::BatchError> {
     let (cfg, text) = batch_config(store);
     let clock = llm.clock.clone();
     let client = scenario_lab::llm::Client::new(
@@ -506,5 +516,4 @@ pub fn run_sim_batch(
         &clock,
         scenario_lab::batch::run_batch(store, &client, &clock, &cfg, &text, opts, control),
     )
-    .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -500,7 +500,21 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             Some(Lockstep::load(storage, client.llm(), clock, &out_dir, switch_at, &emit).await)
         }
     };
-    // After the lock-step: the runs borrow it, so it must outlive them.
+    // After the lock-step and before the runs in flight: they borrow both.
+    let session = Session {
+        storage,
+        client,
+        clock,
+        config,
+        out_dir: &out_dir,
+        seed,
+        pairing,
+        metric,
+        guard: &guard,
+        prefixes: &prefixes,
+        lockstep: lockstep.as_ref().map(Lockstep::shared),
+        control,
+    };
     let mut in_flight = FuturesUnordered::new();
     let window = match &lockstep {
         Some(_) => LOCKSTEP_WINDOW.max(config.max_parallel as usize),
@@ -529,22 +543,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
                 let Some(launch) = prefixes.next(storage, &mut startable, control).await else {
                     break;
                 };
-                in_flight.push(one_run(
-                    storage,
-                    client,
-                    clock,
-                    config,
-                    launch,
-                    &prefixes,
-                    seed,
-                    pairing,
-                    metric,
-                    &guard,
-                    lockstep.as_ref().map(Lockstep::shared),
-                    control,
-                    &out_dir,
-                    in_flight.len() + 1,
-                ));
+                in_flight.push(one_run(&session, launch, in_flight.len() + 1));
             }
             if in_flight.is_empty() {
                 // Nothing in flight can settle the next look's rounds: take it with what there
@@ -627,23 +626,45 @@ async fn save<S: Storage>(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn one_run<S: Storage, L: Llm, C: Clock>(
-    storage: &S,
-    client: &Client<'_, L, C>,
-    clock: &C,
-    config: &BatchConfig,
-    launch: prefix::Launch,
-    prefixes: &prefix::Prefixes,
+/// What every run of a batch session shares: where it writes, how it calls, what it may
+/// spend, and how its seed is chosen.
+struct Session<'a, 'c, S, L: Llm, C: Clock> {
+    storage: &'a S,
+    client: &'a Client<'c, L, C>,
+    clock: &'a C,
+    config: &'a BatchConfig,
+    out_dir: &'a str,
+    /// The batch's seed, from which each run's is derived.
     seed: u64,
     pairing: Pairing,
-    metric: Option<&str>,
-    guard: &BatchGuard,
-    lockstep: Option<&Shared>,
-    control: &dyn Control,
-    out_dir: &str,
+    /// The stopping rule's metric, whose final value each completed run reports.
+    metric: Option<&'a str>,
+    guard: &'a BatchGuard,
+    prefixes: &'a prefix::Prefixes,
+    lockstep: Option<&'a Shared>,
+    control: &'a dyn Control,
+}
+
+/// Runs (or continues) the run `launch` names; `in_flight` counts it among the runs in flight.
+async fn one_run<S: Storage, L: Llm, C: Clock>(
+    session: &Session<'_, '_, S, L, C>,
+    launch: prefix::Launch,
     in_flight: usize,
 ) -> (u64, RunSummary) {
+    let Session {
+        storage,
+        client,
+        clock,
+        config,
+        out_dir,
+        seed,
+        pairing,
+        metric,
+        guard,
+        prefixes,
+        lockstep,
+        control,
+    } = *session;
     let runs = u64::from(config.runs_per_variation);
     let i = launch.index;
     let id = RunId::from_index(i, runs);

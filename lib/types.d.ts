@@ -377,7 +377,7 @@ fingerprint: Fingerprint | null,
 /**
  * Where the stopping rule stands, when the batch has one.
  */
-stopping: StoppingRecord | null, };
+stopping?: StoppingRecord | null, };
 
 /**
  * What is on disk of a batch.

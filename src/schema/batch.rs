@@ -51,7 +51,7 @@ pub struct BatchState {
     /// What must not change between the sessions of one batch.
     pub fingerprint: Option<Fingerprint>,
     /// Where the stopping rule stands, when the batch has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping: Option<StoppingRecord>,
 }
 

@@ -201,7 +201,8 @@ impl Stopper {
                 break;
             }
             through = n;
-            if n < MIN_RUNS_FOR_PRECISION {
+            // At the last round there is nothing left to stop.
+            if n < MIN_RUNS_FOR_PRECISION || n == self.rounds {
                 continue;
             }
             let values: Vec<f64> = (0..n)
@@ -312,6 +313,11 @@ impl Stopper {
                     round3(self.record.planned_effect.unwrap_or(f64::NAN))
                 ),
             };
+            // A decision at the last look stops nothing early: it is said, not counted.
+            if n >= self.rounds {
+                news.push(News::Look(message));
+                break;
+            }
             for v in [a, b] {
                 let stop = VariationStop {
                     variation_id: v + 1,

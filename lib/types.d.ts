@@ -820,6 +820,11 @@ batch_saved_nanos?: number,
  */
 batch_job?: string | null, 
 /**
+ * Bytes of the reply dropped because it passed `limits::MAX_STORED_REPLY_BYTES` (a server
+ * that ignored the output cap); `reply` is what was kept, and what the run went on with.
+ */
+reply_cut_bytes?: number, 
+/**
  * The reply text.
  */
 reply: string, };

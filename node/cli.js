@@ -101,8 +101,9 @@ async function loadApi() {
   // for no measurable gain in a batch (network-bound) and 10% in a 100,000-run analysis
   // (bench/README.md). A library user's process keeps its own flags: this is the CLI's only.
   setFlagsFromString('--liftoff-only');
+  let api;
   try {
-    return await import('./wasm.js');
+    api = await import('./wasm.js');
   } catch (e) {
     if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'ENOENT') {
       const where = new URL('../pkg/', import.meta.url).pathname;
@@ -112,6 +113,10 @@ async function loadApi() {
     }
     throw e;
   }
+  // The one limit a person may raise from outside a config (docs/batch-guide.md, "Limits").
+  const maxYaml = process.env.SCENARIO_LAB_MAX_YAML_MB;
+  if (maxYaml !== undefined && maxYaml !== '') api.setMaxYamlMegabytes(maxYaml);
+  return api;
 }
 
 // A closed pipe (`scenario-lab run ... | head`) ends the output quietly.

@@ -46,9 +46,11 @@ export function nodeStorage(options = {}) {
     }
   };
   return {
+    // Bytes, not text: the core decodes them, and refuses bytes that are not UTF-8 with their
+    // offset (Node's 'utf8' decoding would mend them silently with U+FFFD).
     async read(path) {
       try {
-        return await readFile(at(path), 'utf8');
+        return await readFile(at(path));
       } catch (err) {
         if (MISSING.has(err.code) || err.code === 'EISDIR') return null;
         throw storageError('read', path, err);

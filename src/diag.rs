@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::limits::QUOTE_WIDTH;
 use crate::yaml::Node;
 
 /// How bad a problem is.
@@ -46,8 +47,53 @@ pub struct Diagnostic {
     pub found: Option<String>,
     /// A likely fix ("did you mean `budget_limit`?").
     pub suggestion: Option<String>,
-    /// The text of the line, to quote under the message.
-    pub source_line: Option<String>,
+    /// The line (or, for a long line, the part around the column), to quote under the message.
+    pub quote: Option<Quote>,
+}
+
+/// A piece of a source line quoted under a diagnostic, and where in it to point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    /// The text quoted: the whole line, or [`QUOTE_WIDTH`] characters around the column with
+    /// `…` where it was cut.
+    pub text: String,
+    /// The 0-based character under which the `^` goes.
+    pub caret: usize,
+}
+
+impl Quote {
+    /// Quotes `line` for a diagnostic at 1-based `column`. A long line (a minified file, a
+    /// 200,000-deep `[[[…`) is cut to the part around the column, so that the message stays
+    /// readable, and control characters are shown as `�` so that a quoted line cannot move the
+    /// terminal's cursor or change its colours.
+    pub fn new(line: &str, column: u32) -> Quote {
+        let chars: Vec<char> = line.chars().collect();
+        let col = (column.max(1) as usize - 1).min(chars.len());
+        let (start, end) = if chars.len() <= QUOTE_WIDTH {
+            (0, chars.len())
+        } else {
+            let start = col
+                .saturating_sub(QUOTE_WIDTH / 2)
+                .min(chars.len() - QUOTE_WIDTH);
+            (start, start + QUOTE_WIDTH)
+        };
+        let mut text = String::new();
+        if start > 0 {
+            text.push('…');
+        }
+        text.extend(chars[start..end].iter().map(|&c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        }));
+        if end < chars.len() {
+            text.push('…');
+        }
+        Quote {
+            text,
+            caret: col - start + usize::from(start > 0),
+        }
+    }
 }
 
 /// A diagnostic as hosts receive it: the fields, and `text`, its printable form.
@@ -107,7 +153,7 @@ impl Diagnostic {
             expected: None,
             found: None,
             suggestion: None,
-            source_line: None,
+            quote: None,
         }
     }
 
@@ -163,14 +209,14 @@ impl fmt::Display for Diagnostic {
         };
         writeln!(f, "{label}: {}", self.message)?;
         write!(f, "  --> {}", self.location())?;
-        if let (Some(line), Some(text)) = (self.line, &self.source_line) {
+        if let (Some(line), Some(quote)) = (self.line, &self.quote) {
             let num = line.to_string();
             let pad = " ".repeat(num.len());
-            let col = self.column.unwrap_or(1).max(1) as usize;
             write!(
                 f,
-                "\n{pad} |\n{num} | {text}\n{pad} | {}^",
-                " ".repeat(col - 1)
+                "\n{pad} |\n{num} | {}\n{pad} | {}^",
+                quote.text,
+                " ".repeat(quote.caret)
             )?;
         }
         let pad = " ".repeat(self.line.map_or(1, |l| l.to_string().len()));
@@ -221,10 +267,10 @@ impl<'a> FileDiags<'a> {
             expected: None,
             found: None,
             suggestion: None,
-            source_line: self
+            quote: self
                 .lines
                 .get(node.line.saturating_sub(1) as usize)
-                .map(|l| l.to_string()),
+                .map(|l| Quote::new(l, node.col)),
         }
     }
 
@@ -304,5 +350,29 @@ mod tests {
             shown,
             "error: unknown key `budget_limt`\n  --> b.yaml:2:1\n  |\n2 | budget_limt: 10\n  | ^\n  = help: did you mean `budget_limit`?"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_around_its_column() {
+        let line = "[".repeat(200_000);
+        let quote = Quote::new(&line, 150_000);
+        assert_eq!(quote.text.chars().count(), QUOTE_WIDTH + 2);
+        assert!(quote.text.starts_with('…') && quote.text.ends_with('…'));
+        assert_eq!(quote.caret, QUOTE_WIDTH / 2 + 1);
+
+        let near_start = Quote::new(&line, 3);
+        assert_eq!(near_start.caret, 2);
+        assert!(!near_start.text.starts_with('…') && near_start.text.ends_with('…'));
+
+        let near_end = Quote::new(&line, 200_000);
+        assert!(near_end.text.starts_with('…') && !near_end.text.ends_with('…'));
+        assert_eq!(near_end.text.chars().nth(near_end.caret), Some('['));
+    }
+
+    #[test]
+    fn control_characters_are_not_quoted_raw() {
+        let quote = Quote::new("name: \u{1b}[31mred\u{1b}[0m", 7);
+        assert!(!quote.text.contains('\u{1b}'), "{:?}", quote.text);
+        assert_eq!(quote.caret, 6);
     }
 }

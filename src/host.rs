@@ -48,6 +48,31 @@ pub trait Storage {
     async fn remove(&self, path: &str) -> Result<(), StorageError>;
 }
 
+/// A file's bytes as text, for hosts whose storage reads bytes. Text that is not UTF-8 is an
+/// error naming the first bad byte, its offset and its line and column, rather than being
+/// silently mended with `�` (a name that changes on the way in cannot be found again).
+pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = &bytes[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        format!(
+            "not UTF-8 text: the byte 0x{:02X} at offset {offset} (line {line}, column {column}) \
+             is not valid UTF-8; save the file as UTF-8",
+            bytes[offset]
+        )
+    })
+}
+
 /// A [`Storage`] held in memory: the native tests' store, and the page's scratch space.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
@@ -328,4 +353,20 @@ pub trait Clock {
     fn now_ms(&self) -> f64;
     /// Resolves after `ms` milliseconds of this clock's time.
     async fn sleep(&self, ms: f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_an_error_at_their_offset() {
+        let bytes = b"name: ok\nrole: caf\xc3\xa9 \xff x\n".to_vec();
+        let err = text_from_bytes(bytes).unwrap_err();
+        assert!(
+            err.contains("0xFF at offset 21 (line 2, column 12)"),
+            "{err}"
+        );
+        assert_eq!(text_from_bytes("é".into()).unwrap(), "é");
+    }
 }

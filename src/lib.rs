@@ -12,6 +12,7 @@
 //!
 //! Modules, one job each:
 //! - [`yaml`]: YAML text to a tree that remembers the line and column of every node.
+//! - [`limits`]: every limit on what the tool accepts (file sizes, alias expansion, stored replies).
 //! - [`diag`]: diagnostics (file, line, column, expected, found, "did you mean") and their display.
 //! - [`suggest`]: "did you mean" by edit distance.
 //! - [`paths`]: `/`-separated path arithmetic, and the resolution of relative config paths.
@@ -33,6 +34,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod limits;
 pub mod llm;
 pub mod paths;
 pub mod plan;

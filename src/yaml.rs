@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
+
+use crate::limits;
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A node and the 1-based line and column where it starts.
@@ -40,10 +42,10 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
-/// A syntax error, with its position.
+/// Why a text could not be read as YAML, with its position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
-    /// What the parser said.
+    /// One sentence: what the parser said, or which limit the text passed.
     pub message: String,
     /// 1-based line.
     pub line: u32,
@@ -161,14 +163,44 @@ impl Node {
 }
 
 /// Parses the first document of `text`. An empty document is a `Null` node at 1:1.
+///
+/// Aliases are copied into the tree (the loaders read plain trees), so the copies are counted
+/// as they are made: once they pass [`expansion_limit`] of the text, the parse stops with an
+/// error at the alias that crossed it, before the memory is spent.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let mut builder = Builder::default();
+    let max = limits::max_yaml_bytes();
+    if text.len() > max {
+        return Err(SyntaxError {
+            message: format!(
+                "this file is too big to read: {}, over the {} limit for YAML files (raise \
+                 it with {}={})",
+                limits::size_text(text.len()),
+                limits::size_text(max),
+                limits::MAX_YAML_ENV,
+                text.len().div_ceil(1 << 20),
+            ),
+            line: 1,
+            col: 1,
+        });
+    }
+    let limit = expansion_limit(text.len());
+    let mut builder = Builder {
+        expansion_limit: limit,
+        expansion_left: limit,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
-        message: e.info().to_string(),
-        line: e.marker().line() as u32,
-        col: e.marker().col() as u32 + 1,
-    })?;
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| SyntaxError {
+            message: format!("this is not valid YAML: {}", e.info()),
+            line: e.marker().line() as u32,
+            col: e.marker().col() as u32 + 1,
+        })?;
+        if matches!(event, Event::DocumentEnd | Event::StreamEnd) {
+            break;
+        }
+        builder.on_event(event, mark)?;
+    }
     Ok(builder.root.unwrap_or(Node {
         value: Value::Null,
         line: 1,
@@ -176,23 +208,45 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     }))
 }
 
+/// How many bytes of tree the aliases of a `text_len`-byte document may add: ten times the
+/// text, or 2 MiB, whichever is larger (see `crate::limits`).
+pub fn expansion_limit(text_len: usize) -> usize {
+    (text_len.saturating_mul(limits::ALIAS_EXPANSION_FACTOR)).max(limits::ALIAS_EXPANSION_FLOOR)
+}
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node, with its size in bytes (what a copy of it costs).
+    anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
+    /// Bytes that alias copies may add in all...
+    expansion_limit: usize,
+    /// ...and may still add.
+    expansion_left: usize,
 }
 
 struct Frame {
     node: Node,
+    /// The bytes of the node and everything added to it so far.
+    size: usize,
     anchor: usize,
     pending_key: Option<Node>,
 }
 
+/// What a node costs in memory, not counting its children: the node itself and its text.
+fn own_size(value: &Value) -> usize {
+    std::mem::size_of::<Node>()
+        + match value {
+            Value::Str(s) => s.len(),
+            _ => 0,
+        }
+}
+
 impl Builder {
-    fn add(&mut self, node: Node, anchor: usize) {
+    fn add(&mut self, node: Node, size: usize, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let Some(frame) = self.stack.last_mut() else {
             if self.root.is_none() {
@@ -200,6 +254,7 @@ impl Builder {
             }
             return;
         };
+        frame.size += size;
         match &mut frame.node.value {
             Value::Seq(items) => items.push(node),
             Value::Map(entries) => match frame.pending_key.take() {
@@ -209,10 +264,8 @@ impl Builder {
             _ => {}
         }
     }
-}
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
+    fn on_event(&mut self, ev: Event, mark: Marker) -> Result<(), SyntaxError> {
         let at = |value| Node {
             value,
             line: mark.line() as u32,
@@ -225,28 +278,55 @@ impl MarkedEventReceiver for Builder {
                 } else {
                     Value::Str(text)
                 };
-                self.add(at(value), anchor);
+                let size = own_size(&value);
+                self.add(at(value), size, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame {
-                node: at(Value::Seq(Vec::new())),
-                anchor,
-                pending_key: None,
-            }),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame {
-                node: at(Value::Map(Vec::new())),
-                anchor,
-                pending_key: None,
-            }),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let value = if matches!(ev, Event::SequenceStart(..)) {
+                    Value::Seq(Vec::new())
+                } else {
+                    Value::Map(Vec::new())
+                };
+                self.stack.push(Frame {
+                    size: own_size(&value),
+                    node: at(value),
+                    anchor,
+                    pending_key: None,
+                });
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(frame) = self.stack.pop() {
-                    self.add(frame.node, frame.anchor);
+                    self.add(frame.node, frame.size, frame.anchor);
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(at(Value::Null));
-                self.add(node, 0);
+                let (node, size) = match self.anchors.get(&id) {
+                    Some((_, size)) if *size > self.expansion_left => {
+                        return Err(self.bomb(&mark));
+                    }
+                    Some((node, size)) => (node.clone(), *size),
+                    None => (at(Value::Null), own_size(&Value::Null)),
+                };
+                self.expansion_left -= size;
+                self.add(node, size, 0);
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// The error for an alias whose copy would pass the expansion limit.
+    fn bomb(&self, mark: &Marker) -> SyntaxError {
+        SyntaxError {
+            message: format!(
+                "this YAML is refused: the aliases (`*name`) in it expand it past {} (an alias bomb?); a \
+                 document's aliases may add {}× its own size or {}, whichever is larger",
+                limits::size_text(self.expansion_limit),
+                limits::ALIAS_EXPANSION_FACTOR,
+                limits::size_text(limits::ALIAS_EXPANSION_FLOOR),
+            ),
+            line: mark.line() as u32,
+            col: mark.col() as u32 + 1,
         }
     }
 }
@@ -332,6 +412,51 @@ mod tests {
             doc.get("text").unwrap().as_str(),
             Some("line one\nline two\n")
         );
+    }
+
+    /// Ten levels of nine aliases each would be 10^9 copies: refused at the alias that crosses
+    /// the limit, within a few megabytes.
+    #[test]
+    fn an_alias_bomb_is_refused_at_its_line() {
+        let mut text = String::from("a0: &a0 [lol]\n");
+        for level in 1..10 {
+            let prev = format!("*a{}", level - 1);
+            let items = [prev.as_str(); 9].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("alias bomb"), "{err:?}");
+        assert!((5..=10).contains(&err.line), "{err:?}");
+    }
+
+    #[test]
+    fn ordinary_anchors_fit_well_within_the_limit() {
+        let mut text = String::from("defaults: &d {model: openai/gpt-4o-mini, temperature: 0.7}\n");
+        for i in 0..2000 {
+            text.push_str(&format!("actor{i}: *d\n"));
+        }
+        let doc = parse(&text).unwrap();
+        assert_eq!(doc.entries().len(), 2001);
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_refused_before_parsing() {
+        limits::set_max_yaml_bytes(64);
+        let err = parse(&format!("a: {}\n", "x".repeat(100))).unwrap_err();
+        limits::set_max_yaml_bytes(limits::DEFAULT_MAX_YAML_BYTES);
+        assert_eq!((err.line, err.col), (1, 1));
+        assert!(
+            err.message.contains("over the 64 bytes limit")
+                && err.message.contains("SCENARIO_LAB_MAX_YAML_MB=1"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn only_the_first_document_is_read() {
+        let doc = parse("a: 1\n---\nb: [unclosed\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().as_i64(), Some(1));
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub(crate) async fn read_yaml<S: Storage>(
                 line: e.line,
                 col: e.col,
             };
-            d.error(&at, "", format!("this is not valid YAML: {}", e.message));
+            d.error(&at, "", e.message);
             None
         }
     }

@@ -737,13 +737,22 @@ async fn load_actors<S: Storage>(
         .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
         .collect();
     let mut all = Vec::new();
+    // Actor files that exist but could not be read or parsed: their own errors say why, so a
+    // reference to one is not also reported as missing.
+    let mut broken = Vec::new();
     for file in &files {
         let path = paths::join(&actors_dir, file);
-        if let Some((text, root)) = read_yaml(storage, &path, diags).await {
-            let mut d = FileDiags::new(&path, &text, diags);
-            if let Some(actor) = read_actor(&mut d, &root, paths::stem(file)) {
-                all.push(actor);
-            }
+        let actor = match read_yaml(storage, &path, diags).await {
+            Some((text, root)) => read_actor(
+                &mut FileDiags::new(&path, &text, diags),
+                &root,
+                paths::stem(file),
+            ),
+            None => None,
+        };
+        match actor {
+            Some(actor) => all.push(actor),
+            None => broken.push(paths::stem(file).to_string()),
         }
     }
     let scenario_text = storage
@@ -769,6 +778,7 @@ async fn load_actors<S: Storage>(
                             chosen.push(all[i].clone());
                         }
                     }
+                    None if broken.contains(r) => {}
                     None => {
                         let names = all.iter().map(|a| a.short_name.as_str());
                         let diag = d

@@ -2,6 +2,7 @@
 //! writes them. No timestamps here, so that an interrupted and resumed run writes the same
 //! files as an uninterrupted one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::parse::{Decision, WorldUpdate};
@@ -9,6 +10,45 @@ use super::Ledger;
 use crate::config::{ExogenousEvent, Scenario};
 use crate::pricing::nanos_to_usd;
 use crate::schema::run::{Costs, MetricRecord, MetricValue, Metrics, RunCosts};
+
+/// `text` without terminal control sequences: ANSI escapes (`ESC [ … m` colours, cursor moves,
+/// `ESC ] … BEL` titles) and every other control character but newline and tab. Model replies
+/// end up in the run's Markdown files and log, which people `cat` in a terminal; a reply must
+/// not be able to recolour it, move its cursor or retitle its window.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let is_unwanted = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(is_unwanted) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC, DCS and the like: up to BEL or ESC \.
+                Some(']' | 'P' | '_' | '^') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if !is_unwanted(c) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// `world-state-007.md`.
 pub fn world_state_name(turn: u32) -> String {
@@ -276,4 +316,19 @@ pub fn costs(ledger: &Ledger) -> Costs {
         by_model: usd(&ledger.by_model),
         savings: ledger.savings(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn terminal_control_sequences_are_removed() {
+        let reply = "We \u{1b}[31;1mREFUSE\u{1b}[0m.\u{1b}]0;pwned\u{7}\r\nNext\u{8}\tline\u{1b}]2;t\u{1b}\\ end";
+        assert_eq!(printable(reply), "We REFUSE.\nNext\tline end");
+        assert!(matches!(
+            printable("plain\ntext"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

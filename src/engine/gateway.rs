@@ -398,6 +398,19 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                         ),
                     );
                 }
+                if record.reply_cut_bytes > 0 {
+                    self.note(
+                        spec.turn,
+                        &format!(
+                            "{}: the reply was {}; only its first {} were kept",
+                            spec.key,
+                            crate::limits::size_text(
+                                record.reply.len() + record.reply_cut_bytes as usize
+                            ),
+                            crate::limits::size_text(record.reply.len()),
+                        ),
+                    );
+                }
                 if record.cost_source == CostSource::Unknown {
                     self.note(
                         spec.turn,

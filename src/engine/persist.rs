@@ -61,18 +61,24 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
         if !text.is_empty() {
             self.cx
                 .storage
-                .append(&self.cx.path("scenario.log"), &text)
+                .append(&self.cx.path("scenario.log"), &files::printable(&text))
                 .await
                 .map_err(|e| Stop::Storage(e.to_string()))?;
         }
         Ok(())
     }
 
-    /// Writes the run's file `name` now.
+    /// Writes the run's file `name` now. A Markdown file is written without terminal control
+    /// sequences ([`files::printable`]): it holds model replies, and people read it in a terminal.
     pub(super) async fn write(&self, name: &str, text: &str) -> Result<(), Stop> {
+        let text = if name.ends_with(".md") {
+            files::printable(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         self.cx
             .storage
-            .write(&self.cx.path(name), text)
+            .write(&self.cx.path(name), &text)
             .await
             .map_err(|e| Stop::Storage(e.to_string()))
     }

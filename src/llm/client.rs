@@ -164,8 +164,26 @@ pub struct CallRecord {
     /// The provider's batch job that answered the call (none: sent realtime).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_job: Option<String>,
+    /// Bytes of the reply dropped because it passed `limits::MAX_STORED_REPLY_BYTES` (a server
+    /// that ignored the output cap); `reply` is what was kept, and what the run went on with.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reply_cut_bytes: u64,
     /// The reply text.
     pub reply: String,
+}
+
+/// `reply` cut to at most `max` bytes at a character boundary, and the bytes dropped.
+pub fn bounded_reply(mut reply: String, max: usize) -> (String, u64) {
+    if reply.len() <= max {
+        return (reply, 0);
+    }
+    let mut end = max;
+    while !reply.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = (reply.len() - end) as u64;
+    reply.truncate(end);
+    (reply, cut)
 }
 
 impl CallRecord {
@@ -596,6 +614,8 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                 (resp.content.chars().count() as u64).div_ceil(4),
             )
         };
+        let (reply, reply_cut_bytes) =
+            bounded_reply(resp.content, crate::limits::MAX_STORED_REPLY_BYTES);
         let tokens = Tokens {
             prompt: prompt_tokens,
             cached: usage.cached_tokens,
@@ -648,7 +668,8 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
                 _ => 0,
             },
             batch_job,
-            reply: resp.content,
+            reply_cut_bytes,
+            reply,
         }
     }
 }
@@ -656,6 +677,13 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_reply_is_cut_at_a_character_boundary() {
+        assert_eq!(bounded_reply("short".into(), 10), ("short".into(), 0));
+        let (kept, cut) = bounded_reply("aé".repeat(4), 5);
+        assert_eq!((kept.as_str(), cut), ("aéa", 8));
+    }
 
     fn spec(text: &str, max_tokens: u32) -> CallSpec {
         CallSpec {

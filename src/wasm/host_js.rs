@@ -86,18 +86,19 @@ impl JsStorage {
 impl Storage for JsStorage {
     /// `read` may answer text or UTF-8 bytes (a `Uint8Array`, such as a Node `Buffer`): bytes
     /// skip building a JS string only to copy it out again, which for the analysis of a large
-    /// folder was a third of the time (bench/README.md).
+    /// folder was a third of the time (bench/README.md), and bytes that are not UTF-8 are
+    /// refused with their offset instead of being mended with `�` on the way in.
     async fn read(&self, path: &str) -> Result<Option<String>, StorageError> {
         let v = self.call("read", &[path]).await?;
         if let Some(text) = v.as_string() {
             return Ok(Some(text));
         }
         match v.dyn_into::<js_sys::Uint8Array>() {
-            Ok(bytes) => String::from_utf8(bytes.to_vec())
+            Ok(bytes) => crate::host::text_from_bytes(bytes.to_vec())
                 .map(Some)
-                .map_err(|_| StorageError {
+                .map_err(|message| StorageError {
                     path: path.to_string(),
-                    message: "not UTF-8 text".into(),
+                    message,
                 }),
             Err(_) => Ok(None),
         }

@@ -71,6 +71,13 @@ pub fn version() -> String {
     crate::VERSION.to_string()
 }
 
+/// Sets the largest YAML file the loaders read, from the text of `SCENARIO_LAB_MAX_YAML_MB`;
+/// throws `usage` for anything but a positive number.
+#[wasm_bindgen(js_name = setMaxYamlMegabytes)]
+pub fn set_max_yaml_megabytes(text: &str) -> Result<(), JsValue> {
+    crate::limits::set_max_yaml_megabytes(text).map_err(|e| error::usage(&e))
+}
+
 /// Checks a scenario folder or a batch config; never throws for a bad input.
 #[wasm_bindgen(unchecked_return_type = "ValidationReport")]
 pub async fn validate(

@@ -205,6 +205,36 @@ test('a provider ignoring max_tokens stops a budgeted batch, naming the model, w
   assert.ok(spent <= budget * 1e9 + allowance, `spent ${spent / 1e9} of ${budget}, allowance ${allowance / 1e9}`);
 });
 
+test('a reply far past its cap is kept only to 256 KB, and terminal escapes in replies never reach the Markdown', { timeout: 90_000 }, async () => {
+  // Decisions of 150,000 tokens (~600 KB) whatever the cap says; one decision carries ANSI
+  // colours, a cursor move and a window-title sequence.
+  const escapes = 'REASONING: \x1b[31;1mred alert\x1b[0m\x1b[2J\nACTION: Offer hourly data \x1b]0;pwned\x07now.';
+  const srv = await server({
+    latencyMs: 5,
+    ignoreMaxTokens: true,
+    replyTokens: { actor: 150_000 },
+    script: [{ match: 'Turn 1', reply: escapes }],
+  });
+  const b = batch('rambling', { runs: 1, parallel: 1 });
+  const r = await cli(['run', b.path, '--base-url', srv.url]);
+  assert.equal(r.code, 0, show(r));
+  const [run] = runDirs(b.out);
+  const calls = lines(join(run, 'llm-calls.jsonl'));
+  const cut = calls.filter((c) => c.reply_cut_bytes > 0);
+  assert.ok(cut.length > 0, 'some replies were cut');
+  for (const c of calls) assert.ok(Buffer.byteLength(c.reply) <= 256 * 1024, `${c.key}: ${Buffer.byteLength(c.reply)} bytes kept`);
+  for (const c of cut) assert.ok(Buffer.byteLength(c.reply) + c.reply_cut_bytes > 500_000, `${c.key} was long`);
+  assert.match(readFileSync(join(run, 'scenario.log'), 'utf8'), /the reply was \d+\.\d [KM]B; only its first 256\.0 KB were kept/);
+  assert.ok(calls.some((c) => c.reply.includes('\x1b[31;1m')), 'the escapes were received and logged (as JSON escapes)');
+  const markdown = readdirSync(run).filter((n) => n.endsWith('.md') || n === 'scenario.log');
+  assert.ok(markdown.length > 3, markdown.join(', '));
+  for (const name of markdown) {
+    const text = readFileSync(join(run, name), 'utf8');
+    assert.doesNotMatch(text, /[\x00-\x08\x0b-\x1f\x7f]/, `${name} holds a control character`);
+  }
+  assert.ok(markdown.some((n) => readFileSync(join(run, n), 'utf8').includes('red alert')), 'the text around the escapes is kept');
+});
+
 test('a budget covering about half a batch is spent to >= 90% and never overrun', { timeout: 120_000 }, async () => {
   // Replies whose length varies by role (within the caps), billed by the token.
   const srv = await server({ latencyMs: 10, pricePerMillion: PRICE, replyTokens: { actor: { min: 100, max: 700 }, world: { min: 200, max: 900 } } });

@@ -132,7 +132,9 @@ pub async fn plan_batch(
 ) -> Result<JsValue, JsValue> {
     let storage = JsStorage::new(storage)?;
     let options: plan::PlanOptions = convert::options(&options)?;
-    let config = batch_config(&path, &storage).await?;
+    let mut config = batch_config(&path, &storage).await?;
+    // `--budget-limit` for the session the plan is for, as runBatch takes it.
+    config.budget_limit = options.budget_limit.or(config.budget_limit);
     let mut book = PriceBook::new(&config.prices);
     let mut note = None;
     if let Some(models) = options.openrouter_models {
@@ -145,6 +147,24 @@ pub async fn plan_batch(
     }
     let mut plan = plan::plan(&config, &book);
     plan.notes.extend(note);
+    // The texts the sizes that need confirming are pointed at.
+    let storage = &storage;
+    let read = |p: String| async move {
+        crate::host::Storage::read(storage, &p)
+            .await
+            .ok()
+            .flatten()
+    };
+    let config_text = read(config.path.clone()).await.unwrap_or_default();
+    let scenario_text = read(crate::paths::join(&config.scenario_dir, "scenario.yaml")).await;
+    plan.confirm = plan::confirm::checks(
+        &config,
+        &plan,
+        &plan::confirm::Sources {
+            config: &config_text,
+            scenario: scenario_text.as_deref(),
+        },
+    );
     export(&plan)
 }
 

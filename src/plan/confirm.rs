@@ -161,10 +161,9 @@ fn found(config: &BatchConfig, plan: &Plan) -> Vec<Found> {
     };
     if let (Some(budget), Some(cost)) = (plan.budget_limit, cost) {
         if cost.expected > FAR_BEYOND * budget {
-            let runs = plan
-                .budget
-                .runs_affordable
-                .map_or(String::new(), |n| format!(", about {n} of {}", plan.total_runs));
+            let runs = plan.budget.runs_affordable.map_or(String::new(), |n| {
+                format!(", about {n} of {}", plan.total_runs)
+            });
             out.push(Found {
                 size: Size::Cost,
                 message: format!(

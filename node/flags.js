@@ -94,7 +94,7 @@ export const FLAGS = [
   { name: 'at-turn', arg: 'K', commands: ['scenario'], category: 'run', help: 'the turn of --branch-from DIR to start from' },
   {
     name: 'yes', commands: ['run'], category: 'run', default: 'off',
-    help: 'start a batch whose size needs confirming without asking: more than 100,000 runs, a run of more than 1,000 turns, an expected cost over 3 times budget_limit, or a time over 3 times timeout_per_run or batch_deadline (on a terminal the run asks; elsewhere it is refused without --yes; --dry-run shows the figures)',
+    help: 'start a batch whose size needs confirming without asking: more than 100,000 runs, a run of more than 1,000 turns, an expected cost over 3 times budget_limit, or a run expected to take over 3 times timeout_per_run (on a terminal the run asks; elsewhere it is refused without --yes; --dry-run shows the figures)',
   },
 
   // MONEY

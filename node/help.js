@@ -248,7 +248,7 @@ Before anything is written: output_dir must not be a filesystem root, a system f
 /usr, C:\\Windows, ...) or the home folder itself, nor (without --force) a non-empty folder
 that is not a Scenario Lab output folder; a symbolic link is followed and said. A batch of
 more than 100,000 runs, a run of more than 1,000 turns, or an expected cost over 3 times
-budget_limit (or a time over 3 times timeout_per_run or batch_deadline) asks "Continue? [y/N]"
+budget_limit (or a run expected to take over 3 times timeout_per_run) asks "Continue? [y/N]"
 on a terminal and is refused elsewhere without --yes; --dry-run shows these figures.
 
 Ctrl+C once: no new run starts, calls in flight finish, everything is saved, and the command

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli } from './run-cli.mjs';
+import { spawn } from 'node:child_process';
+import { CLI, ROOT, runCli } from './run-cli.mjs';
 
 const QUICK = join(ROOT, 'scenarios', 'quick-negotiation');
 let tmp;
@@ -174,4 +175,38 @@ test('a cost far beyond the budget is refused, and starts with --yes', async () 
   assert.ok(yes.code === 0 || yes.code === 1, `started: exit ${yes.code}\n${yes.stderr}`);
   assert.ok(existsSync(join(out, 'batch-state.json')), 'the batch started');
   assert.match(yes.stderr, /Stopped at the budget|budget/);
+});
+
+test('on a terminal the size is asked about: "n" writes nothing, "y" starts the batch', async () => {
+  const onTty = (args, answer) =>
+    new Promise((done, reject) => {
+      const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', OPENROUTER_API_KEY: '' } });
+      let all = '';
+      let answered = false;
+      child.stdout.on('data', (d) => {
+        all += d;
+        if (!answered && /Continue\? \[y\/N\]/.test(all)) {
+          answered = true;
+          child.stdin.write(`${answer}\r`);
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => done({ code, all }));
+    });
+  const dear = (name) => {
+    const out = join(tmp, name);
+    const path = config(name, ['runs_per_variation: 2', `output_dir: "${out}"`, 'prices:', '  builtin/simulator: {prompt: 1000, completion: 1000}', 'budget_limit: 0.01']);
+    return { path, out };
+  };
+  const no = dear('asked-no');
+  const a = await onTty(['run', no.path, '--no-progress'], 'n');
+  assert.equal(a.code, 2, a.all);
+  assert.match(a.all, /more than 3 times its budget_limit[\s\S]*Continue\? \[y\/N\]/);
+  assert.match(a.all, /nothing was written/);
+  assert.ok(!existsSync(no.out));
+  const yes = dear('asked-yes');
+  const b = await onTty(['run', yes.path, '--no-progress'], 'y');
+  assert.ok(b.code === 0 || b.code === 1, b.all);
+  assert.ok(existsSync(join(yes.out, 'batch-state.json')), b.all);
 });

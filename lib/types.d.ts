@@ -1157,6 +1157,44 @@ at_turn: number,
 arms: Array<Arm>, });
 
 /**
+ * What the host knows about an output folder.
+ */
+export type DirFacts = { 
+/**
+ * The folder as the user wrote it (or as the config's default made it).
+ */
+written: string, 
+/**
+ * Its absolute path, every symbolic link resolved (those of its nearest existing
+ * ancestor, when it does not exist yet).
+ */
+resolved: string, 
+/**
+ * The platform (`process.platform`: `win32`, `linux`, `darwin`, ...).
+ */
+platform: string, 
+/**
+ * The user's home folder, resolved.
+ */
+home?: string, 
+/**
+ * Whether the folder exists (as anything).
+ */
+exists?: boolean, 
+/**
+ * Whether it is a folder (through a link).
+ */
+isDir?: boolean, 
+/**
+ * Where it points, when the folder itself is a symbolic link.
+ */
+linkTarget?: string, 
+/**
+ * Some of its entries' names (a few dozen are enough to tell whose it is).
+ */
+entries?: Array<string>, };
+
+/**
  * A standardised effect size with its approximate 95% confidence interval.
  */
 export type Effect = { 
@@ -1761,6 +1799,15 @@ export type Note = {
 message: string, };
 
 /**
+ * What `checkBatchOutput` and `checkRunOutput` take beside the facts.
+ */
+export type OutputOptions = { 
+/**
+ * `--force`: write into a non-empty folder that is not a Scenario Lab output folder.
+ */
+force?: boolean, };
+
+/**
  * One pairwise comparison of two variations on one metric.
  */
 export type Pair = { 
@@ -2010,6 +2057,10 @@ actors: Array<[string, string]>,
  */
 turns: number, 
 /**
+ * Turns of the longest run (the base scenario's, or the largest of a `turns` variation).
+ */
+longest_run_turns: number, 
+/**
  * Where results go.
  */
 output_dir: string, 
@@ -2124,6 +2175,12 @@ budget: BudgetVerdict,
  */
 notes: Array<string>, 
 /**
+ * Sizes so large they must be confirmed before the batch starts (see [`confirm`]); the
+ * hosts ask on a terminal, and refuse elsewhere without `--yes`. Filled in by
+ * [`confirm::checks`], which points each at its line.
+ */
+confirm: Array<SizeCheck>, 
+/**
  * The command that runs it.
  */
 command: string, };
@@ -2135,7 +2192,11 @@ export type PlanOptions = {
 /**
  * The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
  */
-openrouterModels?: string, };
+openrouterModels?: string, 
+/**
+ * `--budget-limit` for the session the plan is for, over the config's `budget_limit`.
+ */
+budgetLimit?: number, };
 
 /**
  * One listed variation, with its own estimate.
@@ -2879,6 +2940,36 @@ calls_saved: number,
  * USD not spent thanks to the sharing, when every price is known.
  */
 cost_saved: Range | null, };
+
+/**
+ * What is too large.
+ */
+export type Size = "runs" | "turns" | "cost" | "time";
+
+/**
+ * One size that needs confirming, and where the config sets it.
+ */
+export type SizeCheck = { 
+/**
+ * What is too large.
+ */
+size: Size, 
+/**
+ * One sentence: the figure and the threshold.
+ */
+message: string, 
+/**
+ * The file that sets it.
+ */
+file: string, 
+/**
+ * Its line there, when found.
+ */
+line: number | null, 
+/**
+ * The refusal as printed (rustc-style: the message, the place, the quoted line, the help).
+ */
+text: string, };
 
 /**
  * An actor in [`ScenarioState::actors`].

@@ -92,6 +92,10 @@ export const FLAGS = [
     help: "a new run that starts from DIR's state after turn K (--at-turn), reusing DIR's calls up to K, then diverges (a new seed)",
   },
   { name: 'at-turn', arg: 'K', commands: ['scenario'], category: 'run', help: 'the turn of --branch-from DIR to start from' },
+  {
+    name: 'yes', commands: ['run'], category: 'run', default: 'off',
+    help: 'start a batch whose size needs confirming without asking: more than 100,000 runs, a run of more than 1,000 turns, an expected cost over 3 times budget_limit, or a run expected to take over 3 times timeout_per_run (on a terminal the run asks; elsewhere it is refused without --yes; --dry-run shows the figures)',
+  },
 
   // MONEY
   {
@@ -133,6 +137,14 @@ export const FLAGS = [
   // OUTPUT
   { name: 'output', arg: 'DIR', commands: ['scenario'], category: 'output', default: 'output/<scenario>/run-NNN, the next free number', help: 'the run folder' },
   { name: 'output', arg: 'DIR', commands: ['merge'], category: 'output', help: 'the merged output folder (required)' },
+  {
+    name: 'force', commands: ['run'], category: 'output', default: 'off',
+    help: "write into an output_dir that is not empty and not a Scenario Lab output folder (no batch-state.json). Roots, system folders and the home folder itself are refused even so",
+  },
+  {
+    name: 'force', commands: ['scenario'], category: 'output', default: 'off',
+    help: 'write into an --output folder that is not empty and not a run folder (no scenario-state.json). Roots, system folders and the home folder itself are refused even so',
+  },
   { name: 'report', commands: ['analyze'], category: 'output', default: 'off', help: 'print the Markdown report on stdout' },
   {
     name: 'json', commands: ['validate'], category: 'output', default: 'off',

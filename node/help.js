@@ -195,7 +195,8 @@ MODELS:
 EXIT STATUS:
     0   the run completed
     1   the run stopped early (failed, or halted at its cost limit): resume it with --resume
-    2   bad usage, or an invalid scenario
+    2   bad usage, or an invalid scenario, or an --output that is a root, a system folder, the
+        home folder, or a non-empty folder that is not a run folder (without --force)
 
 EXAMPLES:
     scenario-lab scenario scenarios/quick-negotiation
@@ -243,6 +244,13 @@ USAGE:
 
 {{options}}
 
+Before anything is written: output_dir must not be a filesystem root, a system folder (/etc,
+/usr, C:\\Windows, ...) or the home folder itself, nor (without --force) a non-empty folder
+that is not a Scenario Lab output folder; a symbolic link is followed and said. A batch of
+more than 100,000 runs, a run of more than 1,000 turns, or an expected cost over 3 times
+budget_limit (or a run expected to take over 3 times timeout_per_run) asks "Continue? [y/N]"
+on a terminal and is refused elsewhere without --yes; --dry-run shows these figures.
+
 Ctrl+C once: no new run starts, calls in flight finish, everything is saved, and the command
 to resume is printed. Twice: exit at once (the files on disk stay consistent).
 
@@ -256,7 +264,8 @@ EXIT STATUS:
     1   the batch ended with failed runs, or stopped at its budget or on request: --resume
     2   bad usage, an invalid config, or a batch that will not start (a model with no price
         under a budget, a model id the provider does not list, a config changed since the
-        batch started)
+        batch started, an output_dir that is a root, a system folder or someone else's files,
+        a size that needs confirming without --yes off a terminal)
 
 EXAMPLES:
     scenario-lab run experiments/quick-start/batch-config.yaml

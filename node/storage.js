@@ -8,8 +8,11 @@
 // paths are accepted as given.
 
 import { appendFile, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { closeSync, constants, existsSync, lstatSync, opendirSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import {
+  closeSync, constants, existsSync, lstatSync, opendirSync, openSync, readSync, readlinkSync, realpathSync, statSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 /** @import { Storage } from '../pkg/scenario_lab.js' */
 
@@ -235,6 +238,59 @@ export function readOnlyStorage(storage) {
     append: refuse,
     remove: refuse,
   };
+}
+
+/** Entries read from an output folder: enough to tell whose it is, bounded however full it is. */
+const FACT_ENTRIES = 64;
+
+/**
+ * What the core's output-folder policy (`checkBatchOutput`, `checkRunOutput`; src/outdir.rs)
+ * needs to know about `path`, relative to the working directory: its path with every link
+ * resolved (through its nearest existing ancestor when it does not exist yet), whether it is
+ * itself a link and to where, whether it is a folder, a few of its entries, the platform and
+ * the home folder. Gathers; decides nothing.
+ * @param {string} path
+ */
+export function dirFacts(path) {
+  const absolute = resolve(process.cwd(), String(path));
+  let existing = absolute;
+  const rest = [];
+  while (!existsSync(existing) && dirname(existing) !== existing) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  const real = (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const resolved = rest.length ? join(real(existing), ...rest) : real(absolute);
+  let linkTarget = null;
+  let exists = false;
+  let isDir = false;
+  try {
+    const l = lstatSync(absolute);
+    exists = true;
+    if (l.isSymbolicLink()) linkTarget = readlinkSync(absolute);
+    isDir = statSync(absolute).isDirectory();
+  } catch {
+    // Not there (or a dangling link): nothing to read.
+  }
+  const entries = [];
+  if (isDir) {
+    let handle;
+    try {
+      handle = opendirSync(absolute, { bufferSize: FACT_ENTRIES });
+      for (let e; entries.length < FACT_ENTRIES && (e = handle.readSync()) !== null; ) entries.push(e.name);
+    } catch {
+      // Unreadable: the writes will say so.
+    } finally {
+      handle?.closeSync();
+    }
+  }
+  return { written: String(path), resolved, platform: process.platform, home: real(homedir()), exists, isDir, linkTarget, entries };
 }
 
 function storageError(verb, path, err) {

@@ -16,6 +16,7 @@
 //! - [`diag`]: diagnostics (file, line, column, expected, found, "did you mean") and their display.
 //! - [`suggest`]: "did you mean" by edit distance.
 //! - [`paths`]: `/`-separated path arithmetic, and the resolution of relative config paths.
+//! - [`outdir`]: where outputs may go (no roots, system or home folders, or others' files).
 //! - [`config`]: scenario folders and batch configs, loaded and validated into typed values.
 //! - [`pricing`]: model prices (built-in table, OpenRouter's list, a config's `prices:`) and money.
 //! - [`plan`]: variation expansion (lazy), cost and time estimates, the dry-run plan and its text.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod host;
 pub mod limits;
 pub mod llm;
+pub mod outdir;
 pub mod paths;
 pub mod plan;
 pub mod pricing;

@@ -130,6 +130,13 @@ export function init(app) {
       app.alert('The session budget must be a number of USD above 0.');
       return;
     }
+    // Sizes the core says need confirming (src/plan/confirm.rs: runs, turns, cost beyond the
+    // budget, time beyond a limit), asked here as the CLI asks on a terminal.
+    const sizes = plan?.confirm ?? [];
+    if (sizes.length && !window.confirm(`${sizes.map((c) => `• ${c.message}`).join('\n')}\n\nThis is larger than Scenario Lab runs without asking. Continue?`)) {
+      app.alert('The batch was not started: nothing was written.');
+      return;
+    }
     savePrefs();
     state.running = true;
     state.progress = progressFor(plan, resume ? state.status?.runs ?? [] : []);

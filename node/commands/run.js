@@ -5,9 +5,9 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection, fetchModels, modelSource, reportUnknownModels } from '../connection.js';
-import { nodeStorage, readOnlyStorage } from '../storage.js';
+import { dirFacts, nodeStorage, readOnlyStorage } from '../storage.js';
 import { Progress, summary } from '../progress.js';
-import { EXIT, colorFor, err, out, plural } from '../output.js';
+import { EXIT, colorFor, err, out, paint, plural } from '../output.js';
 
 export async function run(api, values, positionals) {
   if (positionals.length !== 1) {
@@ -80,11 +80,12 @@ async function runBatch(api, values, path) {
     const check = await (await api()).checkModels(path, nodeStorage(), list);
     if (check && check.unknown.length) {
       reportUnknownModels(check, source.base, 'error');
-      err('scenario-lab: the batch was not started: nothing was written and no request was sent');
+      err(NOT_STARTED);
       process.exitCode = EXIT.invalid;
       return;
     }
   }
+  if (!(await guards(api, path, values, options, json))) return;
   const outcome = await batchSession(api, path, conn, options, { json, values, budgetLimit });
   if (!outcome) return;
   if (pilot === undefined || !endedClean(outcome) || outcome.runs_pending === 0) {
@@ -106,6 +107,38 @@ async function runBatch(api, values, path) {
   }
   const rest = await batchSession(api, path, conn, { ...options, resume: true, pilot: undefined }, { json, values, budgetLimit });
   if (rest) process.exitCode = exitFor(rest, shard);
+}
+
+const NOT_STARTED = 'scenario-lab: the batch was not started: nothing was written and no request was sent';
+
+/**
+ * The checks before anything is written, both decided by the core: the output folder (a root,
+ * a system or home folder, someone else's files without --force) and the sizes that need
+ * confirming (src/plan/confirm.rs), asked on a terminal and refused elsewhere without --yes.
+ * Planning costs what planning 20,000 variations costs, whatever the number of runs or turns.
+ * Resolves to whether the batch may start; when not, the exit code is set.
+ */
+async function guards(api, path, values, options, json) {
+  const { planBatch, checkBatchOutput } = await api();
+  const storage = nodeStorage();
+  const plan = await planBatch(path, readOnlyStorage(storage), { openrouterModels: options.openrouterModels, budgetLimit: options.budgetLimit });
+  const notes = await checkBatchOutput(path, readOnlyStorage(storage), dirFacts(plan.output_dir), { force: Boolean(values.force) });
+  for (const n of notes) err(`scenario-lab: ${n}`);
+  if (plan.confirm.length === 0 || values.yes) return true;
+  const terminal = !json && process.stdin.isTTY && process.stderr.isTTY;
+  if (terminal) {
+    for (const c of plan.confirm) err(`scenario-lab: ${c.message} (${c.line ? `${c.file}:${c.line}` : c.file})`);
+    if (await confirm('This is larger than Scenario Lab runs without asking. Continue? [y/N] ')) return true;
+    err(NOT_STARTED);
+  } else {
+    for (const c of plan.confirm) err(c.text);
+    const n = plan.confirm.length;
+    const color = colorFor(process.stderr, false);
+    err(`scenario-lab: ${paint('red', 'error:', process.stderr, color)} ${n === 1 ? 'this size needs' : `these ${n} sizes need`} confirming, and there is no terminal to ask on: pass --yes to start the batch anyway (the dry run, --dry-run, shows the figures)`);
+    err(NOT_STARTED);
+  }
+  process.exitCode = EXIT.invalid;
+  return false;
 }
 
 /** 0 when the batch (or the shard's share of it) completed, else 1: it resumes with --resume. */

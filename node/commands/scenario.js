@@ -3,7 +3,7 @@
 
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection } from '../connection.js';
-import { nodeStorage } from '../storage.js';
+import { dirFacts, nodeStorage } from '../storage.js';
 import { EXIT, colorFor, err, out, paint, plural } from '../output.js';
 
 export async function scenario(api, values, positionals) {
@@ -26,7 +26,12 @@ export async function scenario(api, values, positionals) {
     branchFrom: values['branch-from'],
     atTurn: count(values, 'at-turn', 1, 'scenario'),
   };
-  const { runScenario } = await api();
+  const { runScenario, checkRunOutput } = await api();
+  if (values.output !== undefined) {
+    // The core's output-folder policy (src/outdir.rs): no root, system or home folder, and no
+    // one else's non-empty folder without --force; a folder that is a link is said.
+    for (const n of checkRunOutput(dirFacts(values.output), { force: Boolean(values.force) })) err(`scenario-lab: ${n}`);
+  }
   const outcome = await runScenario(request, nodeStorage(), connection(values));
   const json = Boolean(values.json);
   if (json) {

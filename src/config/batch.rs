@@ -348,6 +348,11 @@ pub fn parse_duration(text: &str) -> Option<f64> {
     Some(n * scale)
 }
 
+/// The most runs of one variation: run numbers are written with at most 9 digits in run ids
+/// and folder names ([`crate::schema::RunId`]), so a run 1,000,000,000 could be written but
+/// never read back (a resume would run it again).
+pub const MAX_RUNS_PER_VARIATION: i64 = 999_999_999;
+
 /// Requests in flight per endpoint allowed for each run at once: a turn sends its actors'
 /// calls together, and 8 leaves room for a large cast without letting one batch open an
 /// unbounded number of connections.
@@ -559,6 +564,18 @@ fn read_head<'n>(d: &mut FileDiags, root: &'n Node) -> Head<'n> {
         })
     };
     let runs_per_variation = count(d, "runs_per_variation", 1);
+    if let Some(n) = f
+        .value("runs_per_variation")
+        .filter(|n| n.as_i64().is_some_and(|r| r > MAX_RUNS_PER_VARIATION))
+    {
+        d.error(
+            n,
+            "runs_per_variation",
+            format!("`runs_per_variation` is at most {MAX_RUNS_PER_VARIATION}: a run's id (var-N-run-M, its folder's name) has at most 9 digits"),
+        )
+        .expected(format!("a whole number from 1 to {MAX_RUNS_PER_VARIATION}"))
+        .found(describe(n));
+    }
     let max_parallel = count(d, "max_parallel", 1);
     let timeout_per_run = f
         .value("timeout_per_run")
@@ -1107,6 +1124,38 @@ mod tests {
         assert_eq!(super::parse_duration("45"), Some(45.0));
         assert_eq!(super::parse_duration("0h"), None);
         assert_eq!(super::parse_duration("6 weeks"), None);
+    }
+
+    #[test]
+    fn runs_per_variation_stays_within_what_a_run_id_names() {
+        let files = |runs: &str| {
+            MemoryStorage::with_files([
+                (
+                    "s/scenario.yaml",
+                    include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
+                ),
+                (
+                    "s/actors/council.yaml",
+                    include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
+                ),
+                (
+                    "s/actors/swiftride.yaml",
+                    include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
+                ),
+                (
+                    "b.yaml",
+                    &*format!("experiment_name: t\nbase_scenario: s\nruns_per_variation: {runs}\n"),
+                ),
+            ])
+        };
+        let load = |runs: &str| {
+            futures::executor::block_on(super::super::load_batch(&files(runs), "b.yaml"))
+        };
+        assert!(load("999999999").is_ok());
+        let e = load("1000000000").unwrap_err();
+        let d = e.errors().next().unwrap();
+        assert_eq!(d.line, Some(3));
+        assert!(d.message.contains("at most 999999999"), "{}", d.message);
     }
 
     #[test]

@@ -323,7 +323,7 @@ pub fn estimate_turns(
         .as_ref()
         .is_some_and(|c| c.run_after_each_turn);
     let window = scenario.context_window_size as f64;
-    for turn in turns {
+    for (turn, weight) in walk(turns, scenario.context_window_size) {
         let past = (turn - 1) as f64;
         let world_now = if turn == 1 {
             w0
@@ -432,7 +432,7 @@ pub fn estimate_turns(
                 high: cap,
             };
             let prompt = k.prompt + overhead;
-            est.calls.slot(k.role).add(k.count);
+            est.calls.slot(k.role).add(k.count.scale(weight));
             let secs = call_seconds(k.model, completion.expected);
             match turn_seconds.iter_mut().find(|(r, _)| *r == k.role) {
                 Some((_, s)) => *s = s.max(secs),
@@ -444,7 +444,8 @@ pub fn estimate_turns(
                         low: k.count.low * price.cost_usd(prompt * 0.8, completion.low),
                         expected: k.count.expected * price.cost_usd(prompt, completion.expected),
                         high: k.count.high * price.cost_usd(prompt * 1.5, completion.high),
-                    };
+                    }
+                    .scale(weight);
                     cost.add(c);
                     let batched = crate::llm::route::is_hosted(k.model);
                     batch_cost.add(if batched {
@@ -469,22 +470,50 @@ pub fn estimate_turns(
             }
         }
         // Communication takes two rounds (planning, then replies); everything else one.
-        est.seconds += turn_seconds
-            .iter()
-            .map(|(r, s)| {
-                if *r == Role::Communication {
-                    2.0 * s
-                } else {
-                    *s
-                }
-            })
-            .sum::<f64>();
+        est.seconds += weight
+            * turn_seconds
+                .iter()
+                .map(|(r, s)| {
+                    if *r == Role::Communication {
+                        2.0 * s
+                    } else {
+                        *s
+                    }
+                })
+                .sum::<f64>();
     }
     est.unknown_price_models.sort();
     est.cost = est.unknown_price_models.is_empty().then_some(cost);
     est.cost_batch = est.unknown_price_models.is_empty().then_some(batch_cost);
     est.cost_by_role = by_role.into_iter().filter(|(_, r)| r.high > 0.0).collect();
     est
+}
+
+/// Turns walked one by one once the context window is full, before the rest are counted as
+/// copies of the last: enough that every real scenario is summed turn by turn (exactly as
+/// before), few enough that a hostile `turns: 1000000000` is planned in microseconds, not
+/// minutes.
+const WALKED_TURNS: u32 = 1_000;
+
+/// The most turns walked one by one in all: bounds the work when the window is as hostile as
+/// the turns (`context_window_size: 1000000000`). Past it, a still-growing context is counted
+/// at its last size, an underestimate only for a window no model's context can hold.
+const MAX_WALKED_TURNS: u32 = 10_000;
+
+/// The turns of `turns` as `(turn, weight)`: each turn once while its calls still change (the
+/// first turn, and the turns whose context grows until the window of `window` turns is full),
+/// then at most [`WALKED_TURNS`] more, then one turn standing for all the rest (from turn
+/// `window + 2` on, every turn makes the same calls, so one of them times their number is their
+/// sum). The work is bounded, whatever the number of turns.
+fn walk(turns: std::ops::RangeInclusive<u32>, window: u32) -> impl Iterator<Item = (u32, f64)> {
+    let (first, last) = (*turns.start(), *turns.end());
+    let steady = window.saturating_add(2).max(first);
+    let walked_to = last
+        .min(steady.saturating_add(WALKED_TURNS))
+        .min(first.saturating_add(MAX_WALKED_TURNS));
+    let each = (first..=walked_to).map(|t| (t, 1.0));
+    let rest = (walked_to < last).then(|| (walked_to + 1, f64::from(last - walked_to)));
+    each.chain(rest)
 }
 
 fn one() -> Range {
@@ -665,6 +694,24 @@ mod tests {
         let (a, b) = (split.cost.unwrap(), whole.cost.unwrap());
         assert!((a.expected - b.expected).abs() < 1e-12 && (a.high - b.high).abs() < 1e-12);
         assert!((split.seconds - whole.seconds).abs() < 1e-9);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test's own stopwatch
+    fn a_billion_turns_are_counted_not_walked() {
+        // Planning `turns: 1000000000` walked every turn (minutes); now past the window the
+        // turns are one turn times their number, so it takes microseconds and stays exact.
+        let s = scenario(1_000_000_000);
+        let started = std::time::Instant::now();
+        let e = estimate_run(&s, &book());
+        assert_eq!(e.calls.actor.expected, 2e9);
+        assert_eq!(e.calls.world.expected, 1e9);
+        let long = estimate_turns(&s, &book(), 1..=5_000);
+        let walked = estimate_turns(&s, &book(), 1..=1_100);
+        let one = estimate_turns(&s, &book(), 1_101..=1_101);
+        let (a, b, c) = (long.cost.unwrap(), walked.cost.unwrap(), one.cost.unwrap());
+        assert!((a.expected - (b.expected + 3_900.0 * c.expected)).abs() < 1e-6 * a.expected);
+        assert!(started.elapsed().as_millis() < 1_000);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! [`PriceBook`]; it writes nothing and sends nothing.
 
 pub mod calibrate;
+pub mod confirm;
 pub mod estimate;
 mod render;
 pub mod sharing;
 pub mod variations;
 
+pub use confirm::{Size, SizeCheck};
 pub use estimate::{estimate_run, estimate_turns, Range, Role, RunEstimate};
 pub use render::render;
 pub use sharing::Sharing;
@@ -73,6 +75,8 @@ pub struct BudgetVerdict {
 pub struct PlanOptions {
     /// The JSON text of OpenRouter's `GET /api/v1/models`, for current prices.
     pub openrouter_models: Option<String>,
+    /// `--budget-limit` for the session the plan is for, over the config's `budget_limit`.
+    pub budget_limit: Option<f64>,
 }
 
 /// How a plan or a calibration is rendered as text.
@@ -104,6 +108,9 @@ pub struct Plan {
     pub actors: Vec<(String, String)>,
     /// Turns of the base scenario.
     pub turns: u32,
+    /// Turns of the longest run (the base scenario's, or the largest of a `turns` variation).
+    #[serde(default)]
+    pub longest_run_turns: u32,
     /// Where results go.
     pub output_dir: String,
     /// The dimensions.
@@ -162,6 +169,11 @@ pub struct Plan {
     pub budget: BudgetVerdict,
     /// Things worth knowing before running.
     pub notes: Vec<String>,
+    /// Sizes so large they must be confirmed before the batch starts (see [`confirm`]); the
+    /// hosts ask on a terminal, and refuse elsewhere without `--yes`. Filled in by
+    /// [`confirm::checks`], which points each at its line.
+    #[serde(default)]
+    pub confirm: Vec<SizeCheck>,
     /// The command that runs it.
     pub command: String,
 }
@@ -335,6 +347,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
             .map(|a| (a.short_name.clone(), a.model.clone()))
             .collect(),
         turns: config.scenario.turns,
+        longest_run_turns: confirm::longest_run(config),
         output_dir: config.output_dir.clone(),
         dimensions: config.variations.clone(),
         variation_count: count,
@@ -377,6 +390,7 @@ pub fn plan(config: &BatchConfig, book: &PriceBook) -> Plan {
         seconds_total: waves * seconds_per_run,
         budget,
         notes,
+        confirm: Vec::new(),
         command: format!("npx scenario-lab run {}", config.path),
     }
 }

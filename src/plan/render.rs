@@ -282,6 +282,8 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
         let _ = writeln!(o, "  note: {n}");
     }
     let _ = writeln!(o);
+    o.push_str(&confirmation(plan, &st));
+    let _ = writeln!(o);
     match started {
         Some(c) if c.remaining_runs == 0 => {
             let _ = writeln!(
@@ -307,6 +309,51 @@ pub fn render_with(plan: &Plan, calibration: Option<&Calibration>, color: bool) 
                 )
             );
             let _ = writeln!(o, "  {}", plan.command);
+        }
+    }
+    o
+}
+
+/// The sizes the confirmation rule looks at, against its thresholds, and what (if anything)
+/// needs confirming before the batch starts.
+fn confirmation(plan: &Plan, st: &Style) -> String {
+    use super::confirm::{FAR_BEYOND, MAX_RUNS, MAX_TURNS};
+    let mut o = String::new();
+    let total = match plan.execution {
+        crate::config::Execution::Batch => plan.cost_total_batch,
+        crate::config::Execution::Realtime => plan.cost_total,
+    };
+    let cost = match (total, plan.budget_limit) {
+        (Some(c), Some(b)) => format!(
+            "expected {} against a budget of {} ({:.1}x; at most {FAR_BEYOND}x)",
+            usd(c.expected),
+            usd(b),
+            c.expected / b.max(f64::MIN_POSITIVE)
+        ),
+        (Some(c), None) => format!("expected {}, no budget_limit", usd(c.expected)),
+        (None, _) => "cost unknown".to_string(),
+    };
+    let _ = writeln!(
+        o,
+        "{}  {} runs (at most {MAX_RUNS}), {} turns per run at most (at most {MAX_TURNS}), {cost}",
+        st.bold("Sizes"),
+        plan.total_runs,
+        plan.longest_run_turns.max(plan.turns),
+    );
+    if plan.confirm.is_empty() {
+        let _ = writeln!(o, "  none needs confirming");
+    } else {
+        let _ = writeln!(
+            o,
+            "  {}",
+            st.paint(
+                "33",
+                "needs confirming before it starts (on a terminal the run asks; elsewhere it is refused without --yes):"
+            )
+        );
+        for c in &plan.confirm {
+            let at = c.line.map_or(c.file.clone(), |l| format!("{}:{l}", c.file));
+            let _ = writeln!(o, "  - {} ({at})", c.message);
         }
     }
     o

@@ -74,6 +74,8 @@ fn declarations() -> String {
         crate::plan::RenderOptions,
         crate::plan::calibrate::CalibrateOptions,
         crate::plan::calibrate::CalibrationRenderOptions,
+        crate::outdir::DirFacts,
+        crate::outdir::OutputOptions,
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,

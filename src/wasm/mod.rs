@@ -28,8 +28,8 @@ const TYPES: &'static str = r#"
 // the core calls, and the batch's callbacks.
 import type {
   Analysis, AnalyzeOptions, BatchEvent, BatchOptions, BatchOutcome, BatchStatus, BatchTotals,
-  CalibrateOptions, Calibration, CalibrationRenderOptions, Connection, ModelCheck, Plan,
-  PlanOptions, RenderOptions, RunListing, ScenarioRequest, ScenarioResult, ValidationReport,
+  CalibrateOptions, Calibration, CalibrationRenderOptions, Connection, DirFacts, ModelCheck,
+  OutputOptions, Plan, PlanOptions, RenderOptions, RunListing, ScenarioRequest, ScenarioResult, ValidationReport,
 } from "../lib/types.js";
 /** Files by path; relative paths are relative to the host's root. */
 export interface Storage {
@@ -139,7 +139,9 @@ pub async fn plan_batch(
 ) -> Result<JsValue, JsValue> {
     let storage = JsStorage::new(storage)?;
     let options: plan::PlanOptions = convert::options(&options)?;
-    let config = batch_config(&path, &storage).await?;
+    let mut config = batch_config(&path, &storage).await?;
+    // `--budget-limit` for the session the plan is for, as runBatch takes it.
+    config.budget_limit = options.budget_limit.or(config.budget_limit);
     let mut book = PriceBook::new(&config.prices);
     let mut note = None;
     if let Some(models) = options.openrouter_models {
@@ -152,7 +154,62 @@ pub async fn plan_batch(
     }
     let mut plan = plan::plan(&config, &book);
     plan.notes.extend(note);
+    // The texts the sizes that need confirming are pointed at.
+    let storage = &storage;
+    let read =
+        |p: String| async move { crate::host::Storage::read(storage, &p).await.ok().flatten() };
+    let config_text = read(config.path.clone()).await.unwrap_or_default();
+    let scenario_text = read(crate::paths::join(&config.scenario_dir, "scenario.yaml")).await;
+    plan.confirm = plan::confirm::checks(
+        &config,
+        &plan,
+        &plan::confirm::Sources {
+            config: &config_text,
+            scenario: scenario_text.as_deref(),
+        },
+    );
     export(&plan)
+}
+
+/// Whether a batch's `output_dir` may be written, from the facts the host gathered about it
+/// (see `outdir`): resolves to the notes to print (a symbolic link, where it points); a root,
+/// a system or home folder, or (without `force`) someone else's non-empty folder throws
+/// `config_invalid`, pointing at `output_dir:`.
+#[wasm_bindgen(js_name = checkBatchOutput, unchecked_return_type = "string[]")]
+pub async fn check_batch_output(
+    path: String,
+    #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let storage = JsStorage::new(storage)?;
+    let facts: crate::outdir::DirFacts = import(facts)?;
+    let options: crate::outdir::OutputOptions = convert::options(&options)?;
+    let config = batch_config(&path, &storage).await?;
+    let text = crate::host::Storage::read(&storage, &config.path)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let notes = crate::outdir::check_batch(&config, &text, &facts, options.force)
+        .map_err(|e| config_invalid(&e))?;
+    export(&notes)
+}
+
+/// Whether a run's `--output` folder may be written: the notes to print, or a `usage` error
+/// saying why not (see `checkBatchOutput`).
+#[wasm_bindgen(js_name = checkRunOutput, unchecked_return_type = "string[]")]
+pub fn check_run_output(
+    #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let facts: crate::outdir::DirFacts = import(facts)?;
+    let options: crate::outdir::OutputOptions = convert::options(&options)?;
+    let verdict = crate::outdir::check(&facts, crate::outdir::Purpose::Run, options.force);
+    match verdict.message {
+        Some(m) => Err(error::usage(&m)),
+        None => export(&verdict.notes),
+    }
 }
 
 /// The dry-run text of a plan returned by `planBatch`.

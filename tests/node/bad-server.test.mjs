@@ -144,7 +144,8 @@ test('runs timing out in a batch stop their calls, pay only for what they record
     values: [test/a]`,
     extra: 'timeout_per_run: 1.6\n',
   });
-  const r = await cli(['run', b.path, '--base-url', srv.url, '--json']);
+  // Runs far longer than their timeout need confirming (--yes): this test means them.
+  const r = await cli(['run', b.path, '--yes', '--base-url', srv.url, '--json']);
   const ev = events(r.stdout);
   const finished = ev.filter((e) => e.type === 'run_finished').map((e) => e.data);
   assert.equal(finished.length, 12, show(r));
@@ -189,7 +190,8 @@ test('a provider ignoring max_tokens stops a budgeted batch, naming the model, w
     models: { actors: 'test/big', world: 'test/a' },
     extra: `budget_limit: ${budget}\n`,
   });
-  const r = await cli(['run', b.path, '--base-url', srv.url]);
+  // A cost far beyond the budget needs confirming (--yes): this test means it.
+  const r = await cli(['run', b.path, '--yes', '--base-url', srv.url]);
   assert.notEqual(r.code, 0, show(r));
   const summary = batchFile(b.out, 'batch-summary.json', r);
   assert.equal(summary.stop_reason, 'budget', show(r));

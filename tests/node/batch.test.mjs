@@ -97,7 +97,8 @@ test('the budget is spent, then stops the batch, and a resume with a higher limi
   // Billed by tokens at the config's prices, as a real provider bills: the batch costs about $0.08.
   srv.configure({ pricePerMillion: { 'test/a': { prompt: 1.0, completion: 2.0 }, 'test/b': { prompt: 2.0, completion: 4.0 } } });
   const { path, out } = config('budget', 'budget_limit: 0.05\n');
-  const first = await cli(['run', path, '--base-url', srv.url]);
+  // The plan expects about 4 times the budget, which needs confirming (--yes): this test means it.
+  const first = await cli(['run', path, '--yes', '--base-url', srv.url]);
   srv.configure({ pricePerMillion: null });
   assert.equal(first.code, 1, first.stderr);
   assert.match(first.stderr, /Stopped at the budget/);

@@ -220,7 +220,8 @@ test('the budget holds per job: every request is reserved at the batch price bef
   try {
     const budget = 0.004;
     const { path, out } = config('budget', 6, `execution: batch\nbudget_limit: ${budget}\n`);
-    const r = await run(path, srv.url);
+    // A cost far beyond the budget needs confirming (--yes): this test means it.
+    const r = await run(path, srv.url, '--yes');
     const spent = costs(out).total_spent;
     console.log(`# spent $${spent.toFixed(6)} of $${budget} (${((100 * spent) / budget).toFixed(0)}%)`);
     assert.ok(spent <= budget, `spent ${spent} over the budget ${budget}`);

@@ -183,6 +183,10 @@ export const ENVIRONMENT = [
     name: 'OLLAMA_BASE_URL', commands: ['run', 'scenario'],
     help: 'the root of the local server for ollama/ and local/ models (http://localhost:11434)',
   },
+  {
+    name: 'SCENARIO_LAB_MAX_YAML_MB', commands: ['main', 'validate', 'run', 'scenario'],
+    help: 'the largest YAML file read, in megabytes (10); see "Limits" in docs/batch-guide.md',
+  },
   { name: 'NO_COLOR', commands: ['main', 'validate', 'run', 'scenario'], help: 'disable colour (colour is on only when writing to a terminal)' },
 ];
 

@@ -94,6 +94,26 @@ impl MemoryStorage {
         store
     }
 
+    /// The quick-start scenario (`scenarios/quick-negotiation`: actors `council` and
+    /// `swiftride`) under `s/`: the unit tests' valid scenario. Tests add their batch configs.
+    #[cfg(test)]
+    pub(crate) fn quick_negotiation() -> Self {
+        Self::with_files([
+            (
+                "s/scenario.yaml",
+                include_str!("../scenarios/quick-negotiation/scenario.yaml"),
+            ),
+            (
+                "s/actors/council.yaml",
+                include_str!("../scenarios/quick-negotiation/actors/council.yaml"),
+            ),
+            (
+                "s/actors/swiftride.yaml",
+                include_str!("../scenarios/quick-negotiation/actors/swiftride.yaml"),
+            ),
+        ])
+    }
+
     /// Puts a file in place at once (for setting up tests).
     pub fn insert(&self, path: &str, text: &str) {
         self.files

@@ -474,21 +474,8 @@ mod tests {
     }
 
     fn loaded(batch: &str) -> BatchConfig {
-        let s = crate::host::MemoryStorage::with_files([
-            (
-                "s/scenario.yaml",
-                include_str!("../scenarios/quick-negotiation/scenario.yaml"),
-            ),
-            (
-                "s/actors/council.yaml",
-                include_str!("../scenarios/quick-negotiation/actors/council.yaml"),
-            ),
-            (
-                "s/actors/swiftride.yaml",
-                include_str!("../scenarios/quick-negotiation/actors/swiftride.yaml"),
-            ),
-            ("e/b.yaml", batch),
-        ]);
+        let s = crate::host::MemoryStorage::quick_negotiation();
+        s.insert("e/b.yaml", batch);
         futures::executor::block_on(crate::config::load_batch(&s, "e/b.yaml"))
             .expect("a valid config")
             .value

@@ -485,20 +485,7 @@ mod tests {
 
     /// A batch of the quick scenario with `variations` and 2 runs per variation.
     fn prefixes(variations: &str) -> Prefixes {
-        let store = MemoryStorage::with_files([
-            (
-                "s/scenario.yaml",
-                include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
-            ),
-            (
-                "s/actors/council.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
-            ),
-            (
-                "s/actors/swiftride.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
-            ),
-        ]);
+        let store = MemoryStorage::quick_negotiation();
         store.insert(
             "b.yaml",
             &format!("experiment_name: t\nbase_scenario: s\nruns_per_variation: 2\nvariations:\n{variations}"),

@@ -1129,24 +1129,12 @@ mod tests {
     #[test]
     fn runs_per_variation_stays_within_what_a_run_id_names() {
         let files = |runs: &str| {
-            MemoryStorage::with_files([
-                (
-                    "s/scenario.yaml",
-                    include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
-                ),
-                (
-                    "s/actors/council.yaml",
-                    include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
-                ),
-                (
-                    "s/actors/swiftride.yaml",
-                    include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
-                ),
-                (
-                    "b.yaml",
-                    &*format!("experiment_name: t\nbase_scenario: s\nruns_per_variation: {runs}\n"),
-                ),
-            ])
+            let s = MemoryStorage::quick_negotiation();
+            s.insert(
+                "b.yaml",
+                &format!("experiment_name: t\nbase_scenario: s\nruns_per_variation: {runs}\n"),
+            );
+            s
         };
         let load = |runs: &str| {
             futures::executor::block_on(super::super::load_batch(&files(runs), "b.yaml"))
@@ -1160,24 +1148,11 @@ mod tests {
 
     #[test]
     fn eight_requests_in_flight_per_parallel_run() {
-        let s = MemoryStorage::with_files([
-            (
-                "s/scenario.yaml",
-                include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
-            ),
-            (
-                "s/actors/council.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
-            ),
-            (
-                "s/actors/swiftride.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
-            ),
-            (
-                "b.yaml",
-                "experiment_name: t\nbase_scenario: s\nmax_parallel: 3\n",
-            ),
-        ]);
+        let s = MemoryStorage::quick_negotiation();
+        s.insert(
+            "b.yaml",
+            "experiment_name: t\nbase_scenario: s\nmax_parallel: 3\n",
+        );
         let config = futures::executor::block_on(super::super::load_batch(&s, "b.yaml"))
             .expect("a valid config")
             .value;

@@ -594,20 +594,7 @@ mod tests {
 
     /// The quick-negotiation scenario; its actors are `council` and `swiftride`.
     fn quick() -> Scenario {
-        let store = MemoryStorage::with_files([
-            (
-                "s/scenario.yaml",
-                include_str!("../../scenarios/quick-negotiation/scenario.yaml"),
-            ),
-            (
-                "s/actors/council.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/council.yaml"),
-            ),
-            (
-                "s/actors/swiftride.yaml",
-                include_str!("../../scenarios/quick-negotiation/actors/swiftride.yaml"),
-            ),
-        ]);
+        let store = MemoryStorage::quick_negotiation();
         futures::executor::block_on(crate::config::load_scenario(&store, "s"))
             .expect("the quick scenario loads")
             .value

@@ -84,6 +84,7 @@ function aliasBomb(indent) {
 }
 
 function assertRefusedCleanly(r, { file, pattern }) {
+  if (process.env.SHOW_PEAKS) console.error(`${file}: exit ${r.code} in ${r.seconds.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB`);
   assert.equal(r.code, 2, `exit code\n${r.stderr}`);
   assert.match(r.stderr, pattern);
   assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:\\d+`), 'names the file and line');

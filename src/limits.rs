@@ -24,6 +24,11 @@ pub const ALIAS_EXPANSION_FACTOR: usize = 10;
 /// gigabytes, is stopped at the alias that crosses it.
 pub const ALIAS_EXPANSION_FLOOR: usize = 2 << 20;
 
+/// The deepest nesting of lists and mappings in a YAML file. A config nests a few levels; the
+/// tree is built, read and dropped by recursion, and a wasm instance has a 1 MiB stack, which a
+/// 20,000-deep `- - - …` (40 KB of text) would overflow, killing the process.
+pub const MAX_YAML_NESTING: usize = 200;
+
 /// The widest piece of a source line quoted in a diagnostic, in characters: a 200,000-character
 /// line is quoted as the part around the column, not echoed whole.
 pub const QUOTE_WIDTH: usize = 100;

@@ -192,7 +192,12 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(text);
     loop {
         let (event, mark) = parser.next_token().map_err(|e| SyntaxError {
-            message: format!("this is not valid YAML: {}", e.info()),
+            // The scanner's own limit on `[[[…` and `{{{…`: said as ours on block nesting is.
+            message: if e.info() == "recursion limit exceeded" {
+                too_deep()
+            } else {
+                format!("this is not valid YAML: {}", e.info())
+            },
             line: e.marker().line() as u32,
             col: e.marker().col() as u32 + 1,
         })?;
@@ -206,6 +211,15 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         line: 1,
         col: 1,
     }))
+}
+
+/// The refusal of a nest deeper than [`limits::MAX_YAML_NESTING`] (or the scanner's own limit
+/// for flow collections, a little deeper).
+fn too_deep() -> String {
+    format!(
+        "this YAML is refused: it nests lists and mappings more than {} levels deep",
+        limits::MAX_YAML_NESTING
+    )
 }
 
 /// How many bytes of tree the aliases of a `text_len`-byte document may add: ten times the
@@ -282,6 +296,13 @@ impl Builder {
                 self.add(at(value), size, anchor);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= limits::MAX_YAML_NESTING {
+                    return Err(SyntaxError {
+                        message: too_deep(),
+                        line: mark.line() as u32,
+                        col: mark.col() as u32 + 1,
+                    });
+                }
                 let value = if matches!(ev, Event::SequenceStart(..)) {
                     Value::Seq(Vec::new())
                 } else {
@@ -451,6 +472,26 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    /// `- - - … 1` 20,000 deep is 40 KB of text; built, read or dropped by recursion it would
+    /// overflow a wasm instance's 1 MiB stack. Refused at the level past the limit, on a stack
+    /// that small.
+    #[test]
+    fn a_deep_nest_is_refused_not_a_stack_overflow() {
+        let text = format!("a:\n  {}1\n", "- ".repeat(20_000));
+        let err = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || parse(&text).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(err.message.contains("more than 200 levels deep"), "{err:?}");
+        assert_eq!(err.line, 2);
+        let flow = parse(&format!("a: {}\n", "[".repeat(200_000))).unwrap_err();
+        assert!(flow.message.contains("levels deep"), "{flow:?}");
+        let ok = format!("{}1\n", "- ".repeat(limits::MAX_YAML_NESTING));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -2751,7 +2751,12 @@ maxTokens?: number,
 /**
  * Seconds one LLM request may take (default: from its cap).
  */
-callTimeout?: number, };
+callTimeout?: number, 
+/**
+ * `--yes`: start even a run larger than Scenario Lab starts without asking (more than
+ * [`crate::plan::confirm::MAX_TURNS`] turns).
+ */
+yes?: boolean, };
 
 /**
  * What a single run resolves to for its host: its outcome and its folder.

@@ -96,6 +96,10 @@ export const FLAGS = [
     name: 'yes', commands: ['run'], category: 'run', default: 'off',
     help: 'start a batch whose size needs confirming without asking: more than 100,000 runs, a run of more than 1,000 turns, an expected cost over 3 times budget_limit, or a run expected to take over 3 times timeout_per_run (on a terminal the run asks; elsewhere it is refused without --yes; --dry-run shows the figures)',
   },
+  {
+    name: 'yes', commands: ['scenario'], category: 'run', default: 'off',
+    help: 'start a run of more than 1,000 turns without asking (on a terminal the run asks; elsewhere it is refused without --yes)',
+  },
 
   // MONEY
   {

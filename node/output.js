@@ -1,9 +1,11 @@
 // node/output.js owns how the CLI speaks: results on stdout; diagnostics, warnings and errors on
 // stderr, prefixed `scenario-lab:`; colour, decided once per stream; and the exit-code table,
-// with the one function that turns an error into its exit code. Commands set
+// with the one function that turns an error into its exit code; and the yes/no question asked
+// on a terminal before something large. Commands set
 // `process.exitCode` through it and return, so pending output is flushed and `finally` blocks
 // run.
 
+import { createInterface } from 'node:readline/promises';
 import { styleText } from 'node:util';
 
 /** The exit codes (the EXIT STATUS sections of the help say what each command means by them). */
@@ -71,5 +73,15 @@ export function reportError(e) {
     err(`scenario-lab: ${label} internal error (a bug in scenario-lab; please report it): ${e.message}`);
   } else {
     err(`scenario-lab: ${label} ${e.message}`);
+  }
+}
+
+/** Asks a yes/no question on the terminal (stderr); only "y" or "yes" is a yes. */
+export async function confirm(question) {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
+  } finally {
+    rl.close();
   }
 }

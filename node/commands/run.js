@@ -2,12 +2,11 @@
 // exist the estimate of the rest), and the batch itself: its sessions (the progress line,
 // Ctrl+C, the closing summary), the pilot and its question, and the exit code of the outcome.
 
-import { createInterface } from 'node:readline/promises';
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection, fetchModels, modelSource, reportUnknownModels } from '../connection.js';
 import { dirFacts, nodeStorage, readOnlyStorage } from '../storage.js';
 import { Progress, summary } from '../progress.js';
-import { EXIT, colorFor, err, out, paint, plural } from '../output.js';
+import { EXIT, colorFor, confirm, err, out, paint, plural } from '../output.js';
 
 export async function run(api, values, positionals) {
   if (positionals.length !== 1) {
@@ -208,12 +207,3 @@ function continueCommand(path, values) {
   return parts.join(' ');
 }
 
-/** Asks a yes/no question on the terminal; only "y" or "yes" is a yes. */
-async function confirm(question) {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
-  } finally {
-    rl.close();
-  }
-}

@@ -4,7 +4,7 @@
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection } from '../connection.js';
 import { dirFacts, nodeStorage } from '../storage.js';
-import { EXIT, colorFor, err, out, paint, plural } from '../output.js';
+import { EXIT, colorFor, confirm, err, out, paint, plural } from '../output.js';
 
 export async function scenario(api, values, positionals) {
   const resuming = values.resume !== undefined || values['branch-from'] !== undefined;
@@ -25,6 +25,7 @@ export async function scenario(api, values, positionals) {
     resume: values.resume,
     branchFrom: values['branch-from'],
     atTurn: count(values, 'at-turn', 1, 'scenario'),
+    yes: Boolean(values.yes),
   };
   const { runScenario, checkRunOutput } = await api();
   if (values.output !== undefined) {
@@ -32,7 +33,7 @@ export async function scenario(api, values, positionals) {
     // one else's non-empty folder without --force; a folder that is a link is said.
     for (const n of checkRunOutput(dirFacts(values.output), { force: Boolean(values.force) })) err(`scenario-lab: ${n}`);
   }
-  const outcome = await runScenario(request, nodeStorage(), connection(values));
+  const outcome = await runConfirmed(runScenario, request, connection(values));
   const json = Boolean(values.json);
   if (json) {
     out(JSON.stringify(outcome, null, 2));
@@ -51,5 +52,21 @@ export async function scenario(api, values, positionals) {
     process.exitCode = EXIT.failure;
   } else {
     process.exitCode = EXIT.ok;
+  }
+}
+
+/**
+ * Runs the scenario; a run the core finds too large to start without asking (more than 1,000
+ * turns) is asked about on a terminal and started again with `yes`, and refused elsewhere (the
+ * core's error, exit 2, says to pass --yes). Nothing is written before the core asks.
+ */
+async function runConfirmed(runScenario, request, conn) {
+  try {
+    return await runScenario(request, nodeStorage(), conn);
+  } catch (e) {
+    if (!e?.needsConfirmation || !process.stdin.isTTY || !process.stderr.isTTY) throw e;
+    err(`scenario-lab: ${e.message}`);
+    if (!(await confirm('Continue? [y/N] '))) throw e;
+    return runScenario({ ...request, yes: true }, nodeStorage(), conn);
   }
 }

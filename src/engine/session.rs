@@ -44,6 +44,11 @@ pub struct Request {
     pub max_tokens: Option<u32>,
     /// Seconds one LLM request may take (default: from its cap).
     pub call_timeout: Option<f64>,
+    /// `--yes`: start even a run larger than Scenario Lab starts without asking (more than
+    /// [`crate::plan::confirm::MAX_TURNS`] turns).
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<bool>"))]
+    pub yes: bool,
 }
 
 /// A run ready to start.
@@ -75,13 +80,15 @@ pub enum PrepareError {
     Config(ConfigErrors),
     /// Anything else, in words.
     Invalid(String),
+    /// A size that needs confirming (`--yes`, or a "y" on a terminal), in words.
+    Confirm(String),
 }
 
 impl std::fmt::Display for PrepareError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PrepareError::Config(e) => write!(f, "{e}"),
-            PrepareError::Invalid(m) => f.write_str(m),
+            PrepareError::Invalid(m) | PrepareError::Confirm(m) => f.write_str(m),
         }
     }
 }
@@ -234,6 +241,21 @@ pub async fn prepare<S: Storage>(
         max_tokens: req.max_tokens,
     };
     let scenario = scenario_for(storage, &spec).await?;
+    let max_turns = crate::plan::confirm::MAX_TURNS;
+    if scenario.turns > max_turns && !req.yes {
+        let set_by = match req.turns {
+            Some(t) => format!("--turns {t}"),
+            None => format!(
+                "`turns: {}` in {scenario_dir}/scenario.yaml",
+                scenario.turns
+            ),
+        };
+        return Err(PrepareError::Confirm(format!(
+            "this run has {} turns ({set_by}), more than the {max_turns} Scenario Lab runs \
+             without asking; confirm on a terminal, or pass --yes",
+            scenario.turns
+        )));
+    }
     let dir = match &req.output {
         Some(o) => paths::normalize(o),
         None => {

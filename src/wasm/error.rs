@@ -35,6 +35,14 @@ pub fn usage(message: &str) -> JsValue {
     error(ErrorKind::Usage, message).into()
 }
 
+/// A size that needs confirming: an invalid config (exit 2) unless confirmed, marked
+/// `needsConfirmation` so that a host on a terminal asks and tries again with `yes`.
+pub fn needs_confirming(message: &str) -> JsValue {
+    let e = error(ErrorKind::ConfigInvalid, message);
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("needsConfirmation"), &JsValue::TRUE);
+    e.into()
+}
+
 /// The host's storage failed.
 pub fn storage(message: &str) -> JsValue {
     error(ErrorKind::Storage, message).into()

@@ -243,6 +243,7 @@ pub async fn run_scenario(
     let prepared = prepared.map_err(|e| match e {
         session::PrepareError::Config(c) => config_invalid(&c),
         session::PrepareError::Invalid(m) => error::usage(&m),
+        session::PrepareError::Confirm(m) => error::needs_confirming(&m),
     })?;
     let (endpoints, llm) = connect(&connection);
     let clock = JsClock;

@@ -155,6 +155,30 @@ test('turns: 1000000000 is refused, pointing at scenario.yaml', async () => {
   assert.ok(took < 5000, `took ${took} ms`);
 });
 
+test('scenario: a run of more than 1,000 turns is refused off a terminal, from the file or --turns, and starts with --yes', async () => {
+  const scenario = join(tmp, 'long-single');
+  cpSync(QUICK, scenario, { recursive: true });
+  const file = join(scenario, 'scenario.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^turns: \d+/m, 'turns: 1000000000'));
+  const out = join(tmp, 'long-single-out');
+  const r = await runCli(['scenario', scenario, '--output', out], { cwd: tmp });
+  exits(r, 2, 'a billion turns in scenario.yaml');
+  assert.match(r.stderr, /1000000000 turns \(`turns: 1000000000` in .*scenario\.yaml\), more than the 1000 .*pass --yes/);
+  assert.ok(!existsSync(out), 'no run folder');
+
+  const flag = await runCli(['scenario', QUICK, '--turns', '5000', '--output', out], { cwd: tmp });
+  exits(flag, 2, '--turns 5000');
+  assert.match(flag.stderr, /5000 turns \(--turns 5000\)/);
+  assert.ok(!existsSync(out), 'no run folder');
+
+  // With --yes the run starts; it is stopped once its first state is written.
+  const yes = spawn(process.execPath, [CLI, 'scenario', QUICK, '--turns', '1001', '--output', out, '--yes'], { cwd: tmp, stdio: 'ignore' });
+  const state = join(out, 'scenario-state.json');
+  for (let i = 0; i < 300 && !existsSync(state); i++) await new Promise((r) => setTimeout(r, 50));
+  yes.kill('SIGKILL');
+  assert.ok(existsSync(state), '--yes starts the run');
+});
+
 test('a cost far beyond the budget is refused, and starts with --yes', async () => {
   const out = join(tmp, 'dear');
   // The simulator at a price: the cost is known and nothing goes to the network.

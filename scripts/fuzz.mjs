@@ -6,6 +6,9 @@
 //   node scripts/fuzz.mjs                      every target, 600 s each
 //   node scripts/fuzz.mjs --seconds 12 yaml    only `yaml`, 12 s (`npm test`'s step runs 12 s each)
 //   node scripts/fuzz.mjs --no-build ...       run what was built last
+//   node scripts/fuzz.mjs --skip-aliases ...   the YAML targets pass over inputs with a `*`: alias
+//                                              expansion's known blow-up (fuzz/src/lib.rs,
+//                                              skip_aliases); drop it once src/yaml.rs has its budget
 //
 // Targets: yaml (yaml::parse), batch_config (config::load_batch), scenario
 // (config::load_scenario; input byte 0x01 first = an actor file), success (the success
@@ -74,8 +77,9 @@ for (let i = 0; i < argv.length; i++) {
   if (a === '--seconds') seconds = Number(argv[++i]);
   else if (a.startsWith('--seconds=')) seconds = Number(a.slice('--seconds='.length));
   else if (a === '--no-build') build = false;
+  else if (a === '--skip-aliases') process.env.SCENARIO_LAB_FUZZ_SKIP_ALIASES = '1';
   else if (a === '-h' || a === '--help') {
-    process.stdout.write(`usage: node scripts/fuzz.mjs [--seconds N] [--no-build] [target ...]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
+    process.stdout.write(`usage: node scripts/fuzz.mjs [--seconds N] [--no-build] [--skip-aliases] [target ...]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
     process.exit(0);
   } else names.push(a);
 }
@@ -196,7 +200,7 @@ for (const name of selected) {
   process.stderr.write(`\nfuzz: ${name}: ${seedList.length} seeds, ${seconds} s (log ${log})\n`);
   const fd = openSync(log, 'w');
   // libFuzzer stops itself at -max_total_time; the outer limit is for a hang it does not see.
-  const r = spawnSync(join(BIN, name), args, { stdio: ['ignore', fd, fd], timeout: (seconds + 120) * 1000 });
+  const r = spawnSync(join(BIN, name), args, { stdio: ['ignore', fd, fd], timeout: (seconds + 120) * 1000, env: process.env });
   closeSync(fd);
   const text = readFileSync(log, 'utf8');
 

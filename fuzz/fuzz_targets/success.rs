@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         || match Condition::parse(&text) {
             Ok(c) => {
                 let _ = c.metrics().count();
-                let _ = c.holds(|m| (m.len() % 3 != 0).then(|| m.len() as f64 - 4.5));
+                let _ = c.holds(|m| (m.len() % 3 != 0).then_some(m.len() as f64 - 4.5));
                 let _ = c.text().len();
             }
             Err(e) => {

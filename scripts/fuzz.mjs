@@ -217,7 +217,8 @@ for (const name of selected) {
     perSec: perSec ?? '?',
     cov: field(/cov: (\d+)/) ?? '?',
     ft: field(/ft: (\d+)/) ?? '?',
-    corpus: `${c.files} files, ${(c.bytes / 1024).toFixed(0)} KiB`,
+    // libFuzzer's own count (units it keeps), then the folder's (it adds, never removes).
+    corpus: `${field(/corp: (\d+\/\w+)/) ?? '?'} (folder: ${c.files} files, ${(c.bytes / 1024).toFixed(0)} KiB)`,
     crashed,
     why: crashed ? (/memory bound broken[^\n]*/.exec(text)?.[0] ?? /==\d+== ERROR: libFuzzer: ([^\n]*)/.exec(text)?.[1] ?? `exit ${r.status ?? r.signal}`) : '',
     found,

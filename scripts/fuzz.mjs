@@ -6,9 +6,6 @@
 //   node scripts/fuzz.mjs                      every target, 600 s each
 //   node scripts/fuzz.mjs --seconds 12 yaml    only `yaml`, 12 s (`npm test`'s step runs 12 s each)
 //   node scripts/fuzz.mjs --no-build ...       run what was built last
-//   node scripts/fuzz.mjs --skip-aliases ...   the YAML targets pass over inputs with a `*`: alias
-//                                              expansion's known blow-up (fuzz/src/lib.rs,
-//                                              skip_aliases); drop it once src/yaml.rs has its budget
 //
 // Targets: yaml (yaml::parse), batch_config (config::load_batch), scenario
 // (config::load_scenario; input byte 0x01 first = an actor file), success (the success
@@ -77,9 +74,8 @@ for (let i = 0; i < argv.length; i++) {
   if (a === '--seconds') seconds = Number(argv[++i]);
   else if (a.startsWith('--seconds=')) seconds = Number(a.slice('--seconds='.length));
   else if (a === '--no-build') build = false;
-  else if (a === '--skip-aliases') process.env.SCENARIO_LAB_FUZZ_SKIP_ALIASES = '1';
   else if (a === '-h' || a === '--help') {
-    process.stdout.write(`usage: node scripts/fuzz.mjs [--seconds N] [--no-build] [--skip-aliases] [target ...]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
+    process.stdout.write(`usage: node scripts/fuzz.mjs [--seconds N] [--no-build] [target ...]\ntargets: ${Object.keys(TARGETS).join(', ')}\n`);
     process.exit(0);
   } else names.push(a);
 }

@@ -9,10 +9,9 @@
 //   clippy           cargo clippy --all-targets -- -D warnings
 //   clippy wasm      cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 //   cargo test       the native core
-//   fuzz             node scripts/fuzz.mjs --seconds 12 --skip-aliases: builds the libFuzzer
-//                    targets of fuzz/ (about 75 s from nothing, seconds after) and runs each of the
-//                    five for 12 s; fails on a crash or a broken heap bound. --skip-aliases
-//                    until src/yaml.rs budgets alias expansion (fuzz/src/lib.rs, skip_aliases)
+//   fuzz             node scripts/fuzz.mjs --seconds 12: builds the libFuzzer targets of fuzz/
+//                    (about 75 s from nothing, seconds after) and runs each of the five for 12 s;
+//                    fails on a crash or a broken heap bound
 //   wasm node        tests/web.rs under wasm-bindgen-test-runner in Node
 //   wasm browser     tests/web.rs in headless Chromium (chromedriver; tests/webdriver.json)
 //   real model       scripts/real-model-server.sh: llama.cpp's llama-server and SmolLM2-135M
@@ -57,7 +56,7 @@ const STEPS = [
   { name: 'clippy', cmd: 'cargo', args: ['clippy', '--all-targets', '--', '-D', 'warnings'] },
   { name: 'clippy wasm', cmd: 'cargo', args: ['clippy', '--target', WASM, '--lib', '--', '-D', 'warnings'] },
   { name: 'cargo test', cmd: 'cargo', args: ['test'] },
-  { name: 'fuzz', cmd: process.execPath, args: ['scripts/fuzz.mjs', '--seconds', '12', '--skip-aliases'] },
+  { name: 'fuzz', cmd: process.execPath, args: ['scripts/fuzz.mjs', '--seconds', '12'] },
   {
     name: 'wasm node',
     cmd: 'cargo',

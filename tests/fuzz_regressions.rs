@@ -20,11 +20,10 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// Found by hand while writing the `yaml` target's deep-nest seeds, then by the target: `- - -
-/// ... 1` 20,000 levels deep (40 KB) overflows the stack, killing the process (in the CLI, the
-/// wasm instance): yaml-rust2's `Parser::load` recurses once per level. `yaml::parse` must refuse
-/// a nest past a depth limit instead (src/yaml.rs, being changed elsewhere); un-ignore then.
+/// ... 1` 20,000 levels deep (40 KB) overflowed the stack, killing the process (in the CLI, the
+/// wasm instance): yaml-rust2's `Parser::load` recursed once per level. `yaml::parse` now reads
+/// events one by one and refuses a nest past 200 levels.
 #[test]
-#[ignore = "no nesting limit in yaml::parse yet: this overflows the stack (src/yaml.rs)"]
 fn deep_block_nesting_is_refused_not_a_stack_overflow() {
     let text = format!("{}1\n", "- ".repeat(20_000));
     let result = on_small_stack(move || scenario_lab::yaml::parse(&text).map(|_| ()));
@@ -33,7 +32,6 @@ fn deep_block_nesting_is_refused_not_a_stack_overflow() {
 
 /// The same nest as a scenario file: the loader says it is too deep, naming the file.
 #[test]
-#[ignore = "no nesting limit in yaml::parse yet: this overflows the stack (src/yaml.rs)"]
 fn a_scenario_nested_too_deep_is_a_config_error() {
     let text = format!("actors:\n  {}1\n", "- ".repeat(20_000));
     let errors = on_small_stack(move || {
@@ -41,4 +39,21 @@ fn a_scenario_nested_too_deep_is_a_config_error() {
         block_on(scenario_lab::config::load_scenario(&store, "s")).map(|_| ())
     });
     assert!(errors.is_err());
+}
+
+/// The deepest nest allowed is read, loaded and dropped on a wasm-sized stack: the loaders and
+/// the tree's drop recurse once per level too.
+#[test]
+fn the_deepest_nest_allowed_loads_on_a_small_stack() {
+    let text = format!("actors:\n  {}1\n", "- ".repeat(198));
+    let errors = on_small_stack(move || {
+        let store = MemoryStorage::with_files([("s/scenario.yaml", text.as_str())]);
+        let result = block_on(scenario_lab::config::load_scenario(&store, "s"));
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    });
+    assert!(!errors.contains("levels deep"), "{errors}");
+    assert!(
+        errors.contains("actors"),
+        "the loader read it and said what is wrong: {errors}"
+    );
 }

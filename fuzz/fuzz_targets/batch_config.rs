@@ -7,13 +7,10 @@
 use libfuzzer_sys::fuzz_target;
 use scenario_lab::host::MemoryStorage;
 use scenario_lab::pricing::PriceBook;
-use scenario_lab_fuzz::{bounded, skip_aliases, text, SCENARIO, SCENARIO_DIR};
+use scenario_lab_fuzz::{bounded, text, SCENARIO, SCENARIO_DIR};
 
 fuzz_target!(|data: &[u8]| {
     let text = text(data);
-    if skip_aliases(&text) {
-        return;
-    }
     let store = MemoryStorage::new();
     for (path, body) in SCENARIO {
         store.insert(&format!("{SCENARIO_DIR}/{path}"), body);

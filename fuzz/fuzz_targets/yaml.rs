@@ -2,13 +2,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scenario_lab_fuzz::{bounded, skip_aliases, text};
+use scenario_lab_fuzz::{bounded, text};
 
 fuzz_target!(|data: &[u8]| {
     let text = text(data);
-    if skip_aliases(&text) {
-        return;
-    }
     bounded("yaml::parse", text.len(), || {
         if let Ok(node) = scenario_lab::yaml::parse(&text) {
             // What the loaders do next with a tree: walk it as JSON.

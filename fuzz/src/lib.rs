@@ -127,18 +127,6 @@ pub fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-/// Whether a YAML target passes over this input: set `SCENARIO_LAB_FUZZ_SKIP_ALIASES` (the
-/// script's `--skip-aliases`) to pass over every input with a `*`. Alias expansion in
-/// `yaml::parse` copies the anchored node at each alias, so a few hundred bytes of nested aliases
-/// (a "billion laughs") break the heap bound; an expansion budget is being added to src/yaml.rs.
-/// Until it lands, long runs use this to look for other failures instead of finding that one
-/// again at once. Remove it with that fix.
-pub fn skip_aliases(text: &str) -> bool {
-    static SKIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    text.contains('*')
-        && *SKIP.get_or_init(|| std::env::var_os("SCENARIO_LAB_FUZZ_SKIP_ALIASES").is_some())
-}
-
 /// The quick-negotiation scenario, the fixed valid folder a fuzzed batch config may name and a
 /// fuzzed scenario file is read beside: (path inside the folder, text).
 pub const SCENARIO: &[(&str, &str)] = &[

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 
 use crate::limits;
+
+mod flow_keys;
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A node and the 1-based line and column where it starts.
@@ -180,6 +182,18 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 text.len().div_ceil(1 << 20),
             ),
             line: 1,
+            col: 1,
+        });
+    }
+    if let Some(line) = flow_keys::oversized(text) {
+        return Err(SyntaxError {
+            message: format!(
+                "this YAML is refused: the `[...]` or `{{...}}` starting this line holds more \
+                 than {} items, and a collection in that place is held whole in memory before \
+                 it is read; put it after a key (`values: [...]`) or write it as a block list",
+                flow_keys::MAX_ITEMS
+            ),
+            line,
             col: 1,
         });
     }

@@ -138,19 +138,24 @@ test('planBatch and renderPlan: the quick-start plan', async () => {
 
 test('nodeStorage: atomic write with parents, append, list, read, exists', async () => {
   const s = nodeStorage({ root: tmp });
-  assert.equal(await s.read('a/b/c.txt'), null);
+  // `read` answers the file's bytes (the core decodes them, refusing bytes that are not UTF-8).
+  const text = async (path) => {
+    const bytes = await s.read(path);
+    return bytes === null ? null : new TextDecoder().decode(bytes);
+  };
+  assert.equal(await text('a/b/c.txt'), null);
   assert.equal(await s.list('a'), null);
   assert.equal(await s.exists('a'), false);
   await s.write('a/b/c.txt', 'one');
   await s.write('a/b/c.txt', 'two');
-  assert.equal(await s.read('a/b/c.txt'), 'two');
+  assert.equal(await text('a/b/c.txt'), 'two');
   assert.deepEqual(readdirSync(join(tmp, 'a', 'b')), ['c.txt'], 'no temporary files left behind');
   await s.append('a/log.txt', 'x\n');
   await s.append('a/log.txt', 'y\n');
-  assert.equal(await s.read('a/log.txt'), 'x\ny\n');
+  assert.equal(await text('a/log.txt'), 'x\ny\n');
   mkdirSync(join(tmp, 'a', 'Z'));
   assert.deepEqual(await s.list('a'), ['Z', 'b', 'log.txt']);
-  assert.equal(await s.read('a/b'), null, 'a directory reads as missing');
+  assert.equal(await text('a/b'), null, 'a directory reads as missing');
   assert.equal(await s.exists('a/b'), true);
   assert.equal(await s.exists(join(tmp, 'a', 'log.txt')), true, 'absolute paths');
   // Relative paths default to the working directory.

@@ -170,9 +170,9 @@ resume?: boolean,
  */
 budgetLimit?: number, 
 /**
- * `[k, n]`: run only the runs whose index modulo n is k.
+ * `"K/N"` (1-based): run only shard K of N, with its share of the budget.
  */
-shard?: [number, number], 
+shard?: string, 
 /**
  * A random seed from the host, for a batch that has none yet.
  */
@@ -1569,6 +1569,59 @@ p: number,
 p_adj: number, };
 
 /**
+ * What `merge` made of a batch's shards.
+ */
+export type MergeOutcome = { 
+/**
+ * The shards merged (`K/N` each, in order); empty when one whole batch was merged.
+ */
+shards: Array<string>, 
+/**
+ * The batch's budget (USD): the sum of what the shards were given; null when one had none.
+ */
+budget_limit: number | null, 
+/**
+ * Runs planned (all shards).
+ */
+total_runs: number, 
+/**
+ * Completed.
+ */
+runs_completed: number, 
+/**
+ * Failed.
+ */
+runs_failed: number, 
+/**
+ * Halted (budget, cost limit, timeout, interrupted).
+ */
+runs_halted: number, 
+/**
+ * Not started or not finished.
+ */
+runs_pending: number, 
+/**
+ * Never to start: the stopping rule stopped their variation first.
+ */
+runs_not_needed?: number, 
+/**
+ * Spent, USD: the sum of the runs' costs.
+ */
+total_spent: number, 
+/**
+ * Spent, nano-dollars.
+ */
+total_spent_nanos: number, 
+/**
+ * Replies cut at their cap, over their cap, and possibly billed retries, of every run.
+ */
+replies: ReplyCounts, 
+/**
+ * What providers' caches and batch prices saved, over every known run.
+ */
+savings?: Savings, };
+
+/**
  * How the variations compare on one metric.
  */
 export type MetricComparison = { 
@@ -2196,7 +2249,11 @@ openrouterModels?: string,
 /**
  * `--budget-limit` for the session the plan is for, over the config's `budget_limit`.
  */
-budgetLimit?: number, };
+budgetLimit?: number, 
+/**
+ * `"K/N"`: the plan is for that shard, which a note describes (its runs, its budget).
+ */
+shard?: string, };
 
 /**
  * One listed variation, with its own estimate.
@@ -2347,6 +2404,19 @@ over_cap: number,
  * billed.
  */
 possibly_billed_retries: number, };
+
+/**
+ * A `--shard` resolved: the shard, and for `auto` what was read to find it.
+ */
+export type ResolvedShard = { 
+/**
+ * `K/N`, 1-based.
+ */
+shard: string, 
+/**
+ * For `auto`: the scheduler and the variables that gave the shard, in a sentence.
+ */
+found: string | null, };
 
 /**
  * The roles of LLM calls.

@@ -972,7 +972,7 @@ fn an_intervention_batch_is_not_sharded() {
     let store = store_with(&format!("{HEAD}runs_per_variation: 2\n{ARMS}"));
     let llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(shaped(r)));
     let opts = BatchOptions {
-        shard: Some((0, 2)),
+        shard: Some(scenario_lab::batch::Shard::new(1, 2).unwrap()),
         ..Default::default()
     };
     let e = try_sim_batch(&store, &llm, &opts, &Recorder::default()).unwrap_err();
@@ -1041,4 +1041,103 @@ fn a_source_hands_over_its_turns_before_its_files_are_cleaned() {
     );
     assert_eq!(again.totals.total_spent_nanos, o.totals.total_spent_nanos);
     assert_eq!(again.totals.savings.shared_calls, 6 * 6);
+}
+
+/// Shards count from 1 and split the budget: each spends at most `budget_limit` × its share of
+/// the runs (there it stops), and the shares add up to the budget. A new shard needs the batch's
+/// seed given, and `merge` takes only the N shards of one batch: the same seed, each shard once,
+/// none missing; the merged budget is the batch's.
+#[test]
+fn shards_keep_to_their_share_of_the_budget_and_merge_only_as_a_whole() {
+    use scenario_lab::batch::{merge, Shard};
+    use scenario_lab::pricing::{nanos_to_usd, usd_to_nanos};
+    let config = |out: &str, budget: f64| {
+        format!("{HEAD}runs_per_variation: 5\nmax_parallel: 2\nbudget_limit: {budget}\n")
+            .replace("output_dir: out\n", &format!("output_dir: {out}\n"))
+    };
+    let store = store_with(&config("whole", 100.0));
+    let mut llm = ScriptedLlm::new(&VirtualClock::new(), |_, r| Ok(padded(r)));
+    llm.cost_per_call = None;
+    let whole = batch(
+        &store,
+        &llm,
+        &BatchOptions {
+            fresh_seed: 7,
+            ..Default::default()
+        },
+        &Recorder::default(),
+    );
+    // A budget for about a third of the batch.
+    let budget = nanos_to_usd(whole.totals.total_spent_nanos / 3);
+    let shard = |k: u64, seed: u64, out: &str| {
+        store.insert("b.yaml", &config(out, budget));
+        let opts = BatchOptions {
+            shard: Some(Shard::new(k, 2).unwrap()),
+            fresh_seed: seed,
+            ..Default::default()
+        };
+        try_sim_batch(&store, &llm, &opts, &Recorder::default())
+    };
+    let e = shard(1, 0, "out-1").unwrap_err();
+    assert!(e.to_string().contains("needs --seed N"), "{e}");
+    let one = shard(1, 7, "out-1").unwrap();
+    let two = shard(2, 7, "out-2").unwrap();
+    shard(2, 8, "out-3").unwrap();
+    // 5 runs in 2 shards: 3 and 2, and the budget in the same proportion.
+    let share = |out: &str| {
+        usd_to_nanos(
+            json(&store, &format!("{out}/batch-costs.json"))["summary"]["budget_limit"]
+                .as_f64()
+                .unwrap(),
+        )
+    };
+    let b = usd_to_nanos(budget);
+    assert_eq!((share("out-1"), share("out-2")), (b * 3 / 5, b - b * 3 / 5));
+    for (o, out) in [(&one, "out-1"), (&two, "out-2")] {
+        let (spent, limit) = (o.totals.total_spent_nanos, share(out));
+        assert!(spent <= limit, "{out}: {spent} of {limit}");
+        assert_eq!(o.stop_reason, Some(StopReason::Budget));
+    }
+    assert_eq!(json(&store, "out-2/batch-state.json")["shard"], "2/2");
+
+    let dirs = |d: &[&str]| d.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let refused = |d: &[&str]| {
+        block_on(merge(&store, &dirs(d), "merged"))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = refused(&["out-1"]);
+    assert!(
+        e.contains("missing shard 2/2") && e.contains("out-1 (shard 1/2)"),
+        "{e}"
+    );
+    let e = refused(&["out-1", "out-2", "out-2"]);
+    assert!(
+        e.contains("overlapping shards: out-2 and out-2 are both shard 2/2"),
+        "{e}"
+    );
+    let e = refused(&["out-1", "out-3"]);
+    assert!(
+        e.contains("seed 7") && e.contains("seed 8") && e.contains("--seed"),
+        "{e}"
+    );
+    let e = refused(&["out-1", "whole"]);
+    assert!(e.contains("whole holds the whole batch"), "{e}");
+    assert!(
+        !store.paths().iter().any(|p| p.starts_with("merged/")),
+        "nothing is written before the checks pass"
+    );
+
+    let m = block_on(merge(&store, &dirs(&["out-2", "out-1"]), "merged")).unwrap();
+    assert_eq!(m.shards, ["1/2", "2/2"]);
+    assert_eq!(m.budget_limit.map(usd_to_nanos), Some(b));
+    assert_eq!(
+        m.totals.total_spent_nanos,
+        one.totals.total_spent_nanos + two.totals.total_spent_nanos
+    );
+    let state = json(&store, "merged/batch-state.json");
+    assert_eq!(
+        (state["seed"].as_u64(), &state["shard"]),
+        (Some(7), &Value::Null)
+    );
 }

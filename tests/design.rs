@@ -409,7 +409,7 @@ fn a_batch_with_a_stopping_rule_is_not_sharded() {
     let s = store(&sequential_config(10, 2, 2));
     let llm = scored_llm(0.0, 1.0, 1.0);
     let opts = BatchOptions {
-        shard: Some((0, 2)),
+        shard: Some(scenario_lab::batch::Shard::new(1, 2).unwrap()),
         ..Default::default()
     };
     let err = try_sim_batch(&s, &llm, &opts, &Recorder::default()).unwrap_err();

@@ -127,8 +127,8 @@ pub struct BatchSnapshot<'a> {
     pub known: &'a BTreeMap<u64, RunSummary>,
     /// Runs planned (all shards).
     pub total: u64,
-    /// `(k, n)` when this is one shard.
-    pub shard: Option<(u64, u64)>,
+    /// Set when this is one shard.
+    pub shard: Option<super::Shard>,
     /// Spent, nano-dollars.
     pub spent: Nanos,
     /// The budget, USD.
@@ -262,7 +262,7 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
         runs_per_variation: config.runs_per_variation,
         total_variations: space.count(),
         total_runs: b.total,
-        shard: b.shard.map(|(k, n)| format!("{k}/{n}")),
+        shard: b.shard.map(|s| s.to_string()),
         completed_runs,
         failed_runs: failed_runs.clone(),
         halted_runs: halted_runs.clone(),

@@ -17,6 +17,7 @@
 mod files;
 pub mod guard;
 mod prefix;
+pub mod shard;
 pub mod stopping;
 
 use std::collections::BTreeMap;
@@ -43,9 +44,10 @@ use crate::schema::run::{
     CostTotals, Costs, Metrics, RunStanding, Savings, ScenarioState, COSTS_FILE, METRICS_FILE,
 };
 use crate::schema::{to_json_text, BatchEvent, BatchState, HaltReason, RunId, StopReason};
-pub use crate::schema::{BatchOutcome, BatchTotals};
+pub use crate::schema::{BatchOutcome, BatchTotals, MergeOutcome};
 pub use files::{batch_files, BatchFiles, BatchSnapshot, RunSummary};
 use guard::{BatchGuard, RunGuard};
+pub use shard::Shard;
 use stopping::{News, Start, Stopper};
 
 /// How the host asked for the batch to run.
@@ -59,8 +61,9 @@ pub struct BatchOptions {
     pub resume: bool,
     /// Overrides the config's `budget_limit` (USD).
     pub budget_limit: Option<f64>,
-    /// `[k, n]`: run only the runs whose index modulo n is k.
-    pub shard: Option<(u64, u64)>,
+    /// `"K/N"` (1-based): run only shard K of N, with its share of the budget.
+    #[cfg_attr(test, ts(as = "Option<String>"))]
+    pub shard: Option<Shard>,
     /// A random seed from the host, for a batch that has none yet.
     #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<u64>"))]
@@ -306,7 +309,15 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     control: &dyn Control,
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = paths::normalize(&config.output_dir);
-    let budget = opts.budget_limit.or(config.budget_limit);
+    let space = VariationSpace::new(&config.variations);
+    let runs = u64::from(config.runs_per_variation);
+    let total = space.count().saturating_mul(runs);
+    let batch_budget = opts.budget_limit.or(config.budget_limit);
+    // A shard may spend its share of the budget, so that the shards together keep to it.
+    let budget = match opts.shard {
+        Some(s) => batch_budget.map(|b| nanos_to_usd(s.budget(usd_to_nanos(b), total))),
+        None => batch_budget,
+    };
     if budget.is_some() || config.cost_per_run_limit.is_some() {
         let unknown: Vec<String> = crate::plan::called_models(config)
             .into_iter()
@@ -319,7 +330,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     // Hook (interventions, prefix.rs): which runs share their first turns. Before anything
     // is written, since a sharded intervention batch is refused.
     let prefixes =
-        prefix::Prefixes::new(config, &out_dir, opts.shard).map_err(BatchError::usage)?;
+        prefix::Prefixes::new(config, &out_dir, opts.shard.is_some()).map_err(BatchError::usage)?;
     let state_path = paths::join(&out_dir, "batch-state.json");
     let previous = storage
         .read(&state_path)
@@ -354,6 +365,12 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             );
             p.seed
         }
+        // Shards in separate processes must draw their runs' seeds from one batch seed.
+        None if opts.fresh_seed == 0 && opts.shard.is_some() => {
+            return Err(BatchError::usage(
+                "a new sharded batch needs --seed N, the same for every shard: each run's seed comes from the batch's, and merge refuses shards with different seeds".into(),
+            ));
+        }
         None => opts.fresh_seed,
     };
     let started_ms = previous
@@ -363,10 +380,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     if paths::normalize(&config.path) != config_copy {
         storage.write(&config_copy, config_text).await?;
     }
-    let space = VariationSpace::new(&config.variations);
-    let runs = u64::from(config.runs_per_variation);
-    let total = space.count().saturating_mul(runs);
-    let in_shard = |i: u64| opts.shard.is_none_or(|(k, n)| i % n.max(1) == k);
+    let in_shard = |i: u64| opts.shard.is_none_or(|s| s.holds(i));
     let pairing = print.pairing();
     let metric = config.stopping.as_ref().map(|s| s.metric());
     // What earlier sessions did: the run folders are the truth.
@@ -397,10 +411,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         .filter(|(_, s)| s.standing.status == RunStatus::Completed)
         .map(|(i, _)| *i)
         .collect();
-    let in_shard_count = match opts.shard {
-        Some((k, n)) => total / n.max(1) + u64::from(total % n.max(1) > k),
-        None => total,
-    };
+    let in_shard_count = opts.shard.map_or(total, |s| s.runs(total));
     // Round-robin: run 1 of every variation, then run 2, ... (index = variation × runs + run).
     let rounds = opts.pilot.map_or(runs, |n| u64::from(n).min(runs));
     let variations = space.count();
@@ -432,6 +443,11 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
         seed,
         resumed: previous.is_some(),
     }));
+    if let Some(s) = opts.shard {
+        control.emit(BatchEvent::Note(Note {
+            message: s.describe(total, batch_budget),
+        }));
+    }
     // The stopping rule, brought up to date with what earlier sessions completed.
     let mut stopper = config
         .stopping
@@ -834,16 +850,165 @@ pub fn price_book(config: &BatchConfig, openrouter_models: Option<&str>) -> Pric
     book
 }
 
+/// One folder given to `merge`: what its batch files say.
+struct ShardFolder {
+    dir: String,
+    state: BatchState,
+    shard: Option<Shard>,
+    budget: Option<Nanos>,
+}
+
+impl ShardFolder {
+    async fn read<S: Storage>(storage: &S, dir: &str) -> Result<ShardFolder, BatchError> {
+        let state = storage
+            .read(&paths::join(dir, "batch-state.json"))
+            .await?
+            .and_then(|t| BatchState::parse(&t))
+            .ok_or_else(|| {
+                BatchError::usage(format!(
+                    "{dir} has no batch-state.json: is it a batch output folder?"
+                ))
+            })?;
+        let shard = match &state.shard {
+            Some(text) => Some(Shard::parse(text).map_err(|_| {
+                BatchError::usage(format!(
+                    "{dir}/batch-state.json says shard '{text}', which is not K/N counting from 1 (an older version counted from 0): run that shard again"
+                ))
+            })?),
+            None => None,
+        };
+        let costs: Option<serde_json::Value> = storage
+            .read(&paths::join(dir, "batch-costs.json"))
+            .await?
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let budget = costs
+            .as_ref()
+            .and_then(|c| c["summary"]["budget_limit"].as_f64())
+            .map(usd_to_nanos);
+        Ok(ShardFolder {
+            dir: dir.to_string(),
+            state,
+            shard,
+            budget,
+        })
+    }
+
+    fn label(&self) -> String {
+        match self.shard {
+            Some(s) => format!("{} (shard {s})", self.dir),
+            None => format!("{} (the whole batch)", self.dir),
+        }
+    }
+}
+
+/// Whether `folders` are the shards of one batch: the same config and seed, each shard once,
+/// none missing. Resolves to the shards, in order.
+fn check_shards(folders: &[ShardFolder]) -> Result<Vec<Shard>, BatchError> {
+    let first = &folders[0];
+    for f in &folders[1..] {
+        let (a, b) = (&first.state, &f.state);
+        let mut diff = match (&a.fingerprint, &b.fingerprint) {
+            (Some(x), Some(y)) => changes(Some(x), y, a.runs_per_variation, b.runs_per_variation),
+            _ => vec!["a batch-state.json does not record its config".into()],
+        };
+        if a.runs_per_variation != b.runs_per_variation {
+            diff.push(format!(
+                "runs_per_variation is {} in one and {} in the other",
+                a.runs_per_variation, b.runs_per_variation
+            ));
+        }
+        if !diff.is_empty() {
+            return Err(BatchError::refused(format!(
+                "{} and {} ran different batch configs: {}",
+                first.dir,
+                f.dir,
+                diff.join("; ")
+            )));
+        }
+        if a.seed != b.seed {
+            return Err(BatchError::refused(format!(
+                "{} ran with seed {} and {} with seed {}: the shards of one batch share its seed (give every shard the same --seed)",
+                first.dir, a.seed, f.dir, b.seed
+            )));
+        }
+    }
+    if let [only] = folders {
+        if only.shard.is_none() {
+            return Ok(Vec::new());
+        }
+    }
+    if let Some(whole) = folders.iter().find(|f| f.shard.is_none()) {
+        return Err(BatchError::refused(format!(
+            "{} holds the whole batch (it ran without --shard), so it overlaps every other folder: merge shards, or use it alone",
+            whole.dir
+        )));
+    }
+    let shards: Vec<Shard> = folders.iter().filter_map(|f| f.shard).collect();
+    let n = shards[0].count();
+    if let Some(f) = folders
+        .iter()
+        .find(|f| f.shard.is_some_and(|s| s.count() != n))
+    {
+        return Err(BatchError::refused(format!(
+            "{} and {} split the batch differently: the shards of one batch are K/N with the same N",
+            first.label(),
+            f.label()
+        )));
+    }
+    let mut by_number: BTreeMap<u64, &ShardFolder> = BTreeMap::new();
+    for f in folders {
+        let s = f.shard.expect("checked above");
+        if let Some(other) = by_number.insert(s.number(), f) {
+            return Err(BatchError::refused(format!(
+                "overlapping shards: {} and {} are both shard {s}",
+                other.dir, f.dir
+            )));
+        }
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !by_number.contains_key(k))
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(BatchError::refused(format!(
+            "missing {} {} (merging {}): add {} folder, or run {} with --shard {}",
+            if missing.len() == 1 {
+                "shard"
+            } else {
+                "shards"
+            },
+            missing.join(", "),
+            folders
+                .iter()
+                .map(ShardFolder::label)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.len() == 1 { "its" } else { "their" },
+            if missing.len() == 1 { "it" } else { "them" },
+            missing[0]
+        )));
+    }
+    Ok(by_number.values().filter_map(|f| f.shard).collect())
+}
+
 /// Combines the output folders of a batch's shards into `output`: every run folder is copied
 /// (a completed copy wins over an unfinished one), and the batch files are rebuilt from them.
+/// The folders must be the N shards of one batch (the same config and seed), each once; the
+/// merged budget is the sum of the shards' shares.
 pub async fn merge<S: Storage>(
     storage: &S,
     dirs: &[String],
     output: &str,
-) -> Result<BatchTotals, BatchError> {
-    let first = dirs
-        .first()
-        .ok_or_else(|| BatchError::usage("no folders to merge".into()))?;
+) -> Result<MergeOutcome, BatchError> {
+    if dirs.is_empty() {
+        return Err(BatchError::usage("no folders to merge".into()));
+    }
+    let mut folders = Vec::new();
+    for dir in dirs {
+        folders.push(ShardFolder::read(storage, dir).await?);
+    }
+    let shards = check_shards(&folders)?;
+    let first = &dirs[0];
     let config_text = storage
         .read(&paths::join(first, "batch-config.yaml"))
         .await?
@@ -860,11 +1025,12 @@ pub async fn merge<S: Storage>(
         .map_err(|e| BatchError::usage(format!("the merged batch config does not load: {e}")))?
         .value;
     config.output_dir = out.clone();
-    let previous: BatchState = storage
-        .read(&paths::join(first, "batch-state.json"))
-        .await?
-        .and_then(|t| BatchState::parse(&t))
-        .unwrap_or_default();
+    let seed = folders[0].state.seed;
+    let start_ms = folders
+        .iter()
+        .map(|f| f.state.start_ms)
+        .fold(f64::INFINITY, f64::min);
+    let budget: Option<Nanos> = folders.iter().map(|f| f.budget).sum();
     for dir in dirs {
         let runs_dir = paths::join(dir, "runs");
         for run in storage.list(&runs_dir).await?.unwrap_or_default() {
@@ -905,21 +1071,26 @@ pub async fn merge<S: Storage>(
         }
     }
     let spent: Nanos = known.values().map(|s| s.cost_nanos).sum();
+    let budget = budget.map(nanos_to_usd);
     let files = batch_files(BatchSnapshot {
         config: &config,
         fingerprint: &fingerprint(&config),
-        seed: previous.seed,
-        start_ms: previous.start_ms,
-        now_ms: previous.start_ms,
+        seed,
+        start_ms,
+        now_ms: start_ms,
         known: &known,
         total,
         shard: None,
         spent,
-        budget: config.budget_limit,
+        budget,
         done: true,
         stop: None,
         stopping: None,
     });
     save(storage, &out, files).await?;
-    Ok(files::totals(&known, total, spent, 0))
+    Ok(MergeOutcome {
+        totals: files::totals(&known, total, spent, 0),
+        shards: shards.iter().map(Shard::to_string).collect(),
+        budget_limit: budget,
+    })
 }

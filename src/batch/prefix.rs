@@ -123,11 +123,7 @@ pub struct Prefixes {
 impl Prefixes {
     /// The prefixes of `config`'s batch, whose run folders are under `out_dir/runs`. A sharded
     /// batch with an intervention is refused.
-    pub fn new(
-        config: &BatchConfig,
-        out_dir: &str,
-        shard: Option<(u64, u64)>,
-    ) -> Result<Prefixes, String> {
+    pub fn new(config: &BatchConfig, out_dir: &str, sharded: bool) -> Result<Prefixes, String> {
         let dims = &config.variations;
         let family = dims
             .iter()
@@ -142,7 +138,7 @@ impl Prefixes {
                 }),
                 _ => None,
             });
-        if family.is_some() && shard.is_some() {
+        if family.is_some() && sharded {
             return Err("a batch with an `intervention` variation cannot be sharded: its arms branch from runs of the same output folder; run it whole".into());
         }
         Ok(Prefixes {
@@ -493,7 +489,7 @@ mod tests {
         let config = futures::executor::block_on(crate::config::load_batch(&store, "b.yaml"))
             .unwrap_or_else(|e| panic!("{e}"))
             .value;
-        Prefixes::new(&config, "out", None).unwrap()
+        Prefixes::new(&config, "out", false).unwrap()
     }
 
     const MODELS: &str = "  - type: actor_model\n    actor: council\n    values: [m/a, m/b]\n";

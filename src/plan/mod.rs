@@ -77,6 +77,9 @@ pub struct PlanOptions {
     pub openrouter_models: Option<String>,
     /// `--budget-limit` for the session the plan is for, over the config's `budget_limit`.
     pub budget_limit: Option<f64>,
+    /// `"K/N"`: the plan is for that shard, which a note describes (its runs, its budget).
+    #[cfg_attr(test, ts(as = "Option<String>"))]
+    pub shard: Option<crate::batch::Shard>,
 }
 
 /// How a plan or a calibration is rendered as text.

@@ -350,6 +350,19 @@ pub struct BatchTotals {
     pub savings: super::run::Savings,
 }
 
+/// What `merge` made of a batch's shards.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct MergeOutcome {
+    /// Counts and money of the merged tree.
+    #[serde(flatten)]
+    pub totals: BatchTotals,
+    /// The shards merged (`K/N` each, in order); empty when one whole batch was merged.
+    pub shards: Vec<String>,
+    /// The batch's budget (USD): the sum of what the shards were given; null when one had none.
+    pub budget_limit: Option<f64>,
+}
+
 /// How a batch ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

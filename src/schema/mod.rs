@@ -20,7 +20,7 @@ pub mod status;
 #[cfg(test)]
 mod typescript;
 
-pub use batch::{BatchCosts, BatchOutcome, BatchState, BatchSummary, BatchTotals};
+pub use batch::{BatchCosts, BatchOutcome, BatchState, BatchSummary, BatchTotals, MergeOutcome};
 pub use events::BatchEvent;
 pub use run::{CallRecord, Costs, Metrics, RunFolder, ScenarioState};
 pub use run_id::RunId;

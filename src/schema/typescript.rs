@@ -64,6 +64,7 @@ fn declarations() -> String {
         BatchSummary,
         BatchOutcome,
         BatchTotals,
+        MergeOutcome,
         super::BatchEvent,
         // What the exports take (beside the JavaScript objects declared in src/wasm/).
         crate::engine::session::Request,
@@ -79,6 +80,7 @@ fn declarations() -> String {
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,
+        crate::batch::shard::ResolvedShard,
         crate::plan::calibrate::Calibration,
         crate::engine::session::ScenarioResult,
         crate::analysis::tree::BatchStatus,

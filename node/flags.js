@@ -59,9 +59,10 @@ export const FLAGS = [
     help: 'continue the batch in its output_dir: completed runs are skipped, interrupted ones continue with no call paid twice, failed ones are retried once more',
   },
   {
-    name: 'shard', arg: 'K/N', commands: ['run'], category: 'run',
-    help: "run only the runs whose index modulo N is K (split a batch across machines; combine the outputs with 'scenario-lab merge')",
+    name: 'shard', arg: 'K/N|auto', commands: ['run'], category: 'run',
+    help: "run shard K of N (1 to N), with budget_limit x its share of the runs: the runs whose number modulo N is K (N/N: 0). 'auto' reads the shard from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with --shards N or SCENARIO_LAB_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT). A new shard needs --seed N, the same for all; combine the outputs with 'scenario-lab merge'",
   },
+  { name: 'shards', arg: 'N', commands: ['run'], category: 'run', help: "with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)" },
   { name: 'turns', arg: 'N', commands: ['scenario'], category: 'run', help: "run N turns instead of the scenario's" },
   {
     name: 'model-override', arg: 'A=M', multiple: true, commands: ['scenario'], category: 'run',
@@ -183,6 +184,7 @@ export const ENVIRONMENT = [
   { name: 'SCENARIO_LAB_BASE_URL', commands: ['validate', 'run', 'scenario'], help: 'the default for --base-url' },
   { name: 'SCENARIO_LAB_API_KEY', commands: ['run', 'scenario'], help: 'the key sent to --base-url, when that server needs one' },
   { name: 'SCENARIO_LAB_API_KEY', commands: ['validate'], help: "the key of --base-url's server: model ids are checked against its list" },
+  { name: 'SCENARIO_LAB_SHARD_COUNT', commands: ['run'], help: "--shard auto in a Kubernetes Indexed Job: the number of shards (set it in the manifest to the Job's completions)" },
   {
     name: 'OLLAMA_BASE_URL', commands: ['run', 'scenario'],
     help: 'the root of the local server for ollama/ and local/ models (http://localhost:11434)',

@@ -157,6 +157,9 @@ EXAMPLES:
   merge: `scenario-lab merge
 Combine the output folders of a batch run in shards (run --shard K/N on several machines) into
 one output tree: every run folder is copied, and the batch files are rebuilt from the runs.
+The folders must be the N shards of one batch: the same config and seed, each shard once, none
+missing (each is named when refused). The total spent is reported against the batch's budget,
+the sum of the shards' shares.
 
 USAGE:
     scenario-lab merge <shard-dir>... --output <dir>
@@ -166,7 +169,7 @@ USAGE:
 ${EXIT_TABLE}
 
 EXAMPLES:
-    scenario-lab merge shard-0/experiments/robustness shard-1/experiments/robustness --output merged
+    scenario-lab merge shard-1/experiments/robustness shard-2/experiments/robustness --output merged
 `,
 
   scenario: `scenario-lab scenario
@@ -272,7 +275,8 @@ EXAMPLES:
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
     scenario-lab run experiments/model-comparison/batch-config.yaml --pilot 2
     scenario-lab run experiments/model-comparison/batch-config.yaml --resume --budget-limit 40
-    scenario-lab run experiments/robustness/batch-config.yaml --shard 0/2
+    scenario-lab run experiments/robustness/batch-config.yaml --shard 1/2 --seed 42
+    scenario-lab run experiments/robustness/batch-config.yaml --shard auto --seed 42
 `,
 };
 

@@ -9,6 +9,8 @@ export async function merge(api, values, positionals) {
   if (positionals.length < 1 || !values.output) throw new UsageError('merge needs the shard output folders and --output <dir>', 'merge');
   const { mergeBatches } = await api();
   const o = await mergeBatches(positionals, values.output, nodeStorage());
-  out(`merged ${positionals.length} folder(s) into ${values.output}: ${o.runs_completed} of ${o.total_runs} runs completed, ${o.runs_failed} failed, ${o.runs_halted} halted, $${o.total_spent.toFixed(4)} spent`);
+  const what = o.shards.length ? `shards ${o.shards.join(', ')}` : 'the batch';
+  const budget = !(o.budget_limit > 0) ? '' : ` of the batch's $${o.budget_limit.toFixed(2)} budget (${((o.total_spent / o.budget_limit) * 100).toFixed(0)}%)`;
+  out(`merged ${what} into ${values.output}: ${o.runs_completed} of ${o.total_runs} runs completed, ${o.runs_failed} failed, ${o.runs_halted} halted, $${o.total_spent.toFixed(4)} spent${budget}`);
   process.exitCode = EXIT.ok;
 }

@@ -22,6 +22,29 @@ export async function run(api, values, positionals) {
   else await runBatch(api, values, positionals[0]);
 }
 
+/**
+ * `--shard K/N` or `--shard auto` (with `--shards N`), resolved by the core from the scheduler
+ * variables it reads; says what auto found. Undefined without --shard.
+ */
+async function resolveShard(api, values) {
+  if (values.shard === undefined) {
+    if (values.shards !== undefined) throw new UsageError('--shards N goes with --shard auto', 'run');
+    return undefined;
+  }
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => SHARD_VARIABLE.test(k)));
+  let resolved;
+  try {
+    resolved = (await api()).resolveShard(values.shard, count(values, 'shards', 1, 'run'), env);
+  } catch (e) {
+    throw new UsageError(e.message, 'run');
+  }
+  if (resolved.found) err(`scenario-lab: --shard auto: ${resolved.found}`);
+  return resolved.shard;
+}
+
+/** The environment variables `--shard auto` reads (src/batch/shard.rs). */
+const SHARD_VARIABLE = /^(JOB_COMPLETION_INDEX|SCENARIO_LAB_SHARD_COUNT|SLURM_ARRAY_TASK_\w+)$/;
+
 /** The plan, and the estimate of the rest once runs exist; writes nothing. */
 async function dryRun(api, values, path) {
   const json = Boolean(values.json);
@@ -33,6 +56,8 @@ async function dryRun(api, values, path) {
   // A dry run gets a storage that refuses writes: "writes nothing" is enforced, not hoped for.
   const storage = readOnlyStorage(nodeStorage());
   const { planBatch, calibrateBatch, renderCalibration, checkModels } = await api();
+  options.shard = await resolveShard(api, values);
+  options.budgetLimit = usd(values, 'budget-limit', 'run');
   const plan = await planBatch(path, storage, options);
   // Once runs exist, the rest of the batch is estimated from what their calls used.
   const calibration = await calibrateBatch(path, storage, options);
@@ -53,12 +78,7 @@ async function dryRun(api, values, path) {
 
 async function runBatch(api, values, path) {
   const json = Boolean(values.json);
-  let shard;
-  if (values.shard !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
-    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be K/N with 0 <= K < N, not '${values.shard}'`, 'run');
-    shard = [Number(m[1]), Number(m[2])];
-  }
+  const shard = await resolveShard(api, values);
   const budgetLimit = usd(values, 'budget-limit', 'run');
   const pilot = count(values, 'pilot', 1, 'run');
   const conn = connection(values);

@@ -158,21 +158,29 @@ test('a server answering 30% of requests with 429 finishes with zero failed runs
   }
 });
 
-test('shards run apart and merge into one tree', async () => {
-  const { path, out } = config('sharded');
-  for (const k of [0, 1]) {
-    const r = await cli(['run', path, '--shard', `${k}/2`, '--base-url', srv.url]);
+test('shards run apart with their share of the budget, and merge into one tree', async () => {
+  const { path, out } = config('sharded', 'budget_limit: 1.0\n');
+  const plan = await cli(['run', path, '--shard', '2/2', '--dry-run', '--base-url', srv.url]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /shard 2\/2: 6 of the batch's 12 runs .*\$0\.5000 of the batch's \$1\.00 budget/);
+  for (const k of [1, 2]) {
+    const r = await cli(['run', path, '--shard', `${k}/2`, '--seed', '42', '--base-url', srv.url]);
     assert.equal(r.code, 0, r.stderr);
-    const cfg = readFileSync(path, 'utf8');
+    const costs = json(join(out, 'batch-costs.json')).summary;
+    assert.equal(costs.budget_limit, 0.5, "a shard's budget is its share");
+    assert.ok(costs.total_spent > 0 && costs.total_spent <= 0.5);
     // Each shard writes its own tree (as on two machines): move this one aside.
-    writeFileSync(path, cfg);
     rmSync(join(tmp, `shard-${k}`), { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.rename(out, join(tmp, `shard-${k}`)));
   }
-  assert.equal(readdirSync(join(tmp, 'shard-0', 'runs')).length, 6);
+  assert.equal(readdirSync(join(tmp, 'shard-1', 'runs')).length, 6);
   const merged = join(tmp, 'merged');
-  const m = await cli(['merge', join(tmp, 'shard-0'), join(tmp, 'shard-1'), '--output', merged]);
+  const missing = await cli(['merge', join(tmp, 'shard-1'), '--output', merged]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /missing shard 2\/2/);
+  const m = await cli(['merge', join(tmp, 'shard-2'), join(tmp, 'shard-1'), '--output', merged]);
   assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /merged shards 1\/2, 2\/2 .*12 of 12 runs completed.*\$[\d.]+ spent of the batch's \$1\.00 budget/);
   checkComplete(merged);
 });
 

@@ -67,7 +67,8 @@ before(async () => {
   add('calibration', 'Calibration', await api.calibrateBatch(config, storage));
   add('status', 'BatchStatus', await api.batchStatus(out, storage));
   add('listed', 'RunListing[]', await api.listRuns(out, storage));
-  add('merged', 'BatchTotals', await api.mergeBatches([out], join(tmp, 'merged'), storage));
+  add('shard', 'ResolvedShard', api.resolveShard('auto', 4, { JOB_COMPLETION_INDEX: '1' }));
+  add('merged', 'MergeOutcome', await api.mergeBatches([out], join(tmp, 'merged'), storage));
   const single = await api.runScenario({ scenarioDir: join(tmp, 'scenario'), output: join(tmp, 'single'), turns: 1 }, storage, {});
   add('single', 'ScenarioResult', single);
   const list = JSON.stringify({ data: [{ id: 'openai/gpt-4o-mini' }] });

@@ -22,6 +22,7 @@ import init, {
   nodeStorage,
   opfsStorage,
   planBatch,
+  resolveShard,
   readRun,
   renderCalibration,
   renderPlan,
@@ -41,6 +42,8 @@ import type {
   BatchState,
   BatchSummary,
   BatchTotals,
+  MergeOutcome,
+  ResolvedShard,
   CallRecord,
   Connection,
   Costs,
@@ -73,7 +76,9 @@ export async function everything(): Promise<void> {
 
   const config: Record<string, unknown> = await loadBatchConfig('b.yaml', storage);
   const scenario: Record<string, unknown> = await loadScenario('s', storage);
-  const plan: Plan = await planBatch('b.yaml', storage, { openrouterModels: '{}' });
+  const shard: ResolvedShard = resolveShard('auto', 4, { JOB_COMPLETION_INDEX: '1' });
+  console.log(shard.shard, shard.found ?? '');
+  const plan: Plan = await planBatch('b.yaml', storage, { openrouterModels: '{}', shard: shard.shard });
   const runs: number = plan.total_runs * plan.runs_per_variation;
   const verdict: 'no_budget' | 'unknown' | 'fits' | 'tight' | 'short' = plan.budget.status;
   const firstRun: RunId = plan.variations[0].run_ids[0];
@@ -95,7 +100,7 @@ export async function everything(): Promise<void> {
   const outcome: BatchOutcome = await runBatch('b.yaml', storage, connection, {
     resume: true,
     budgetLimit: 1,
-    shard: [0, 2],
+    shard: '1/2',
     pilot: 1,
     callTimeout: 60,
     onEvent: (e: BatchEvent) => {
@@ -107,7 +112,9 @@ export async function everything(): Promise<void> {
     shouldStop: () => false,
   });
   const stop: StopReason | null = outcome.stop_reason;
-  const merged: BatchTotals = await mergeBatches(['a', 'b'], 'out', storage);
+  const merged: MergeOutcome = await mergeBatches(['a', 'b'], 'out', storage);
+  const totals: BatchTotals = merged;
+  console.log(merged.shards.join(','), merged.budget_limit ?? 'no budget', totals.total_spent);
 
   const analysis: Analysis = await analyzeBatch('out', storage, { success: 'x >= 1', write: false });
   console.log(analysis.variations.map((x) => x.variation_id), analysis.patterns.success_rate);

@@ -1083,6 +1083,26 @@ fn shards_keep_to_their_share_of_the_budget_and_merge_only_as_a_whole() {
     let one = shard(1, 7, "out-1").unwrap();
     let two = shard(2, 7, "out-2").unwrap();
     shard(2, 8, "out-3").unwrap();
+    // A folder keeps its shard: resuming it as another would mix two shards in one folder.
+    store.insert("b.yaml", &config("out-1", budget));
+    let again = |shard: Option<Shard>| {
+        let opts = BatchOptions {
+            shard,
+            resume: true,
+            ..Default::default()
+        };
+        try_sim_batch(&store, &llm, &opts, &Recorder::default())
+    };
+    let e = again(Some(Shard::new(2, 2).unwrap()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`out-1` holds shard 1/2: resume it with --shard 1/2"),
+        "{e}"
+    );
+    let e = again(None).unwrap_err().to_string();
+    assert!(e.contains("resume it with --shard 1/2"), "{e}");
+    again(Some(Shard::new(1, 2).unwrap())).unwrap();
     // 5 runs in 2 shards: 3 and 2, and the budget in the same proportion.
     let share = |out: &str| {
         usd_to_nanos(
@@ -1121,6 +1141,18 @@ fn shards_keep_to_their_share_of_the_budget_and_merge_only_as_a_whole() {
         e.contains("seed 7") && e.contains("seed 8") && e.contains("--seed"),
         "{e}"
     );
+    store.insert(
+        "b.yaml",
+        &config("out-4", budget).replace("runs_per_variation: 5", "runs_per_variation: 6"),
+    );
+    let opts = BatchOptions {
+        shard: Some(Shard::new(2, 2).unwrap()),
+        fresh_seed: 7,
+        ..Default::default()
+    };
+    try_sim_batch(&store, &llm, &opts, &Recorder::default()).unwrap();
+    let e = refused(&["out-1", "out-4"]);
+    assert!(e.contains("out-1 and out-4 ran different batch configs: runs_per_variation is 5 in one and 6 in the other"), "{e}");
     let e = refused(&["out-1", "whole"]);
     assert!(e.contains("whole holds the whole batch"), "{e}");
     assert!(

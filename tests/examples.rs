@@ -34,6 +34,7 @@ fn our_examples_load_without_a_warning() {
         "paired-comparison",
         "sequential-stop",
         "intervention",
+        "sharded",
     ] {
         let path = format!("experiments/{exp}/batch-config.yaml");
         let loaded = block_on(load_batch(&s, &path)).unwrap_or_else(|e| panic!("{path}:\n{e}"));

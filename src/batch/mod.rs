@@ -348,6 +348,18 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             return Err(BatchError::already_started(&out_dir));
         }
         Some(p) => {
+            // A folder holds one shard (or the whole batch): merge reads which from its state.
+            let now = opts.shard.map(|s| s.to_string());
+            if p.shard != now {
+                let was = p
+                    .shard
+                    .as_ref()
+                    .map_or("the whole batch".into(), |s| format!("shard {s}"));
+                return Err(BatchError::usage(format!(
+                    "`{out_dir}` holds {was}: resume it {}; each shard needs an output folder of its own",
+                    p.shard.as_ref().map_or("without --shard".into(), |s| format!("with --shard {s}"))
+                )));
+            }
             let diff = changes(
                 p.fingerprint.as_ref(),
                 &print,
@@ -908,7 +920,8 @@ fn check_shards(folders: &[ShardFolder]) -> Result<Vec<Shard>, BatchError> {
     for f in &folders[1..] {
         let (a, b) = (&first.state, &f.state);
         let mut diff = match (&a.fingerprint, &b.fingerprint) {
-            (Some(x), Some(y)) => changes(Some(x), y, a.runs_per_variation, b.runs_per_variation),
+            // runs_per_variation is compared below, both ways (a resume may raise it; shards not).
+            (Some(x), Some(y)) => changes(Some(x), y, 0, 0),
             _ => vec!["a batch-state.json does not record its config".into()],
         };
         if a.runs_per_variation != b.runs_per_variation {

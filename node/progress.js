@@ -113,12 +113,16 @@ export class Progress {
   }
 }
 /** The closing summary, and what to do next. */
-export function summary(o, { configPath, started, budget, analysis }) {
+export function summary(o, { configPath, started, budget, analysis, shard = null, resume = `npx scenario-lab run ${configPath} --resume` }) {
   const secs = (Date.now() - started) / 1000;
   const finished = o.runs_completed + o.runs_failed + o.runs_halted;
+  // A shard is measured against its own runs and its share of the budget.
+  const runs = shard ? shard.runs : o.total_runs;
+  if (shard) budget = shard.budget;
   const lines = [
     '',
-    `Completed ${o.runs_completed} of ${o.total_runs} runs · ${o.runs_failed} failed · ${o.runs_halted} halted · ${o.runs_pending} not run` +
+    `Completed ${o.runs_completed} of ${shard ? `shard ${shard.label}'s ${runs} runs (the batch has ${o.total_runs})` : `${o.total_runs} runs`} · ${o.runs_failed} failed · ${o.runs_halted} halted · ` +
+      `${shard ? runs - finished : o.runs_pending} not run` +
       `${o.runs_not_needed ? ` · ${o.runs_not_needed} not needed (stopping rule)` : ''}`,
     `Spent ${fmtUsd(o.total_spent)}${budget != null ? ` of ${fmtUsd(budget)}` : ''} · ${fmtTime(secs)} this session` +
       `${o.runs_completed ? ` · ${fmtUsd(o.total_spent / Math.max(1, finished))} per run` : ''}`,
@@ -143,13 +147,13 @@ export function summary(o, { configPath, started, budget, analysis }) {
   }
   if (o.stop_reason === 'budget') {
     lines.push(`Stopped at the budget: ${o.stop_message}.`,
-      `${o.total_runs - o.runs_completed} runs are left. To go on, raise budget_limit in ${configPath} and run:`,
-      `  npx scenario-lab run ${configPath} --resume`,
-      `or give a higher limit for this session: npx scenario-lab run ${configPath} --resume --budget-limit <USD>`);
+      `${runs - o.runs_completed} runs are left. To go on, raise budget_limit in ${configPath} and run:`,
+      `  ${resume}`,
+      `or give a higher limit for this session: ${resume.replace(/ --budget-limit \S+/, '')} --budget-limit <USD>`);
   } else if (o.stop_reason === 'interrupted') {
-    lines.push(`Stopped on request. Continue with: npx scenario-lab run ${configPath} --resume`);
-  } else if (o.runs_completed + (o.runs_not_needed ?? 0) < o.total_runs) {
-    lines.push(`Some runs did not complete. --resume continues halted runs and retries failed ones once: npx scenario-lab run ${configPath} --resume`);
+    lines.push(`Stopped on request. Continue with: ${resume}`);
+  } else if (o.runs_completed + (o.runs_not_needed ?? 0) < runs) {
+    lines.push(`Some runs did not complete. --resume continues halted runs and retries failed ones once: ${resume}`);
   }
   return lines.join('\n');
 }

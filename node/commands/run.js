@@ -192,12 +192,14 @@ async function batchSession(api, path, conn, options, { json, values, budgetLimi
   const started = Date.now();
   progress.start();
   let outcome;
+  let begun = null;
   try {
     const { runBatch } = await api();
     outcome = await runBatch(path, nodeStorage(), conn, {
       ...options,
       shouldStop: () => stops > 0,
       onEvent: (e) => {
+        if (e.type === 'batch_started') begun = e.data;
         if (json) out(JSON.stringify(e));
         else progress.event(e);
       },
@@ -207,7 +209,8 @@ async function batchSession(api, path, conn, options, { json, values, budgetLimi
     process.off('SIGINT', onSigint);
   }
   if (!json) {
-    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis });
+    const shard = options.shard && begun ? { label: options.shard, runs: begun.in_shard, budget: begun.budget_limit } : null;
+    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis, shard, resume: continueCommand(path, values) });
     if (options.pilot !== undefined && !outcome.stop_reason) {
       // The runs a pilot leaves are not a failure to report: the estimate of the rest follows.
       text = text.split('\n').filter((l) => !l.startsWith('Some runs did not complete')).join('\n');
@@ -224,6 +227,7 @@ function continueCommand(path, values) {
   if (values['budget-limit'] !== undefined) parts.push('--budget-limit', values['budget-limit']);
   if (values['base-url'] !== undefined) parts.push('--base-url', values['base-url']);
   if (values.shard !== undefined) parts.push('--shard', values.shard);
+  if (values.shards !== undefined) parts.push('--shards', values.shards);
   return parts.join(' ');
 }
 

@@ -86,6 +86,10 @@ function sameAsOneProcess(merged) {
 function saysItsShare(r, k) {
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout + r.stderr, new RegExp(`shard ${k}/4: 2 of the batch's 8 runs .*\\$0\\.5000 of the batch's \\$2\\.00 budget`));
+  // Its summary counts its own runs against its own budget: a finished shard has nothing to resume.
+  assert.match(r.stderr, new RegExp(`Completed 2 of shard ${k}/4's 2 runs \\(the batch has 8\\) · 0 failed · 0 halted · 0 not run`));
+  assert.match(r.stderr, /Spent \$0\.00 of \$0\.50/);
+  assert.doesNotMatch(r.stderr, /did not complete/);
 }
 
 before(async () => {

@@ -174,6 +174,11 @@ budgetLimit?: number,
  */
 shard?: string, 
 /**
+ * `--output DIR`: the batch's output folder instead of the config's `output_dir` (one
+ * folder per shard on a shared volume).
+ */
+outputDir?: string, 
+/**
  * A random seed from the host, for a batch that has none yet.
  */
 freshSeed?: number, 
@@ -606,7 +611,12 @@ openrouterModels?: string,
 /**
  * Overrides the config's `budget_limit` (USD), as `runBatch` takes it.
  */
-budgetLimit?: number, };
+budgetLimit?: number, 
+/**
+ * `--output DIR`: the batch's output folder (where its runs are read) instead of the
+ * config's `output_dir`, as `runBatch` takes it.
+ */
+outputDir?: string, };
 
 /**
  * The estimate of the rest of a batch.
@@ -1858,7 +1868,12 @@ export type OutputOptions = {
 /**
  * `--force`: write into a non-empty folder that is not a Scenario Lab output folder.
  */
-force?: boolean, };
+force?: boolean, 
+/**
+ * `checkBatchOutput`: the batch's `--output DIR` (which the facts are about), when given
+ * instead of the config's `output_dir`.
+ */
+outputDir?: string, };
 
 /**
  * One pairwise comparison of two variations on one metric.
@@ -2253,7 +2268,11 @@ budgetLimit?: number,
 /**
  * `"K/N"`: the plan is for that shard, which a note describes (its runs, its budget).
  */
-shard?: string, };
+shard?: string, 
+/**
+ * `--output DIR`: the batch's output folder instead of the config's `output_dir`.
+ */
+outputDir?: string, };
 
 /**
  * One listed variation, with its own estimate.

@@ -143,6 +143,10 @@ export const FLAGS = [
   { name: 'output', arg: 'DIR', commands: ['scenario'], category: 'output', default: 'output/<scenario>/run-NNN, the next free number', help: 'the run folder' },
   { name: 'output', arg: 'DIR', commands: ['merge'], category: 'output', help: 'the merged output folder (required)' },
   {
+    name: 'output', arg: 'DIR', commands: ['run'], category: 'output', default: "the config's output_dir",
+    help: 'the batch\'s output folder: one folder per shard on a shared volume (give it again with --resume)',
+  },
+  {
     name: 'force', commands: ['run'], category: 'output', default: 'off',
     help: "write into an output_dir that is not empty and not a Scenario Lab output folder (no batch-state.json). Roots, system folders and the home folder itself are refused even so",
   },

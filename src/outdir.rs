@@ -56,6 +56,9 @@ pub struct OutputOptions {
     #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<bool>"))]
     pub force: bool,
+    /// `checkBatchOutput`: the batch's `--output DIR` (which the facts are about), when given
+    /// instead of the config's `output_dir`.
+    pub output_dir: Option<String>,
 }
 
 /// What will be written into the folder.
@@ -301,6 +304,16 @@ pub fn check(facts: &DirFacts, purpose: Purpose, force: bool) -> Verdict {
         refused: None,
         message: None,
         notes,
+    }
+}
+
+/// [`check`] for a batch's `--output DIR`: the notes to print when it is allowed, or why not
+/// (the folder came from the command line, so the refusal names the flag, not a config line).
+pub fn check_batch_flag(facts: &DirFacts, force: bool) -> Result<Vec<String>, String> {
+    let verdict = check(facts, Purpose::Batch { config_here: None }, force);
+    match verdict.message {
+        Some(m) => Err(format!("--output: {m}")),
+        None => Ok(verdict.notes),
     }
 }
 

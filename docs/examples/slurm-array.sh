@@ -3,12 +3,13 @@
 # Submit it from the project's folder, then merge once every task has succeeded:
 #
 #   jobid=$(sbatch --parsable docs/examples/slurm-array.sh)
-#   sbatch --dependency=afterok:$jobid --wrap "npx scenario-lab merge shards/task-*/experiments/sharded --output experiments/sharded-merged"
+#   sbatch --dependency=afterok:$jobid --wrap "npx scenario-lab merge shards/task-* --output experiments/sharded-merged"
 #
 # `--shard auto` reads SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT: task
 # 1 of --array=1-4 runs shard 1/4 (--array=0-3 works the same). Every shard gets the same --seed
 # (merge checks it) and budget_limit x its share of the runs. Each task writes into a folder of
-# its own on the shared filesystem (shards/task-N), so the shards never share a batch file.
+# its own on the shared filesystem (--output shards/task-N), with --resume: a task that is
+# requeued continues its shard (no run paid twice) instead of starting it over.
 # tests/node/shards.test.mjs runs this script with these variables.
 #SBATCH --job-name=scenario-lab-sharded
 #SBATCH --array=1-4
@@ -16,9 +17,4 @@
 #SBATCH --time=02:00:00
 set -euo pipefail
 cd "$SLURM_SUBMIT_DIR"
-task="shards/task-$SLURM_ARRAY_TASK_ID"
-rm -rf "$task" && mkdir -p "$task/experiments/sharded"
-cp experiments/sharded/batch-config.yaml "$task/experiments/sharded/"
-ln -s "$SLURM_SUBMIT_DIR/scenarios" "$task/scenarios"
-cd "$task"
-npx scenario-lab run experiments/sharded/batch-config.yaml --shard auto --seed 42
+npx scenario-lab run experiments/sharded/batch-config.yaml --shard auto --seed 42 --resume --output "shards/task-$SLURM_ARRAY_TASK_ID"

@@ -58,10 +58,12 @@ async function dryRun(api, values, path) {
   const { planBatch, calibrateBatch, renderCalibration, checkModels } = await api();
   options.shard = await resolveShard(api, values);
   options.budgetLimit = usd(values, 'budget-limit', 'run');
+  options.outputDir = values.output;
   const plan = await planBatch(path, storage, options);
+  plan.command = runCommand(path, values);
   // Once runs exist, the rest of the batch is estimated from what their calls used.
   const calibration = await calibrateBatch(path, storage, options);
-  if (calibration.runs_recorded > 0) calibration.command = continueCommand(path, values);
+  if (calibration.runs_recorded > 0) calibration.command = runCommand(path, values, { resume: true });
   const check = list !== null ? await checkModels(path, storage, list) : null;
   if (json) {
     out(JSON.stringify({ ...plan, calibration, ...(check ? { model_check: check } : {}) }, null, 2));
@@ -87,7 +89,7 @@ async function runBatch(api, values, path) {
     throw new UsageError(`--execution must be realtime or batch, not '${execution}'`, 'run');
   }
   const options = {
-    resume: Boolean(values.resume), budgetLimit, shard, pilot, execution, callTimeout: seconds(values, 'call-timeout', 'run'),
+    resume: Boolean(values.resume), budgetLimit, shard, outputDir: values.output, pilot, execution, callTimeout: seconds(values, 'call-timeout', 'run'),
     // A new batch's seed (a resumed batch keeps the one it recorded); 0 lets the host draw one.
     freshSeed: count(values, 'seed', 1, 'run') ?? 0,
   };
@@ -114,8 +116,8 @@ async function runBatch(api, values, path) {
 
   // The pilot is done: estimate the rest from what its calls used, then ask (on a terminal).
   const { calibrateBatch, renderCalibration } = await api();
-  const calibration = await calibrateBatch(path, nodeStorage(), { openrouterModels: options.openrouterModels, budgetLimit });
-  calibration.command = continueCommand(path, values);
+  const calibration = await calibrateBatch(path, nodeStorage(), { openrouterModels: options.openrouterModels, budgetLimit, outputDir: options.outputDir });
+  calibration.command = runCommand(path, values, { resume: true });
   if (json) out(JSON.stringify({ type: 'calibration', data: calibration }));
   else out(`\n${renderCalibration(calibration, { color: colorFor(process.stdout, json) })}`);
   const terminal = !json && process.stdin.isTTY && process.stderr.isTTY;
@@ -140,8 +142,8 @@ const NOT_STARTED = 'scenario-lab: the batch was not started: nothing was writte
 async function guards(api, path, values, options, json) {
   const { planBatch, checkBatchOutput } = await api();
   const storage = nodeStorage();
-  const plan = await planBatch(path, readOnlyStorage(storage), { openrouterModels: options.openrouterModels, budgetLimit: options.budgetLimit });
-  const notes = await checkBatchOutput(path, readOnlyStorage(storage), dirFacts(plan.output_dir), { force: Boolean(values.force) });
+  const plan = await planBatch(path, readOnlyStorage(storage), { openrouterModels: options.openrouterModels, budgetLimit: options.budgetLimit, outputDir: options.outputDir });
+  const notes = await checkBatchOutput(path, readOnlyStorage(storage), dirFacts(plan.output_dir), { force: Boolean(values.force), outputDir: options.outputDir });
   for (const n of notes) err(`scenario-lab: ${n}`);
   if (plan.confirm.length === 0 || values.yes) return true;
   const terminal = !json && process.stdin.isTTY && process.stderr.isTTY;
@@ -210,7 +212,7 @@ async function batchSession(api, path, conn, options, { json, values, budgetLimi
   }
   if (!json) {
     const shard = options.shard && begun ? { label: options.shard, runs: begun.in_shard, budget: begun.budget_limit } : null;
-    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis, shard, resume: continueCommand(path, values) });
+    let text = summary(outcome, { configPath: path, started, budget: budgetLimit ?? null, analysis: progress.analysis, shard, resume: runCommand(path, values, { resume: true }) });
     if (options.pilot !== undefined && !outcome.stop_reason) {
       // The runs a pilot leaves are not a failure to report: the estimate of the rest follows.
       text = text.split('\n').filter((l) => !l.startsWith('Some runs did not complete')).join('\n');
@@ -221,13 +223,14 @@ async function batchSession(api, path, conn, options, { json, values, budgetLimi
   return outcome;
 }
 
-/** The command that continues this batch, with the flags that matter for it. */
-function continueCommand(path, values) {
-  const parts = ['npx scenario-lab run', path, '--resume'];
-  if (values['budget-limit'] !== undefined) parts.push('--budget-limit', values['budget-limit']);
-  if (values['base-url'] !== undefined) parts.push('--base-url', values['base-url']);
-  if (values.shard !== undefined) parts.push('--shard', values.shard);
-  if (values.shards !== undefined) parts.push('--shards', values.shards);
+/** The command that runs (or with `resume`, continues) this batch, with the flags that matter for it. */
+function runCommand(path, values, { resume = false } = {}) {
+  const parts = ['npx scenario-lab run', path];
+  if (resume) parts.push('--resume');
+  else if (values.seed !== undefined) parts.push('--seed', values.seed);
+  for (const flag of ['budget-limit', 'base-url', 'shard', 'shards', 'output']) {
+    if (values[flag] !== undefined) parts.push(`--${flag}`, values[flag]);
+  }
   return parts.join(' ');
 }
 

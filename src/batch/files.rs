@@ -129,6 +129,8 @@ pub struct BatchSnapshot<'a> {
     pub total: u64,
     /// Set when this is one shard.
     pub shard: Option<super::Shard>,
+    /// The command that continues the batch (with its `--shard` and `--output`).
+    pub resume: &'a str,
     /// Spent, nano-dollars.
     pub spent: Nanos,
     /// The budget, USD.
@@ -289,7 +291,7 @@ pub fn batch_files(b: BatchSnapshot<'_>) -> BatchFiles {
         stop_reason: b.stop.as_ref().map(|s| s.0),
         stop_message: b.stop.map(|s| s.1),
         resume_command: (t.runs_completed + t.runs_not_needed < b.total)
-            .then(|| format!("npx scenario-lab run {} --resume", config.path)),
+            .then(|| b.resume.to_string()),
     };
     BatchFiles {
         state,

@@ -64,6 +64,9 @@ pub struct BatchOptions {
     /// `"K/N"` (1-based): run only shard K of N, with its share of the budget.
     #[cfg_attr(test, ts(as = "Option<String>"))]
     pub shard: Option<Shard>,
+    /// `--output DIR`: the batch's output folder instead of the config's `output_dir` (one
+    /// folder per shard on a shared volume).
+    pub output_dir: Option<String>,
     /// A random seed from the host, for a batch that has none yet.
     #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<u64>"))]
@@ -308,6 +311,14 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     opts: &BatchOptions,
     control: &dyn Control,
 ) -> Result<BatchOutcome, BatchError> {
+    let elsewhere;
+    let config = match &opts.output_dir {
+        Some(dir) => {
+            elsewhere = config.clone().with_output_dir(dir);
+            &elsewhere
+        }
+        None => config,
+    };
     let out_dir = paths::normalize(&config.output_dir);
     let space = VariationSpace::new(&config.variations);
     let runs = u64::from(config.runs_per_variation);
@@ -479,6 +490,13 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
     };
     take_looks(&mut stopper, &known, &|i| completed_at_start.contains(&i));
 
+    let mut resume = format!("npx scenario-lab run {} --resume", config.path);
+    if let Some(s) = opts.shard {
+        resume.push_str(&format!(" --shard {s}"));
+    }
+    if opts.output_dir.is_some() {
+        resume.push_str(&format!(" --output {out_dir}"));
+    }
     let mut last_save = clock.now_ms();
     let files_now = |known: &BTreeMap<u64, RunSummary>,
                      done: bool,
@@ -493,6 +511,7 @@ pub async fn run_batch<S: Storage, L: Llm, C: Clock>(
             known,
             total,
             shard: opts.shard,
+            resume: &resume,
             spent: guard.spent(),
             budget,
             done,
@@ -1094,6 +1113,7 @@ pub async fn merge<S: Storage>(
         known: &known,
         total,
         shard: None,
+        resume: &format!("npx scenario-lab run {config_path} --resume"),
         spent,
         budget,
         done: true,

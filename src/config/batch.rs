@@ -302,6 +302,15 @@ pub struct BatchConfig {
     pub scenario: Scenario,
 }
 
+impl BatchConfig {
+    /// The config with `--output DIR` as its output folder: the batch is written there, and its
+    /// runs are read from there.
+    pub fn with_output_dir(mut self, dir: &str) -> BatchConfig {
+        self.output_dir = dir.to_string();
+        self
+    }
+}
+
 /// How a batch's calls reach providers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

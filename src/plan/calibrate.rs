@@ -187,6 +187,9 @@ pub struct CalibrateOptions {
     pub openrouter_models: Option<String>,
     /// Overrides the config's `budget_limit` (USD), as `runBatch` takes it.
     pub budget_limit: Option<f64>,
+    /// `--output DIR`: the batch's output folder (where its runs are read) instead of the
+    /// config's `output_dir`, as `runBatch` takes it.
+    pub output_dir: Option<String>,
 }
 
 /// How `renderCalibration` renders.

@@ -80,6 +80,8 @@ pub struct PlanOptions {
     /// `"K/N"`: the plan is for that shard, which a note describes (its runs, its budget).
     #[cfg_attr(test, ts(as = "Option<String>"))]
     pub shard: Option<crate::batch::Shard>,
+    /// `--output DIR`: the batch's output folder instead of the config's `output_dir`.
+    pub output_dir: Option<String>,
 }
 
 /// How a plan or a calibration is rendered as text.

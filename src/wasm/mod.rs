@@ -140,8 +140,11 @@ pub async fn plan_batch(
     let storage = JsStorage::new(storage)?;
     let options: plan::PlanOptions = convert::options(&options)?;
     let mut config = batch_config(&path, &storage).await?;
-    // `--budget-limit` for the session the plan is for, as runBatch takes it.
+    // `--budget-limit` and `--output` for the session the plan is for, as runBatch takes them.
     config.budget_limit = options.budget_limit.or(config.budget_limit);
+    if let Some(dir) = &options.output_dir {
+        config = config.with_output_dir(dir);
+    }
     let mut book = PriceBook::new(&config.prices);
     let mut note = None;
     if let Some(models) = options.openrouter_models {
@@ -190,6 +193,11 @@ pub async fn check_batch_output(
     let facts: crate::outdir::DirFacts = import(facts)?;
     let options: crate::outdir::OutputOptions = convert::options(&options)?;
     let config = batch_config(&path, &storage).await?;
+    if options.output_dir.is_some() {
+        let notes =
+            crate::outdir::check_batch_flag(&facts, options.force).map_err(|m| error::usage(&m))?;
+        return export(&notes);
+    }
     let text = crate::host::Storage::read(&storage, &config.path)
         .await
         .ok()
@@ -383,8 +391,11 @@ pub async fn calibrate_batch(
         // A list that does not read leaves the built-in table (planBatch says so in a note).
         let _ = book.add_openrouter_models(&models);
     }
-    // `--budget-limit` for this session, as runBatch takes it.
+    // `--budget-limit` and `--output` for this session, as runBatch takes them.
     config.budget_limit = options.budget_limit.or(config.budget_limit);
+    if let Some(dir) = &options.output_dir {
+        config = config.with_output_dir(dir);
+    }
     let calibration = plan::calibrate::calibrate_batch(&storage, &config, &book).await;
     storage.take_error()?;
     export(&calibration.map_err(|e| error::storage(&e.to_string()))?)

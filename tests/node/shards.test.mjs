@@ -132,6 +132,10 @@ test('the Kubernetes Indexed Job example: four pods with --shard auto, then the 
     saysItsShare(r, i + 1);
     assert.match(r.stderr, new RegExp(`--shard auto: a Kubernetes Indexed Job: JOB_COMPLETION_INDEX=${i} .* make this shard ${i + 1}/4`));
   });
+  // A pod that Kubernetes retries resumes its shard: nothing is run twice.
+  const retried = await shell(onVolume(script(job)), join(tmp, 'k8s-pod-1'), { JOB_COMPLETION_INDEX: '1', SCENARIO_LAB_SHARD_COUNT: count });
+  assert.equal(retried.status, 0, retried.stderr);
+  assert.match(retried.stderr, /Resuming sharded: 0 of 8 runs to do \(2 already completed\)/);
   const m = await shell(onVolume(script(mergeJob)), project(join(tmp, 'k8s-merge-pod')));
   assert.equal(m.status, 0, m.stderr);
   assert.match(m.stdout, /merged shards 1\/4, 2\/4, 3\/4, 4\/4 .*8 of 8 runs completed.* of the batch's \$2\.00 budget/);
@@ -197,6 +201,7 @@ test('--shard counts from 1, and auto says what it needs', async () => {
     [['--shard', 'auto', '--seed', '1'], { JOB_COMPLETION_INDEX: '1' }, /JOB_COMPLETION_INDEX=1 gives this pod's index but not the number of shards: give --shards N .* SCENARIO_LAB_SHARD_COUNT/],
     [['--shard', 'auto', '--shards', '4', '--seed', '1'], { JOB_COMPLETION_INDEX: '4' }, /JOB_COMPLETION_INDEX=4 is out of range for --shards 4/],
     [['--shard', 'auto', '--seed', '1'], { SLURM_ARRAY_TASK_ID: 'x', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' }, /SLURM_ARRAY_TASK_ID is 'x', not a whole number/],
+    [['--shard', '1/4', '--seed', '1', '--output', '/'], {}, /--output: the output folder `\/` is a filesystem root/],
   ];
   for (const [args, env, message] of cases) {
     const r = await shell(`npx scenario-lab run ${CONFIG} ${args.join(' ')}`, dir, env);
@@ -206,5 +211,7 @@ test('--shard counts from 1, and auto says what it needs', async () => {
   const k8s = await shell(`npx scenario-lab run ${CONFIG} --shard auto --shards 4 --dry-run`, dir, { JOB_COMPLETION_INDEX: '3' });
   assert.equal(k8s.status, 0, k8s.stderr);
   assert.match(k8s.stdout, /shard 4\/4: 2 of the batch's 8 runs .*\$0\.5000 of the batch's \$2\.00 budget/);
+  const out = await shell(`npx scenario-lab run ${CONFIG} --shard 2/4 --seed 3 --output shards/two --dry-run`, dir);
+  assert.match(out.stdout, /Output +shards\/two\n[\s\S]*npx scenario-lab run \S+ --seed 3 --shard 2\/4 --output shards\/two\n/);
   assert.deepEqual(readdirSync(join(dir, 'experiments', 'sharded')), ['batch-config.yaml'], 'nothing was written');
 });

@@ -1103,6 +1103,23 @@ fn shards_keep_to_their_share_of_the_budget_and_merge_only_as_a_whole() {
     let e = again(None).unwrap_err().to_string();
     assert!(e.contains("resume it with --shard 1/2"), "{e}");
     again(Some(Shard::new(1, 2).unwrap())).unwrap();
+    // --output puts a shard in a folder of its own, and its resume command says so.
+    let opts = BatchOptions {
+        shard: Some(Shard::new(1, 2).unwrap()),
+        fresh_seed: 7,
+        output_dir: Some("volume/shard-1".into()),
+        ..Default::default()
+    };
+    try_sim_batch(&store, &llm, &opts, &Recorder::default()).unwrap();
+    let summary = json(&store, "volume/shard-1/batch-summary.json");
+    assert_eq!(
+        summary["resume_command"],
+        "npx scenario-lab run b.yaml --resume --shard 1/2 --output volume/shard-1"
+    );
+    assert_eq!(
+        json(&store, "volume/shard-1/batch-state.json")["output_dir"],
+        "volume/shard-1"
+    );
     // 5 runs in 2 shards: 3 and 2, and the budget in the same proportion.
     let share = |out: &str| {
         usd_to_nanos(

@@ -68,6 +68,7 @@ pub struct Answers {
     #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub turns: u32,
     /// How long one turn is in the story ("1 week").
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub turn_duration: Option<String>,
     /// What to measure each turn.
     #[serde(default)]
@@ -75,6 +76,7 @@ pub struct Answers {
     pub metrics: Vec<MetricAnswers>,
     /// The model that writes the world's turns and reads the metrics; the first actor's when
     /// none is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub world_model: Option<String>,
     /// Whether actors may talk privately and form coalitions between turns.
     #[serde(default)]
@@ -85,6 +87,7 @@ pub struct Answers {
     #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub runs: u32,
     /// The most the batch may spend, in USD; none: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }
 
@@ -103,6 +106,7 @@ pub struct ActorAnswers {
     /// Its full name ("Castell Components").
     pub name: String,
     /// The short id its file and `--model-override` use; made from the name when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub short_name: Option<String>,
     /// What it is in the scenario.
     pub role: String,
@@ -111,6 +115,7 @@ pub struct ActorAnswers {
     #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub goals: Vec<String>,
     /// The model that plays it; the built-in simulator when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }
 
@@ -126,6 +131,7 @@ pub struct MetricAnswers {
     /// What kind of value it is.
     pub kind: MetricKind,
     /// `[min, max]` of a continuous metric; `[0, 10]` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
     /// The categories of a categorical metric (at least two).
     #[serde(default)]

@@ -130,12 +130,15 @@ ARGUMENTS:
 
 ANSWERS FILE (JSON):
     { "title": "...", "description": "what it is about", "situation": "the start",
-      "actors": [{ "name": "...", "role": "...", "goals": ["..."], "model": "builtin/simulator" }],
+      "actors": [{ "name": "...", "role": "...", "goals": ["..."],
+                   "model": "builtin/simulator" }],
       "turns": 3, "turn_duration": "1 week", "communication": false,
-      "metrics": [{ "name": "deal_reached", "question": "Is there a deal?", "kind": "boolean" },
-                  { "name": "tension", "question": "How tense?", "kind": "continuous", "range": [0, 10] },
-                  { "name": "phase", "question": "Which phase?", "kind": "categorical",
-                    "categories": ["talks", "deal"] }],
+      "metrics": [{ "name": "deal_reached", "question": "Is there a deal?",
+                    "kind": "boolean" },
+                  { "name": "tension", "question": "How tense?",
+                    "kind": "continuous", "range": [0, 10] },
+                  { "name": "phase", "question": "Which phase?",
+                    "kind": "categorical", "categories": ["talks", "deal"] }],
       "runs": 3, "budget": 5 }
     Only title, actors (name, role) and metrics (name, question, kind) are required.
 

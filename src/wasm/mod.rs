@@ -204,9 +204,18 @@ pub fn check_run_output(
     #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
+    check_dir(facts, &options, crate::outdir::Purpose::Run)
+}
+
+/// The output-folder policy for `purpose`: the notes, or its refusal as a `usage` error.
+fn check_dir(
+    facts: JsValue,
+    options: &JsValue,
+    purpose: crate::outdir::Purpose,
+) -> Result<JsValue, JsValue> {
     let facts: crate::outdir::DirFacts = import(facts)?;
-    let options: crate::outdir::OutputOptions = convert::options(&options)?;
-    let verdict = crate::outdir::check(&facts, crate::outdir::Purpose::Run, options.force);
+    let options: crate::outdir::OutputOptions = convert::options(options)?;
+    let verdict = crate::outdir::check(&facts, purpose, options.force);
     match verdict.message {
         Some(m) => Err(error::usage(&m)),
         None => export(&verdict.notes),
@@ -547,11 +556,5 @@ pub fn check_project_dir(
     #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let facts: crate::outdir::DirFacts = import(facts)?;
-    let options: crate::outdir::OutputOptions = convert::options(&options)?;
-    let verdict = crate::outdir::check(&facts, crate::outdir::Purpose::Project, options.force);
-    match verdict.message {
-        Some(m) => Err(error::usage(&m)),
-        None => export(&verdict.notes),
-    }
+    check_dir(facts, &options, crate::outdir::Purpose::Project)
 }

@@ -49,7 +49,13 @@ export async function init(api, values, positionals) {
   } else if (values.template !== undefined) {
     answers = core.initTemplate(values.template);
   } else if (process.stdin.isTTY && process.stderr.isTTY) {
-    ({ answers, folder } = await interview(core, overrides, positionals[0]));
+    const asked = await interview(core, overrides, positionals[0]);
+    if (asked === null) {
+      err('\nscenario-lab: the interview ended before its last answer (Ctrl+C or Ctrl+D): nothing was written');
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    ({ answers, folder } = asked);
   } else {
     throw new UsageError('init asks its questions on a terminal; elsewhere give --answers FILE (JSON) or --template NAME', 'init');
   }
@@ -126,21 +132,37 @@ async function writeProject(core, values, dir, files, config) {
 
 /**
  * Asks for the answers on the terminal: a template to start from (its answers become the
- * defaults), then the scenario, its actors, turns, metrics, models, runs and budget.
+ * defaults), then the scenario, its actors, turns, metrics, models, runs and budget. Resolves
+ * to null when the person leaves (Ctrl+C, or Ctrl+D on an empty answer).
  */
 async function interview(core, overrides, dir) {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const ask = async (question, fallback = '') => {
+  // Without a listener readline only pauses on Ctrl+C; the signal ends the pending question.
+  const leave = new AbortController();
+  rl.on('SIGINT', () => leave.abort());
+  const question = (text) => rl.question(text, { signal: leave.signal });
+  try {
+    return await questions(core, overrides, dir, question);
+  } catch (e) {
+    if (e?.code === 'ABORT_ERR' || e?.code === 'ERR_USE_AFTER_CLOSE') return null;
+    throw e;
+  } finally {
+    rl.close();
+  }
+}
+
+async function questions(core, overrides, dir, question) {
+  const ask = async (text, fallback = '') => {
     for (;;) {
       const shown = fallback === '' ? '' : ` [${short(String(fallback))}]`;
-      const answer = (await rl.question(`${question}${shown}: `)).trim();
+      const answer = (await question(`${text}${shown}: `)).trim();
       if (answer !== '') return answer;
       if (fallback !== '') return String(fallback);
     }
   };
-  const askNumber = async (question, fallback, { whole = true, optional = false } = {}) => {
+  const askNumber = async (text, fallback, { whole = true, optional = false } = {}) => {
     for (;;) {
-      const raw = optional && fallback === undefined ? (await rl.question(`${question} [none]: `)).trim() : await ask(question, fallback);
+      const raw = optional && fallback === undefined ? (await question(`${text} [none]: `)).trim() : await ask(text, fallback);
       if (optional && (raw === '' || raw === 'none')) return undefined;
       const n = Number(raw);
       if (Number.isFinite(n) && n > 0 && (!whole || Number.isSafeInteger(n))) return n;
@@ -148,7 +170,7 @@ async function interview(core, overrides, dir) {
     }
   };
   const list = (text) => text.split(';').map((s) => s.trim()).filter(Boolean);
-  try {
+  {
     err('New scenario. Enter takes the answer in [brackets].\n');
     const templates = core.initTemplates();
     err('Start from a template?');
@@ -172,8 +194,8 @@ async function interview(core, overrides, dir) {
     err('\nModels (USD per million prompt / completion tokens):');
     models.forEach((m, i) => err(`    ${String(i + 1).padStart(2)}  ${m.id.padEnd(36)} ${m.prompt === 0 && m.completion === 0 ? 'free, offline' : `$${m.prompt} / $${m.completion}`}`));
     err('    or type any model id (OpenRouter ids, ollama/NAME, local/NAME)\n');
-    const askModel = async (question, fallback) => {
-      const pick = await ask(question, fallback);
+    const askModel = async (text, fallback) => {
+      const pick = await ask(text, fallback);
       const i = Number(pick);
       return Number.isInteger(i) && i >= 1 && i <= models.length ? models[i - 1].id : pick;
     };
@@ -200,10 +222,10 @@ async function interview(core, overrides, dir) {
       const b = base.metrics[i] ?? {};
       err(`Metric ${i + 1}`);
       const name = await ask('    name', b.name ?? (i === 0 ? 'progress' : ''));
-      const question = await ask('    question asked of each turn', b.question ?? (i === 0 ? 'How close is the situation to being resolved, from 0 to 10?' : ''));
+      const asked = await ask('    question asked of each turn', b.question ?? (i === 0 ? 'How close is the situation to being resolved, from 0 to 10?' : ''));
       let kind;
       while (!['continuous', 'boolean', 'categorical'].includes(kind)) kind = await ask('    kind: continuous, boolean or categorical', b.kind ?? 'continuous');
-      const metric = { name, question, kind };
+      const metric = { name, question: asked, kind };
       if (kind === 'continuous') {
         for (;;) {
           const m = /^\s*(-?[\d.]+)\s*(?:-|to|,)\s*(-?[\d.]+)\s*$/.exec(await ask('    range (min-max)', (b.range ?? [0, 10]).join('-')));
@@ -229,8 +251,6 @@ async function interview(core, overrides, dir) {
     const folder = dir ?? (await ask('Folder to write the project into', slug));
     err('');
     return { answers, folder };
-  } finally {
-    rl.close();
   }
 }
 

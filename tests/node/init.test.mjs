@@ -125,6 +125,17 @@ test('the interview starts from a template: Enter keeps every answer of it', asy
   assert.match(read(cwd, 'water/scenarios/regional-water-allocation/metrics.yaml'), /categories: \["farmers", "city", "power", "trust", "balanced"\]/);
 });
 
+test('Ctrl+C in the interview ends it: exit 2, nothing written', async () => {
+  const cwd = workdir('interrupted');
+  const term = onTerminal(process.execPath, [CLI, 'init', 'left'], { cwd });
+  await answer(term, 'Template [4]: ', '1');
+  await term.waitFor('Title [Supplier Contract Renewal]: ');
+  term.type('\x03');
+  assert.equal(await term.exited, 2, term.output());
+  assert.match(term.output(), /the interview ended before its last answer \(Ctrl\+C or Ctrl\+D\): nothing was written/);
+  assert.deepEqual(readdirSync(cwd), []);
+});
+
 test('off a terminal: an answers file, with flags over it', async () => {
   const cwd = workdir('answers');
   writeFileSync(join(cwd, 'answers.json'), JSON.stringify({

@@ -76,6 +76,8 @@ fn declarations() -> String {
         crate::plan::calibrate::CalibrationRenderOptions,
         crate::outdir::DirFacts,
         crate::outdir::OutputOptions,
+        // What the exports give the host's functions.
+        crate::host::PersonPrompt,
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,

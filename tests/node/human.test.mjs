@@ -165,3 +165,18 @@ test('a batch of parallel runs refuses a person\'s seat at the actor file\'s hum
   assert.match(r.stderr, /actor `council` is played by a person, and this batch runs up to 2 runs at once \(`max_parallel: 2` in /);
   assert.match(r.stderr, /`max_parallel: 1` in /);
 });
+
+test('a batch with max_parallel: 1 asks the person on the terminal, run after run', async () => {
+  const dir = scenarioWithPerson('serial');
+  const config = join(tmp, 'serial.yaml');
+  const out = join(tmp, 'serial-out');
+  writeFileSync(config, `experiment_name: people\nbase_scenario: ${dir}\nruns_per_variation: 2\nmax_parallel: 1\nbudget_limit: 1.0\noutput_dir: ${out}\n`);
+  const term = onTerminal(['run', config, '--base-url', srv.url]);
+  for (let run = 1; run <= 2; run++) {
+    for (let turn = 1; turn <= 3; turn++) await answer(term, turn, ['**ACTION:**', `Run ${run}, turn ${turn}.`]);
+  }
+  assert.equal(await term.exit, 0, term.screen());
+  for (const run of ['var-001-run-001', 'var-001-run-002']) {
+    assert.deepEqual(mine(join(out, 'runs', run)).map((c) => c.cost_nanos), [0, 0, 0]);
+  }
+});

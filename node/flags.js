@@ -72,8 +72,8 @@ export const FLAGS = [
     help: "you play ACTOR (its short_name or name) in a new run, as `human: true` in its file would: at each of its calls you see what its model would, and type the reply on the terminal. Repeat for several actors.",
   },
   {
-    name: 'editor', commands: ['scenario', 'run'], category: 'run', default: "off (':e' as a reply's first line opens it once)",
-    help: 'write every reply of a seat you play in $EDITOR (or $VISUAL) instead of typing it',
+    name: 'editor', commands: ['scenario', 'run'], category: 'run', default: 'off',
+    help: "write every reply of a seat you play in $EDITOR (or $VISUAL) instead of typing it (without it, ':e' as a reply's first line opens the editor for that reply)",
   },
   { name: 'seed', arg: 'N', commands: ['scenario', 'run'], category: 'run', default: 'random', help: "the run's (or a new batch's) seed; recorded, so it can be reproduced" },
   {

@@ -17,7 +17,6 @@ use scenario_lab::host::{
 };
 use scenario_lab::llm::route::HUMAN;
 use scenario_lab::llm::{Client, RetryPolicy};
-use scenario_lab::plan::variations::Modifications;
 use scenario_lab::pricing::PriceBook;
 
 /// What the person does with the n-th question.
@@ -65,17 +64,7 @@ fn reply(turn: u32) -> String {
     )
 }
 
-fn spec(seed: u64) -> RunSpec {
-    RunSpec {
-        block: None,
-        scenario_dir: "s".into(),
-        modifications: Modifications::default(),
-        seed,
-        branch: None,
-        cost_limit: None,
-        max_tokens: None,
-    }
-}
+use common::run_spec as spec;
 
 /// The quick-negotiation scenario in `store` with `council` played by a person.
 fn with_person(store: &MemoryStorage) -> Scenario {

@@ -235,7 +235,7 @@ pub async fn run_scenario(
     #[wasm_bindgen(unchecked_param_type = "ScenarioRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Connection")] connection: JsValue,
-    #[wasm_bindgen(js_name = askPerson, unchecked_param_type = "AskPerson | undefined")]
+    #[wasm_bindgen(js_name = askPerson, unchecked_optional_param_type = "AskPerson")]
     ask_person: JsValue,
 ) -> Result<JsValue, JsValue> {
     use crate::engine::session;

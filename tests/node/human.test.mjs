@@ -164,6 +164,12 @@ test('a batch of parallel runs refuses a person\'s seat at the actor file\'s hum
   assert.match(r.stderr, /actors\/council\.yaml:3/);
   assert.match(r.stderr, /actor `council` is played by a person, and this batch runs up to 2 runs at once \(`max_parallel: 2` in /);
   assert.match(r.stderr, /`max_parallel: 1` in /);
+  // One run at a time is allowed, but only where someone can be asked.
+  writeFileSync(config, readFileSync(config, 'utf8').replace('max_parallel: 2', 'max_parallel: 1'));
+  const piped = await runCli(['run', config, '--base-url', srv.url]);
+  assert.equal(piped.code, 2, piped.stderr);
+  assert.match(piped.stderr, /a person plays `council` .* and there is nobody to ask here/);
+  assert.equal(existsSync(join(tmp, 'batch-out', 'runs')), false, 'nothing ran');
 });
 
 test('a batch with max_parallel: 1 asks the person on the terminal, run after run', async () => {

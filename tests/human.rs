@@ -22,13 +22,14 @@ use scenario_lab::pricing::PriceBook;
 /// What the person does with the n-th question.
 type Answer = dyn Fn(usize, &PersonPrompt) -> Result<String, String>;
 
-/// A host with a person and no model server (every model of these scenarios is built in).
+/// A host with a person, and a model server that answers every request with `model_reply`.
 struct Host {
     clock: VirtualClock,
     /// Simulated time each answer takes.
     thinking_ms: f64,
     asked: RefCell<Vec<PersonPrompt>>,
     answer: Box<Answer>,
+    model_reply: String,
 }
 
 impl Host {
@@ -38,13 +39,19 @@ impl Host {
             thinking_ms: 1000.0,
             asked: RefCell::new(Vec::new()),
             answer: Box::new(answer),
+            model_reply: String::new(),
         }
     }
 }
 
 impl Llm for Host {
     async fn complete(&self, _: &str, _: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        Err(LlmError::Network("no model server in this test".into()))
+        Ok(ChatResponse {
+            content: self.model_reply.clone(),
+            usage: None,
+            generation_id: None,
+            finish_reason: Some("stop".into()),
+        })
     }
 
     async fn ask_person(&self, prompt: &PersonPrompt) -> Result<String, String> {
@@ -196,6 +203,34 @@ fn the_person_is_asked_what_a_model_would_be_and_the_reply_is_logged_at_no_cost(
     assert!(
         decision.contains("human"),
         "the file names who played: {decision}"
+    );
+}
+
+/// What the person is shown holds other models' replies: their terminal control sequences are
+/// taken out, so that a reply cannot recolour, move or retitle the person's terminal.
+#[test]
+fn the_person_is_not_shown_a_models_terminal_escapes() {
+    let store = MemoryStorage::new();
+    let mut s = with_person(&store);
+    s.world_state_model = "test/model".into();
+    let mut host = Host::new(|_, p| Ok(reply(p.turn)));
+    host.model_reply =
+        "**UPDATED STATE:**\n\u{1b}]0;owned\u{7}\u{1b}[31mThe talks stall.\u{1b}[0m\u{8}".into();
+    let clock = host.clock.clone();
+    let o = run_with(&store, &host, &clock, RetryPolicy::default(), &s, &spec(5));
+    assert_eq!(o.standing.status, RunStatus::Completed, "{o:?}");
+    let asked = host.asked.borrow();
+    let turn2: String = asked[1]
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert!(turn2.contains("The talks stall."), "{turn2}");
+    assert!(
+        !turn2
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{turn2:?}"
     );
 }
 

@@ -200,6 +200,8 @@ export function init(app) {
   app.engine.onAsk = (q) => {
     questions.push(q);
     if (questions.length === 1) showQuestion();
+    // The batch waits for the answer: bring the person to the form.
+    if (app.tab !== 'run') app.show('run');
   };
   $('#person').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -586,7 +586,9 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
 
     /// Asks the person in the seat what a model would be asked, and waits as long as they take
     /// (a time limit would abandon someone thinking, and asking again repeats the question).
-    /// The reply counts no tokens (nothing was tokenised) and costs nothing.
+    /// The messages are shown without terminal control sequences (they hold other models'
+    /// replies, which must not recolour or retitle the person's terminal). The reply counts no
+    /// tokens (nothing was tokenised) and costs nothing.
     async fn ask_person(
         &self,
         spec: &CallSpec,
@@ -598,7 +600,14 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             actor: spec.actor.clone(),
             turn: spec.turn,
             role: spec.role,
-            messages: spec.messages.clone(),
+            messages: spec
+                .messages
+                .iter()
+                .map(|m| ChatMessage {
+                    role: m.role.clone(),
+                    content: crate::engine::files::printable(&m.content).into_owned(),
+                })
+                .collect(),
         };
         let reply = self
             .llm

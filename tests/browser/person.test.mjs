@@ -1,8 +1,8 @@
 // A person plays an actor in the page (issue 16, part 3), in headless Chromium over the real
 // wasm build: a batch whose variation seats a person (`actor_model` value `human`, one run at a
 // time) shows, at each of the seat's calls, a form in the Run view with exactly the prompt its
-// model would get, as text; the replies typed there are what the run records, as model `human`
-// at $0; an empty reply is not sent. Needs pkg/ and www/vendor built (`npm run build`).
+// model would get, as text, and brings the person back to the Run view; the replies typed
+// there are what the run records, as model `human` at $0; an empty reply is not sent. Needs pkg/ and www/vendor built (`npm run build`).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ test('the Run view asks the person in a seat with a form, and the replies are th
   for (let turn = 1; turn <= 3; turn++) {
     await waitFor(page, `question-${turn}`, (t) => {
       const form = document.querySelector('#person');
-      return !form.hidden && document.querySelector('#person-title').textContent === `council, turn ${t}: decision`;
+      return !form.hidden && !document.querySelector('#view-run').hidden && document.querySelector('#person-title').textContent === `council, turn ${t}: decision`;
     }, turn);
     const prompt = await page.textContent('#person-prompt');
     // What a model in the seat gets: the goals, the world state, the answer format.
@@ -59,7 +59,15 @@ test('the Run view asks the person in a seat with a form, and the replies are th
     const reply = `**ACTION:**\nTurn ${turn}: we offer <b>weekly</b> district totals.`;
     replies.push(reply);
     await page.fill('#person-reply', reply);
-    await page.click('#person-send');
+    if (turn === 1) {
+      // Gone to another view when the next question comes: the person is brought back to it.
+      await page.evaluate(() => {
+        document.querySelector('#person-send').click();
+        location.hash = '#results';
+      });
+    } else {
+      await page.click('#person-send');
+    }
   }
   const status = await batchEnded(page);
   assert.match(status, /^Completed 1 of 1 runs · 0 failed/);

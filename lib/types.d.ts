@@ -2,6 +2,31 @@
 // Do not edit: change the Rust type (its doc comments become these comments).
 
 /**
+ * One actor.
+ */
+export type ActorAnswers = { 
+/**
+ * Its full name ("Castell Components").
+ */
+name: string, 
+/**
+ * The short id its file and `--model-override` use; made from the name when absent.
+ */
+short_name?: string, 
+/**
+ * What it is in the scenario.
+ */
+role: string, 
+/**
+ * What it wants.
+ */
+goals?: Array<string>, 
+/**
+ * The model that plays it; the built-in simulator when absent.
+ */
+model?: string, };
+
+/**
  * The analysis of one folder.
  */
 export type Analysis = { 
@@ -91,6 +116,57 @@ halfWidth?: number,
  * Write `<dir>/analysis/` (default true).
  */
 write?: boolean, };
+
+/**
+ * What a person answered. The JSON form of an answers file (`init --answers FILE`).
+ */
+export type Answers = { 
+/**
+ * The scenario's name; the folders are named after it.
+ */
+title: string, 
+/**
+ * What the scenario is about (the question it explores): the scenario's description, and
+ * what every actor is told.
+ */
+description?: string, 
+/**
+ * Where things stand before turn 1; the description when empty.
+ */
+situation?: string, 
+/**
+ * Who takes part.
+ */
+actors: Array<ActorAnswers>, 
+/**
+ * How many turns a run plays.
+ */
+turns?: number, 
+/**
+ * How long one turn is in the story ("1 week").
+ */
+turn_duration?: string, 
+/**
+ * What to measure each turn.
+ */
+metrics?: Array<MetricAnswers>, 
+/**
+ * The model that writes the world's turns and reads the metrics; the first actor's when
+ * none is given.
+ */
+world_model?: string, 
+/**
+ * Whether actors may talk privately and form coalitions between turns.
+ */
+communication?: boolean, 
+/**
+ * How many runs the batch makes.
+ */
+runs?: number, 
+/**
+ * The most the batch may spend, in USD; none: no limit.
+ */
+budget?: number, };
 
 /**
  * One arm of an intervention: its name, and what changes at the intervention's turn. Every
@@ -1582,6 +1658,31 @@ p: number,
 p_adj: number, };
 
 /**
+ * One metric, read each turn from the world state by asking the world model `question`.
+ */
+export type MetricAnswers = { 
+/**
+ * Its name in results (lowercase, `_` between words; other text is made so).
+ */
+name: string, 
+/**
+ * What to ask of each turn's world state.
+ */
+question: string, 
+/**
+ * What kind of value it is.
+ */
+kind: MetricKind, 
+/**
+ * `[min, max]` of a continuous metric; `[0, 10]` when absent.
+ */
+range?: [number, number], 
+/**
+ * The categories of a categorical metric (at least two).
+ */
+categories?: Array<string>, };
+
+/**
  * How the variations compare on one metric.
  */
 export type MetricComparison = { 
@@ -1623,6 +1724,11 @@ verdicts: Array<string>,
  * `compare_variations`.
  */
 ranking: Array<[number, number]>, };
+
+/**
+ * What kind of value a metric is.
+ */
+export type MetricKind = "continuous" | "boolean" | "categorical";
 
 /**
  * One measured value (an entry of [`Metrics::records`]).
@@ -1762,6 +1868,23 @@ unknown: Array<UnknownModel>,
 listed: number, };
 
 /**
+ * A model the wizard offers, with its price.
+ */
+export type ModelChoice = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * USD per million prompt tokens.
+ */
+prompt: number, 
+/**
+ * USD per million completion tokens.
+ */
+completion: number, };
+
+/**
  * A model the batch will call, and its price.
  */
 export type ModelUse = { 
@@ -1819,6 +1942,32 @@ export type OutputOptions = {
  * `--force`: write into a non-empty folder that is not a Scenario Lab output folder.
  */
 force?: boolean, };
+
+/**
+ * The flags that override an answers file or a template (`--title`, `--model`, `--turns`,
+ * `--runs`, `--budget`).
+ */
+export type Overrides = { 
+/**
+ * The scenario's name.
+ */
+title?: string, 
+/**
+ * The model of every actor and of the world.
+ */
+model?: string, 
+/**
+ * How many turns a run plays.
+ */
+turns?: number, 
+/**
+ * How many runs the batch makes.
+ */
+runs?: number, 
+/**
+ * The most the batch may spend, in USD.
+ */
+budget?: number, };
 
 /**
  * One pairwise comparison of two variations on one metric.
@@ -2316,6 +2465,36 @@ path: string,
  * What was wrong and what the analysis did.
  */
 message: string, };
+
+/**
+ * A generated project: its files, and where its scenario and batch config are in it.
+ */
+export type Project = { 
+/**
+ * The scenario folder, relative to the project folder (`scenarios/<slug>`).
+ */
+scenario_dir: string, 
+/**
+ * The batch config, relative to the project folder (`experiments/<slug>/batch-config.yaml`).
+ */
+batch_config: string, 
+/**
+ * Every file to write.
+ */
+files: Array<ProjectFile>, };
+
+/**
+ * One file of a generated project.
+ */
+export type ProjectFile = { 
+/**
+ * Its path, relative to the project folder.
+ */
+path: string, 
+/**
+ * Its text.
+ */
+text: string, };
 
 /**
  * The kind of server.
@@ -3165,6 +3344,19 @@ mcnemar: McNemar | null,
  * The test the verdict rests on: `mcnemar` in a paired design, else `fisher_exact`.
  */
 test_kind: string, };
+
+/**
+ * A template the wizard offers.
+ */
+export type TemplateInfo = { 
+/**
+ * Its name (`--template NAME`).
+ */
+name: string, 
+/**
+ * What shape of scenario it is.
+ */
+summary: string, };
 
 /**
  * The result of a test: its statistic, degrees of freedom where it has them, and the

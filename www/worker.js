@@ -286,6 +286,33 @@ const ops = {
     return { ...result, root };
   },
 
+  /** What the "New scenario" form offers: the core's templates and models with prices. */
+  async initChoices() {
+    await ready;
+    return { templates: api.initTemplates(), models: api.initModels() };
+  },
+
+  async initTemplate(name) {
+    await ready;
+    return api.initTemplate(name);
+  },
+
+  /**
+   * The "New scenario" form's answers to a new project, made by the core as `scenario-lab init`
+   * makes it, named after the scenario (with a number when that name is taken: a project is
+   * never written over). Answers with problems throw the core's message, listing each.
+   */
+  async createProject(answers) {
+    await ready;
+    const made = api.initProject(answers);
+    const slug = made.scenario_dir.split('/').pop();
+    const taken = new Set([...(await ops.projects()), 'examples', 'upload']);
+    let name = slug;
+    for (let i = 2; taken.has(name); i++) name = `${slug}-${i}`;
+    await writeAll(storage(name), made.files);
+    return { project: name, config: made.batch_config, files: made.files.map((f) => f.path) };
+  },
+
   read: (name, path) => storage(name).read(path),
   write: (name, path, text) => storage(name).write(path, text),
 

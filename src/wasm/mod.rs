@@ -30,7 +30,7 @@ import type {
   Analysis, AnalyzeOptions, BatchEvent, BatchOptions, BatchOutcome, BatchStatus, BatchTotals,
   CalibrateOptions, Calibration, CalibrationRenderOptions, Connection, DirFacts, ModelCheck,
   OutputOptions, PersonPrompt, Plan, PlanOptions, RenderOptions, RunListing, ScenarioRequest, ScenarioResult,
-  ValidationReport,
+  ValidationReport, Answers, ModelChoice, Overrides, Project, TemplateInfo,
 } from "../lib/types.js";
 /** Files by path; relative paths are relative to the host's root. */
 export interface Storage {
@@ -208,9 +208,18 @@ pub fn check_run_output(
     #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
+    check_dir(facts, &options, crate::outdir::Purpose::Run)
+}
+
+/// The output-folder policy for `purpose`: the notes, or its refusal as a `usage` error.
+fn check_dir(
+    facts: JsValue,
+    options: &JsValue,
+    purpose: crate::outdir::Purpose,
+) -> Result<JsValue, JsValue> {
     let facts: crate::outdir::DirFacts = import(facts)?;
-    let options: crate::outdir::OutputOptions = convert::options(&options)?;
-    let verdict = crate::outdir::check(&facts, crate::outdir::Purpose::Run, options.force);
+    let options: crate::outdir::OutputOptions = convert::options(options)?;
+    let verdict = crate::outdir::check(&facts, purpose, options.force);
     match verdict.message {
         Some(m) => Err(error::usage(&m)),
         None => export(&verdict.notes),
@@ -511,4 +520,56 @@ pub async fn read_run(
     let storage = JsStorage::new(storage)?;
     let run = crate::analysis::tree::read_run(&storage, &run_dir).await;
     export(&stored(&storage, run)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `scenario-lab init` and the page's "New scenario" form (issue 16): answers to a project's
+// files. The host asks the questions and writes the files.
+
+/// The templates `init --template` offers, in order.
+#[wasm_bindgen(js_name = initTemplates, unchecked_return_type = "TemplateInfo[]")]
+pub fn init_templates() -> Result<JsValue, JsValue> {
+    export(&crate::init::templates())
+}
+
+/// The answers of a template; an unknown name throws `usage` with a "did you mean".
+#[wasm_bindgen(js_name = initTemplate, unchecked_return_type = "Answers")]
+pub fn init_template(name: String) -> Result<JsValue, JsValue> {
+    export(&crate::init::template(&name).map_err(|e| error::usage(&e))?)
+}
+
+/// The models the wizard offers, with their prices (USD per million tokens).
+#[wasm_bindgen(js_name = initModels, unchecked_return_type = "ModelChoice[]")]
+pub fn init_models() -> Result<JsValue, JsValue> {
+    export(&crate::init::model_choices())
+}
+
+/// An answers file's text (JSON) as answers; a bad file throws `usage` naming the file, the
+/// line and column, and what was expected.
+#[wasm_bindgen(js_name = readInitAnswers, unchecked_return_type = "Answers")]
+pub fn read_init_answers(text: String, file: String) -> Result<JsValue, JsValue> {
+    export(&crate::init::parse_answers(&text, &file).map_err(|e| error::usage(&e))?)
+}
+
+/// The files of the project the answers describe, with the flags' `overrides` put in;
+/// answers with problems throw `usage` listing every one.
+#[wasm_bindgen(js_name = initProject, unchecked_return_type = "Project")]
+pub fn init_project(
+    #[wasm_bindgen(unchecked_param_type = "Answers")] answers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Overrides | undefined")] overrides: JsValue,
+) -> Result<JsValue, JsValue> {
+    let answers: crate::init::Answers = import(answers)?;
+    let overrides: crate::init::Overrides = convert::options(&overrides)?;
+    export(&crate::init::generate(&answers.with(&overrides)).map_err(|e| error::usage(&e))?)
+}
+
+/// Whether `init` may write a project into a folder (new, or empty, or with `force` anything
+/// but a root, a system or the home folder): the notes to print, or a `usage` error saying why
+/// not.
+#[wasm_bindgen(js_name = checkProjectDir, unchecked_return_type = "string[]")]
+pub fn check_project_dir(
+    #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    check_dir(facts, &options, crate::outdir::Purpose::Project)
 }

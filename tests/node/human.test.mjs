@@ -12,8 +12,11 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlm } from '../fake-llm/server.mjs';
-import { ROOT, runCli } from './run-cli.mjs';
+import { CLI, ROOT, runCli } from './run-cli.mjs';
 import { onTerminal } from './pty.mjs';
+
+/** The CLI on a pseudo-terminal (tests/node/pty.mjs). */
+const cliOnTerminal = (args, options = {}) => onTerminal(process.execPath, [CLI, ...args], { cwd: ROOT, ...options });
 
 let srv;
 let tmp;
@@ -60,10 +63,10 @@ test('a person plays an actor on the terminal: sees its prompt, types the reply,
   // Turn 3's reply is written in $EDITOR (':e'): the editor puts it above the cut line.
   writeFileSync(editor, `#!/bin/sh\ncp "$1" "${join(tmp, 'seen.md')}"\n{ printf '**ACTION:**\\nFrom the editor: a six-month pilot.\\n\\n'; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n`);
   chmodSync(editor, 0o755);
-  const term = onTerminal(['scenario', dir, '--output', out, '--base-url', srv.url], { env: { EDITOR: editor } });
+  const term = cliOnTerminal(['scenario', dir, '--output', out, '--base-url', srv.url], { env: { EDITOR: editor } });
   await term.waitFor('=== council, turn 1: decision (t1/decision/council) ===');
   await term.waitFor('Your reply as council');
-  const shown = term.screen();
+  const shown = term.output();
   // What a model would see: the world state, the actor's goals, the answer format.
   assert.match(shown, /--- system ---/);
   assert.match(shown, /Obtain trip data detailed enough to plan two new bus corridors/);
@@ -80,8 +83,8 @@ test('a person plays an actor on the terminal: sees its prompt, types the reply,
   await term.waitFor('=== council, turn 3: decision');
   await term.waitFor('> ');
   term.type(':e');
-  assert.equal(await term.exit, 0, term.screen());
-  assert.match(term.screen(), /completed 3 turns/);
+  assert.equal(await term.exited, 0, term.output());
+  assert.match(term.output(), /completed 3 turns/);
   const replies = mine(out);
   assert.deepEqual(replies.map((c) => c.key), ['t1/decision/council', 't2/decision/council', 't3/decision/council']);
   for (const c of replies) {
@@ -104,18 +107,18 @@ test('a person plays an actor on the terminal: sees its prompt, types the reply,
 test('a run killed while the person thinks resumes without asking again what was answered', async () => {
   const dir = scenarioWithPerson('killed');
   const out = join(tmp, 'killed-run');
-  const first = onTerminal(['scenario', dir, '--output', out, '--base-url', srv.url]);
+  const first = cliOnTerminal(['scenario', dir, '--output', out, '--base-url', srv.url]);
   await answer(first, 1, ['**ACTION:**', 'Turn one, from the first session.']);
   await first.waitFor('=== council, turn 2: decision');
-  first.kill('SIGKILL');
-  await first.exit;
+  first.kill();
+  await first.exited;
   assert.equal(mine(out).length, 1);
-  const second = onTerminal(['scenario', '--resume', out, '--base-url', srv.url]);
+  const second = cliOnTerminal(['scenario', '--resume', out, '--base-url', srv.url]);
   await answer(second, 2, ['**ACTION:**', 'Turn two, after the resume.']);
   await answer(second, 3, ['**ACTION:**', 'Turn three.']);
-  assert.equal(await second.exit, 0, second.screen());
-  assert.doesNotMatch(second.screen(), /turn 1: decision/, 'turn 1 was answered before the kill');
-  assert.match(second.screen(), /completed 3 turns .*[1-9]\d* replayed from the call log/);
+  assert.equal(await second.exited, 0, second.output());
+  assert.doesNotMatch(second.output(), /turn 1: decision/, 'turn 1 was answered before the kill');
+  assert.match(second.output(), /completed 3 turns .*[1-9]\d* replayed from the call log/);
   assert.deepEqual(mine(out).map((c) => c.reply), [
     '**ACTION:**\nTurn one, from the first session.',
     '**ACTION:**\nTurn two, after the resume.',
@@ -131,9 +134,9 @@ test('--editor writes every reply in $EDITOR; --human seats a person by the acto
   const editor = join(tmp, 'every.sh');
   writeFileSync(editor, `#!/bin/sh\n{ printf '**ACTION:**\\nWritten in the editor.\\n'; cat "$1"; } > "$1.new" && mv "$1.new" "$1"\n`);
   chmodSync(editor, 0o755);
-  const term = onTerminal(['scenario', dir, '--output', out, '--human', 'Swiftride Mobility Inc.', '--editor', '--turns', '2'], { env: { EDITOR: editor } });
-  assert.equal(await term.exit, 0, term.screen());
-  assert.match(term.screen(), /=== swiftride, turn 2: decision/);
+  const term = cliOnTerminal(['scenario', dir, '--output', out, '--human', 'Swiftride Mobility Inc.', '--editor', '--turns', '2'], { env: { EDITOR: editor } });
+  assert.equal(await term.exited, 0, term.output());
+  assert.match(term.output(), /=== swiftride, turn 2: decision/);
   assert.deepEqual(mine(out).map((c) => [c.key, c.reply]), [
     ['t1/decision/swiftride', '**ACTION:**\nWritten in the editor.'],
     ['t2/decision/swiftride', '**ACTION:**\nWritten in the editor.'],
@@ -177,11 +180,11 @@ test('a batch with max_parallel: 1 asks the person on the terminal, run after ru
   const config = join(tmp, 'serial.yaml');
   const out = join(tmp, 'serial-out');
   writeFileSync(config, `experiment_name: people\nbase_scenario: ${dir}\nruns_per_variation: 2\nmax_parallel: 1\nbudget_limit: 1.0\noutput_dir: ${out}\n`);
-  const term = onTerminal(['run', config, '--base-url', srv.url]);
+  const term = cliOnTerminal(['run', config, '--base-url', srv.url]);
   for (let run = 1; run <= 2; run++) {
     for (let turn = 1; turn <= 3; turn++) await answer(term, turn, ['**ACTION:**', `Run ${run}, turn ${turn}.`]);
   }
-  assert.equal(await term.exit, 0, term.screen());
+  assert.equal(await term.exited, 0, term.output());
   for (const run of ['var-001-run-001', 'var-001-run-002']) {
     assert.deepEqual(mine(join(out, 'runs', run)).map((c) => c.cost_nanos), [0, 0, 0]);
   }

@@ -13,6 +13,12 @@ import init, {
   fetchModelList,
   findBatchConfigs,
   indexedDbStorage,
+  initModels,
+  initProject,
+  initTemplate,
+  initTemplates,
+  readInitAnswers,
+  checkProjectDir,
   isHostedModel,
   listRuns,
   loadBatchConfig,
@@ -36,6 +42,8 @@ import init, {
 import type {
   Analysis,
   AskPerson,
+  Answers,
+  Project,
   BatchCosts,
   BatchEvent,
   BatchOutcome,
@@ -144,4 +152,13 @@ export async function everything(): Promise<void> {
   console.log(state.seed, costs.summary.total_spent, summary.stop_reason, run.status, metrics.final_metrics, runCosts.total_cost, call.model);
   console.log(v, kept, kind, config, scenario, runs, verdict, firstRun, text, rendered, unknown, guess);
   console.log(standing, why, where, stop, merged, report2, hosted, configKindNow, configs, root, id, listText);
+
+  // init's wizard: a template's answers, changed, to a project's files.
+  const answers: Answers = initTemplate(initTemplates()[0].name);
+  answers.actors[0].model = initModels()[1].id;
+  const again: Answers = readInitAnswers(JSON.stringify(answers), 'answers.json');
+  const project: Project = initProject(again, { runs: 2, budget: 1 });
+  const paths: string[] = project.files.map((f) => f.path);
+  const notes: string[] = checkProjectDir({ written: 'p', resolved: '/tmp/p', platform: 'linux' }, { force: false });
+  console.log(project.batch_config, project.scenario_dir, paths, notes);
 }

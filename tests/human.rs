@@ -342,12 +342,14 @@ fn human_names_an_actor_or_is_refused_with_the_list() {
 fn a_host_with_nobody_to_ask_refuses_the_run_at_once() {
     let store = MemoryStorage::new();
     let s = with_person(&store);
-    let e = session::check_person(&s, false).unwrap_err().to_string();
+    let e = session::check_person(&s.person_seats(), false)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("a person plays `council` (human: true in s/actors/council.yaml, line 3)"),
         "{e}"
     );
-    assert!(session::check_person(&s, true).is_ok());
+    assert!(session::check_person(&s.person_seats(), true).is_ok());
     let p = prepare(
         &store,
         &Request {
@@ -357,10 +359,20 @@ fn a_host_with_nobody_to_ask_refuses_the_run_at_once() {
         },
     )
     .unwrap();
-    let e = session::check_person(&p.scenario, false)
+    let e = session::check_person(&p.scenario.person_seats(), false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("`swiftride` (--human swiftride)"), "{e}");
+    // A batch whose variation seats a person.
+    store.insert(
+        "b.yaml",
+        "experiment_name: e\nbase_scenario: s\nvariations:\n  - type: actor_model\n    actor: swiftride\n    values: [builtin/simulator, human]\n",
+    );
+    let config = block_on(load_batch(&store, "b.yaml")).unwrap().value;
+    let e = session::check_person(&config.person_seats(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`council` (human: true in s/actors/council.yaml, line 3) and `swiftride` (an actor_model variation's value `human` in b.yaml)"), "{e}");
 }
 
 #[test]

@@ -360,6 +360,23 @@ pub const MAX_RUNS_PER_VARIATION: i64 = 999_999_999;
 const IN_FLIGHT_PER_RUN: usize = 8;
 
 impl BatchConfig {
+    /// Each seat a person plays in some run of the batch: the scenario's, and an `actor_model`
+    /// variation's value `human` (see [`Scenario::person_seats`]).
+    pub fn person_seats(&self) -> Vec<String> {
+        let mut seats = self.scenario.person_seats();
+        for d in &self.variations {
+            if let DimensionKind::ActorModel { actor } = &d.kind {
+                if d.values.iter().any(|v| v.as_str() == Some(HUMAN)) {
+                    seats.push(format!(
+                        "`{actor}` (an actor_model variation's value `human` in {})",
+                        self.path
+                    ));
+                }
+            }
+        }
+        seats
+    }
+
     /// The most requests in flight per endpoint for this batch: what its rate limiter grows
     /// back to after a 429 ([`crate::llm::Client::with_max_in_flight`]).
     pub fn max_in_flight(&self) -> usize {

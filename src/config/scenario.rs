@@ -415,6 +415,22 @@ impl Scenario {
         out
     }
 
+    /// Each seat a person plays, and where that was set (`human: true` and its line, else
+    /// `--human`), for a host's refusal when it has nobody to ask.
+    pub fn person_seats(&self) -> Vec<String> {
+        self.actors
+            .iter()
+            .filter(|a| a.is_human())
+            .map(|a| match a.human_line {
+                Some(line) => format!(
+                    "`{}` (human: true in {}/actors/{}.yaml, line {line})",
+                    a.short_name, self.dir, a.file_stem
+                ),
+                None => format!("`{}` (--human {})", a.short_name, a.short_name),
+            })
+            .collect()
+    }
+
     /// Plays every call with `model`: the actors, the world, the metrics and the checks that
     /// name their own (a batch config's `all_models`).
     pub fn use_one_model(&mut self, model: &str) {

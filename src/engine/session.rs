@@ -157,19 +157,8 @@ fn seat_people(
 
 /// Refuses a run with a seat a person plays when its host has nobody to ask (the CLI off a
 /// terminal): at once, rather than a run that fails at its first question.
-pub fn check_person(scenario: &Scenario, person_present: bool) -> Result<(), PrepareError> {
-    let seats: Vec<String> = scenario
-        .actors
-        .iter()
-        .filter(|a| a.is_human())
-        .map(|a| match a.human_line {
-            Some(line) => format!(
-                "`{}` (human: true in {}/actors/{}.yaml, line {line})",
-                a.short_name, scenario.dir, a.file_stem
-            ),
-            None => format!("`{}` (--human {})", a.short_name, a.short_name),
-        })
-        .collect();
+/// `seats` are [`Scenario::person_seats`] or [`BatchConfig::person_seats`](crate::config::BatchConfig::person_seats).
+pub fn check_person(seats: &[String], person_present: bool) -> Result<(), PrepareError> {
     if person_present || seats.is_empty() {
         return Ok(());
     }

@@ -260,7 +260,9 @@ pub async fn run_scenario(
     let (endpoints, llm) = connect(&connection);
     let llm = llm.with_person(&ask_person);
     let prepared = prepared
-        .and_then(|p| session::check_person(&p.scenario, llm.has_person()).map(|_| p))
+        .and_then(|p| {
+            session::check_person(&p.scenario.person_seats(), llm.has_person()).map(|_| p)
+        })
         .map_err(|e| match e {
             session::PrepareError::Config(c) => config_invalid(&c),
             session::PrepareError::Invalid(m) => error::usage(&m),
@@ -309,7 +311,7 @@ pub async fn run_batch(
     let ask_person = js_sys::Reflect::get(&options, &JsValue::from_str("askPerson"))
         .unwrap_or(JsValue::UNDEFINED);
     let llm = llm.with_person(&ask_person);
-    crate::engine::session::check_person(&config.scenario, llm.has_person())
+    crate::engine::session::check_person(&config.person_seats(), llm.has_person())
         .map_err(|e| error::usage(&e.to_string()))?;
     let clock = JsClock;
     let book = crate::batch::price_book(&config, opts.openrouter_models.as_deref());

@@ -935,6 +935,19 @@ check: Range,
 summary: Range, };
 
 /**
+ * One chat message of an OpenAI-compatible request.
+ */
+export type ChatMessage = { 
+/**
+ * `system`, `user` or `assistant`.
+ */
+role: string, 
+/**
+ * The text.
+ */
+content: string, };
+
+/**
  * What a host says about where requests go: the endpoints, the key, and a random seed for a
  * run or batch that has none yet. No `Debug`: the key must not reach a log.
  */
@@ -2174,6 +2187,32 @@ success_comparisons: Array<SuccessPair>,
 sample_size: { [key in string]: SampleSize }, };
 
 /**
+ * What a person playing an actor is asked: exactly the messages a model in the seat would be
+ * sent, and which call of the run it is (to head the question with).
+ */
+export type PersonPrompt = { 
+/**
+ * The call's identity in its run (`t3/decision/council`).
+ */
+key: string, 
+/**
+ * The actor's short name.
+ */
+actor: string | null, 
+/**
+ * The turn.
+ */
+turn: number, 
+/**
+ * What the call is for: `actor` (a decision) or `communication`.
+ */
+role: Role, 
+/**
+ * The conversation a model would get.
+ */
+messages: Array<ChatMessage>, };
+
+/**
  * The plan of a batch.
  */
 export type Plan = { 
@@ -2460,7 +2499,7 @@ text: string, };
 /**
  * The kind of server.
  */
-export type Provider = "builtin" | "openrouter" | "local" | "custom";
+export type Provider = "builtin" | "openrouter" | "local" | "custom" | "human";
 
 /**
  * A low / expected / high triple.
@@ -2903,6 +2942,11 @@ turns?: number,
  * use unless they name their own).
  */
 modelOverrides?: Array<string>, 
+/**
+ * Actors a person plays in this new run (`--human ACTOR`: the actor's short name, file
+ * stem or name), as `human: true` in their files would make them.
+ */
+human?: Array<string>, 
 /**
  * The seed (default: the host's random seed).
  */

@@ -92,6 +92,14 @@ export const FLAGS = [
     name: 'model-override', arg: 'A=M', multiple: true, commands: ['scenario'], category: 'run',
     help: "actor A (its short_name) is played by model M; 'world=M' sets the world model, which metrics and checks use unless they name their own. Repeat for several actors.",
   },
+  {
+    name: 'human', arg: 'ACTOR', multiple: true, commands: ['scenario'], category: 'run',
+    help: "you play ACTOR (its short_name or name) in a new run, as `human: true` in its file would: at each of its calls you see what its model would, and type the reply on the terminal. Repeat for several actors.",
+  },
+  {
+    name: 'editor', commands: ['scenario', 'run'], category: 'run', default: 'off',
+    help: "write every reply of a seat you play in $EDITOR (or $VISUAL) instead of typing it (without it, ':e' as a reply's first line opens the editor for that reply)",
+  },
   { name: 'seed', arg: 'N', commands: ['scenario', 'run'], category: 'run', default: 'random', help: "the run's (or a new batch's) seed; recorded, so it can be reproduced" },
   {
     name: 'max-tokens', arg: 'N', commands: ['scenario'], category: 'run',

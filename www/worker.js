@@ -24,6 +24,19 @@ const modelLists = new Map(); // base URL -> the text of its GET /models answer
 let backend = null; // 'opfs' | 'indexeddb'
 let stopRequested = false;
 let running = false;
+// The questions put to the person in a seat (`human: true`) that the page has not answered:
+// id -> { resolve, reject }. The page shows each as a form in the Run view.
+const questions = new Map();
+let lastQuestion = 0;
+
+/** The core's `askPerson`: the prompt goes to the page, and the page's answer comes back. */
+function askPerson(prompt) {
+  return new Promise((resolve, reject) => {
+    const askId = ++lastQuestion;
+    questions.set(askId, { resolve, reject });
+    postMessage({ type: 'ask', askId, prompt });
+  });
+}
 
 /** The storage of a workspace (`upload` is in memory; anything else is a project). */
 function storage(name) {
@@ -352,6 +365,7 @@ const ops = {
           openrouterModels,
           onEvent: (event) => postMessage({ type: 'event', event }),
           shouldStop: () => stopRequested,
+          askPerson,
         });
       } finally {
         running = false;
@@ -368,7 +382,21 @@ const ops = {
 
   stop() {
     stopRequested = true;
+    // A run waiting for the person stops too (Resume asks again).
+    for (const [askId, q] of questions) {
+      questions.delete(askId);
+      q.reject(new Error('the batch was paused'));
+    }
     return running;
+  },
+
+  /** The person's reply to question `askId`. */
+  answer(askId, text) {
+    const q = questions.get(askId);
+    if (!q) return false;
+    questions.delete(askId);
+    q.resolve(text);
+    return true;
   },
 
   /** Deletes a batch's outputs (to start it over). Only a folder holding batch files or runs. */

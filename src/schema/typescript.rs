@@ -78,6 +78,8 @@ fn declarations() -> String {
         crate::outdir::OutputOptions,
         crate::init::Answers,
         crate::init::Overrides,
+        // What the exports give the host's functions.
+        crate::host::PersonPrompt,
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,

@@ -29,8 +29,8 @@ const TYPES: &'static str = r#"
 import type {
   Analysis, AnalyzeOptions, BatchEvent, BatchOptions, BatchOutcome, BatchStatus, BatchTotals,
   CalibrateOptions, Calibration, CalibrationRenderOptions, Connection, DirFacts, ModelCheck,
-  OutputOptions, Plan, PlanOptions, RenderOptions, RunListing, ScenarioRequest, ScenarioResult, ValidationReport,
-  Answers, ModelChoice, Overrides, Project, TemplateInfo,
+  OutputOptions, PersonPrompt, Plan, PlanOptions, RenderOptions, RunListing, ScenarioRequest, ScenarioResult,
+  ValidationReport, Answers, ModelChoice, Overrides, Project, TemplateInfo,
 } from "../lib/types.js";
 /** Files by path; relative paths are relative to the host's root. */
 export interface Storage {
@@ -42,12 +42,16 @@ export interface Storage {
   exists(path: string): Promise<boolean>;
   remove(path: string): Promise<void>;
 }
+/** Shows a person the prompt of their seat's call; resolves to their reply. */
+export type AskPerson = (prompt: PersonPrompt) => Promise<string>;
 /** `BatchOptions` (generated), and what only JavaScript can give: events and a stop. */
 export interface BatchRunOptions extends BatchOptions {
   /** Receives every event. */
   onEvent?: (event: BatchEvent) => void;
   /** Polled; return true to stop the batch gracefully. */
   shouldStop?: () => boolean;
+  /** Asks the person in a seat (`human: true`); without it such a batch is refused. */
+  askPerson?: AskPerson;
 }
 "#;
 
@@ -234,11 +238,14 @@ pub fn render_plan(
 }
 
 /// Runs one scenario (new, resumed or branched) to its end; resolves to its outcome.
+/// `askPerson` asks the person in a seat a person plays; without it such a run is refused.
 #[wasm_bindgen(js_name = runScenario, unchecked_return_type = "ScenarioResult")]
 pub async fn run_scenario(
     #[wasm_bindgen(unchecked_param_type = "ScenarioRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Connection")] connection: JsValue,
+    #[wasm_bindgen(js_name = askPerson, unchecked_optional_param_type = "AskPerson")]
+    ask_person: JsValue,
 ) -> Result<JsValue, JsValue> {
     use crate::engine::session;
     let storage = JsStorage::new(storage)?;
@@ -250,12 +257,17 @@ pub async fn run_scenario(
     let connection: Connection = convert::options(&connection)?;
     let prepared = session::prepare(&storage, &req, connection.fresh_seed()).await;
     storage.take_error()?;
-    let prepared = prepared.map_err(|e| match e {
-        session::PrepareError::Config(c) => config_invalid(&c),
-        session::PrepareError::Invalid(m) => error::usage(&m),
-        session::PrepareError::Confirm(m) => error::needs_confirming(&m),
-    })?;
     let (endpoints, llm) = connect(&connection);
+    let llm = llm.with_person(&ask_person);
+    let prepared = prepared
+        .and_then(|p| {
+            session::check_person(&p.scenario.person_seats(), llm.has_person()).map(|_| p)
+        })
+        .map_err(|e| match e {
+            session::PrepareError::Config(c) => config_invalid(&c),
+            session::PrepareError::Invalid(m) => error::usage(&m),
+            session::PrepareError::Confirm(m) => error::needs_confirming(&m),
+        })?;
     let clock = JsClock;
     let client = crate::llm::Client::new(&llm, &clock, endpoints, PriceBook::default(), retry);
     let outcome = crate::engine::run(
@@ -296,6 +308,11 @@ pub async fn run_batch(
         opts.fresh_seed = connection.fresh_seed();
     }
     let (endpoints, llm) = connect(&connection);
+    let ask_person = js_sys::Reflect::get(&options, &JsValue::from_str("askPerson"))
+        .unwrap_or(JsValue::UNDEFINED);
+    let llm = llm.with_person(&ask_person);
+    crate::engine::session::check_person(&config.person_seats(), llm.has_person())
+        .map_err(|e| error::usage(&e.to_string()))?;
     let clock = JsClock;
     let book = crate::batch::price_book(&config, opts.openrouter_models.as_deref());
     let client = crate::llm::Client::new(

@@ -41,6 +41,7 @@ import init, {
 } from '../../index.js';
 import type {
   Analysis,
+  AskPerson,
   Answers,
   Project,
   BatchCosts,
@@ -54,6 +55,7 @@ import type {
   Costs,
   HaltReason,
   Metrics,
+  PersonPrompt,
   Plan,
   RunId,
   RunStatus,
@@ -95,6 +97,8 @@ export async function everything(): Promise<void> {
 
   const connection: Connection = { apiKey: 'k', baseUrl: 'http://127.0.0.1:1/v1' };
   const single = await runScenario({ scenarioDir: 's', turns: 2 }, storage, connection);
+  const askPerson: AskPerson = async (prompt: PersonPrompt) => `${prompt.actor ?? ''} ${prompt.turn}: ${prompt.messages.map((m) => m.content).join('\n')}`;
+  await runScenario({ scenarioDir: 's', human: ['council'] }, storage, connection, askPerson);
   const standing: RunStatus = single.status;
   const why: HaltReason | null = single.halt_reason;
   const where: string = single.dir;

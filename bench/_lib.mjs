@@ -1,6 +1,8 @@
 // bench/_lib.mjs: shared helpers for the batch-runner benchmarks (Node built-ins only).
 // Writes a batch config into a temp dir, runs the real CLI (`node node/cli.js run ... --json`)
-// as a child process against the in-process fake LLM server, and times it from the JSON events.
+// as a child process against the fake LLM server, and times it from the JSON events. The server
+// runs in a process of its own (`startFakeLlmProcess`), so that answering does not share the
+// benchmark's thread.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,36 @@ export const CLI = join(ROOT, 'node', 'cli.js');
 export const SCENARIO = join(ROOT, 'scenarios', 'quick-negotiation');
 export { startFakeLlm } from '../tests/fake-llm/server.mjs';
 
+/**
+ * Starts `node tests/fake-llm/server.mjs` in its own process with the given CLI flags. Resolves
+ * to { url, stats(), reset(), close() }, stats and reset going through the server's control API.
+ */
+export function startFakeLlmProcess(flags = []) {
+  const child = spawn(process.execPath, [join(ROOT, 'tests', 'fake-llm', 'server.mjs'), '--port', '0', ...flags], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the fake server exited with ${code} before listening`)));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      const { url } = JSON.parse(out.slice(0, nl));
+      child.removeAllListeners('exit');
+      const control = new URL('/', url).href;
+      resolvePromise({
+        url,
+        stats: async () => (await fetch(`${control}_stats`)).json(),
+        reset: async () => { await fetch(`${control}_reset`, { method: 'POST' }); },
+        close: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }),
+      });
+    });
+  });
+}
+
 export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), `scenario-lab-bench-${prefix}-`));
 }
@@ -22,14 +54,14 @@ export function cleanup(dir) {
 }
 
 /** Writes a batch config: `runs` runs of the 2-actor scenario, both actors on the fake server. */
-export function writeConfig(dir, name, { runs, maxParallel, turns = 3, saveIndividualRuns = true }) {
+export function writeConfig(dir, name, { runs, maxParallel, turns = 3, saveIndividualRuns = true, outputDir = join(dir, `out-${name}`) }) {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, `experiment_name: "${name}"
 base_scenario: ${JSON.stringify(SCENARIO)}
 runs_per_variation: ${runs}
 max_parallel: ${maxParallel}
 timeout_per_run: 3600
-output_dir: ${JSON.stringify(join(dir, `out-${name}`))}
+output_dir: ${JSON.stringify(outputDir)}
 save_individual_runs: ${saveIndividualRuns}
 aggregate_metrics: false
 variations:

@@ -1,13 +1,24 @@
-// bench/analysis.mjs: how long `analyze --report` takes, and how much memory, as a batch grows.
+// bench/analysis.mjs: how long `analyze --report` takes, and how much memory, against the
+// original Python analyzer and against the cost of only reading the files (issue 15, row 1).
 //
-// Writes a synthetic output tree in our format (DESIGN.md §4): V variations x R runs, 5 turns,
-// 4 metrics, two varied factors; each run has scenario-state.json, metrics.json (final values,
-// per-turn values and the per-record list, as the engine writes them) and costs.json. Then times
-// `node node/cli.js analyze <dir> --report` under `/usr/bin/time -v` (wall time and "Maximum
-// resident set size"), for 10,000 runs and for 100,000 runs.
-// Baseline: the targets of issue 5 on this machine: 10,000 runs in at most 0.5 s with at most
-// 100 MB peak; 100,000 runs in at most 5 s with a peak at most 1.5x the 10,000-run peak.
-// Run: node bench/analysis.mjs [--small 10000] [--large 100000] [--variations 20] [--keep]
+// Writes two synthetic trees of N runs (20 variations, 5 turns, 4 metrics, 3% failed runs):
+// - ours (DESIGN.md §4): each run's scenario-state.json, metrics.json (final values, per-turn
+//   values and the per-record list, as the engine writes them) and costs.json, pretty-printed;
+// - the original's file contract (REFERENCE.md §5.1): each run's metrics.json {final_metrics},
+//   costs.json {total_cost} and scenario-state.json {status, current_turn}, plus batch-config.yaml,
+//   batch-summary.json and batch-costs.json (30,003 files for 10,000 runs).
+// Then times, each under `/usr/bin/time -v` (wall and peak RSS) after one warm-up:
+//   ours        `node node/cli.js analyze <tree> --report`, on both trees;
+//   floor       `node bench/_floor.mjs <tree>`: a Node process that only reads and JSON-parses
+//               every file the analysis reads (the cost no analyzer in Node can go under);
+//   original    `python -m scenario_lab.batch.batch_analyzer <tree> --report`, the original's
+//               V2 analyzer, when `--original <checkout of Itangalo/scenario-lab>` is given (its
+//               code is not in this repository; it needs PyYAML: `--python <interpreter>`).
+// Targets (issue 15): ours >= 10x the original on our own tree; ours <= 1.3x the floor on the
+// original-format tree. Issue 5's: 10,000 runs within 100 MB; with `--large N` (100,000 takes
+// minutes to write and 1.5 GB of disk), N runs within 5 s and at most 1.5x the small peak.
+// Run: node bench/analysis.mjs [--small 10000] [--large 0] [--variations 20]
+//        [--original DIR] [--python python3] [--keep]
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -18,13 +29,16 @@ import { CLI, ROOT, cleanup, fmt, tempDir, verdict } from './_lib.mjs';
 const { values } = parseArgs({
   options: {
     small: { type: 'string', default: '10000' },
-    large: { type: 'string', default: '100000' },
+    large: { type: 'string', default: '0' },
+    original: { type: 'string' },
+    python: { type: 'string', default: 'python3' },
     variations: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
   },
 });
 const VARIATIONS = Number(values.variations);
-const SIZES = [Number(values.small), Number(values.large)];
+const SMALL = Number(values.small);
+const LARGE = Number(values.large);
 const TURNS = 5;
 const METRICS = ['cooperation', 'tension', 'trust', 'data_sharing'];
 
@@ -96,9 +110,39 @@ function writeTree(dir, runs) {
   writeFileSync(join(dir, 'batch-costs.json'), JSON.stringify({ run_costs: [], summary: {}, variation_statistics: stats }));
 }
 
-function analyze(dir) {
+/** The original's file contract (REFERENCE.md §5.1), with the same runs as `writeTree`. */
+function writeOriginalTree(dir, runs) {
+  const perVariation = Math.ceil(runs / VARIATIONS);
+  const rand = rng(42);
+  let written = 0;
+  for (let v = 1; v <= VARIATIONS && written < runs; v++) {
+    for (let r = 1; r <= perVariation && written < runs; r++, written++) {
+      const runDir = join(dir, 'runs', `var-${String(v).padStart(3, '0')}-run-${String(r).padStart(3, '0')}`);
+      mkdirSync(runDir, { recursive: true });
+      const failed = rand() < 0.03;
+      const final = Object.fromEntries(METRICS.map((m, k) => [m, Math.round((3 + k + (v % 5) * 0.3 + (rand() - 0.45) * 4) * 100) / 100]));
+      writeFileSync(join(runDir, 'metrics.json'), JSON.stringify({ final_metrics: final }, null, 2));
+      writeFileSync(join(runDir, 'costs.json'), JSON.stringify({ total_cost: Math.round(rand() * 1e6) / 1e8 }, null, 2));
+      writeFileSync(join(runDir, 'scenario-state.json'), JSON.stringify({ status: failed ? 'failed' : 'completed', current_turn: failed ? 2 : TURNS }, null, 2));
+    }
+  }
+  writeFileSync(join(dir, 'batch-config.yaml'), `experiment_name: original-${runs}\nbase_scenario: scenarios/synthetic\nruns_per_variation: ${perVariation}\n`);
+  writeFileSync(join(dir, 'batch-summary.json'), JSON.stringify({ experiment_name: `original-${runs}`, total_runs: runs }, null, 2));
+  writeFileSync(join(dir, 'batch-costs.json'), JSON.stringify({ total_cost: 0 }, null, 2));
+}
+
+const COMMANDS = {
+  ours: (dir) => [process.execPath, CLI, 'analyze', dir, '--report'],
+  floor: (dir) => [process.execPath, join(ROOT, 'bench', '_floor.mjs'), dir],
+  original: (dir) => [values.python, '-m', 'scenario_lab.batch.batch_analyzer', dir, '--report'],
+};
+
+/** Runs one analyzer (a key of COMMANDS) on a tree under `/usr/bin/time -v`. */
+function timed(which, dir) {
+  const [cmd, ...args] = COMMANDS[which](dir);
+  const env = { ...process.env, NO_COLOR: '1', ...(which === 'original' ? { PYTHONPATH: values.original } : {}) };
   return new Promise((done) => {
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, CLI, 'analyze', dir, '--report'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn('/usr/bin/time', ['-v', cmd, ...args], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -112,28 +156,55 @@ function analyze(dir) {
   });
 }
 
+/** Times `which` on `dir` once to warm the page cache, then once measured; prints the line. */
+async function measure(which, dir, label) {
+  await timed(which, dir);
+  const r = await timed(which, dir);
+  const ok = r.code === 0 && (which !== 'ours' || r.stdout.startsWith('# Batch Analysis Report'));
+  console.log(`  ${label.padEnd(34)} wall=${fmt(r.wallS)}s peak_rss=${fmt(r.maxRssKb / 1024, 1)} MiB${ok ? '' : ` WARNING: exit ${r.code}: ${r.stderr.slice(-300)}`}`);
+  return r;
+}
+
 const root = tempDir('analysis');
-const results = [];
 try {
-  console.log(`analysis: ${VARIATIONS} variations, ${TURNS} turns, ${METRICS.length} metrics, 3% failed runs; \`analyze --report\` under /usr/bin/time -v`);
-  for (const runs of SIZES) {
-    const dir = join(root, `tree-${runs}`);
-    const t0 = Date.now();
-    writeTree(dir, runs);
-    const writeS = (Date.now() - t0) / 1000;
-    // One warm-up, so that both sizes are timed with the files in the page cache.
-    await analyze(dir);
-    const r = await analyze(dir);
-    const ok = r.code === 0 && r.stdout.startsWith('# Batch Analysis Report');
-    results.push(r);
-    console.log(`runs=${runs} wall=${fmt(r.wallS)}s peak_rss=${fmt(r.maxRssKb / 1024, 1)} MiB (tree written in ${fmt(writeS, 1)}s)${ok ? '' : ` WARNING: exit ${r.code}: ${r.stderr.slice(-400)}`}`);
-    if (!values.keep) cleanup(dir);
+  console.log(`analysis: ${VARIATIONS} variations, ${TURNS} turns, ${METRICS.length} metrics, 3% failed runs; each command under /usr/bin/time -v, after one warm-up`);
+  const ourTree = join(root, `ours-${SMALL}`);
+  const originalTree = join(root, `original-${SMALL}`);
+  writeTree(ourTree, SMALL);
+  writeOriginalTree(originalTree, SMALL);
+  const haveOriginal = values.original && existsSync(join(values.original, 'scenario_lab', 'batch', 'batch_analyzer.py'));
+  if (values.original && !haveOriginal) console.log(`  (--original ${values.original} holds no scenario_lab/batch/batch_analyzer.py: the original is not measured)`);
+
+  console.log(`our tree, ${SMALL} runs (${3 * SMALL + 2} files):`);
+  const ours = await measure('ours', ourTree, 'ours: analyze --report');
+  const oursFloor = await measure('floor', ourTree, 'floor: read and parse every file');
+  const original = haveOriginal ? await measure('original', ourTree, 'original: batch_analyzer --report') : null;
+
+  console.log(`original-format tree, ${SMALL} runs (${3 * SMALL + 3} files):`);
+  const oursOnOriginal = await measure('ours', originalTree, 'ours: analyze --report');
+  const floor = await measure('floor', originalTree, 'floor: read and parse every file');
+  const originalOnOriginal = haveOriginal ? await measure('original', originalTree, 'original: batch_analyzer --report') : null;
+
+  if (original) {
+    const speedup = original.wallS / ours.wallS;
+    console.log(`our tree: the original takes ${fmt(speedup)}x our time (target >= 10x) ${verdict(speedup >= 10)}; ours is ${fmt(ours.wallS / oursFloor.wallS)}x its floor`);
+  } else {
+    console.log('our tree: the original was not measured (pass --original <checkout of Itangalo/scenario-lab>); target: it takes >= 10x our time');
   }
-  const [small, large] = results;
-  console.log(`${SIZES[0]} runs: wall ${fmt(small.wallS)}s target<=0.5s ${verdict(small.wallS <= 0.5)}; peak ${fmt(small.maxRssKb / 1024, 1)} MiB target<=100 MB ${verdict(small.maxRssKb * 1024 <= 100e6)}`);
-  const ratio = large.maxRssKb / small.maxRssKb;
-  console.log(`${SIZES[1]} runs: wall ${fmt(large.wallS)}s target<=5s ${verdict(large.wallS <= 5)}; peak ratio ${SIZES[1]}/${SIZES[0]}=${fmt(ratio)} target<=1.5 ${verdict(ratio <= 1.5)}`);
+  const overFloor = oursOnOriginal.wallS / floor.wallS;
+  console.log(`original-format tree: ours is ${fmt(overFloor)}x the read-and-parse floor (target <= 1.3x) ${verdict(overFloor <= 1.3)}${originalOnOriginal ? `; the original takes ${fmt(originalOnOriginal.wallS / oursOnOriginal.wallS)}x our time` : ''}`);
+  console.log(`${SMALL} runs, our tree: peak ${fmt(ours.maxRssKb / 1024, 1)} MiB (target <= 100 MB) ${verdict(ours.maxRssKb * 1024 <= 100e6)}`);
+
+  if (LARGE > 0) {
+    const largeTree = join(root, `ours-${LARGE}`);
+    writeTree(largeTree, LARGE);
+    console.log(`our tree, ${LARGE} runs:`);
+    const large = await measure('ours', largeTree, 'ours: analyze --report');
+    const ratio = large.maxRssKb / ours.maxRssKb;
+    console.log(`${LARGE} runs: wall ${fmt(large.wallS)}s (target <= 5 s) ${verdict(large.wallS <= 5)}; peak ratio ${LARGE}/${SMALL}=${fmt(ratio)} (target <= 1.5) ${verdict(ratio <= 1.5)}`);
+  }
 } finally {
-  if (!values.keep) cleanup(root);
+  if (values.keep) console.log(`trees kept in ${root}`);
+  else cleanup(root);
 }
 process.exitCode = 0;

@@ -2,6 +2,31 @@
 // Do not edit: change the Rust type (its doc comments become these comments).
 
 /**
+ * One actor.
+ */
+export type ActorAnswers = { 
+/**
+ * Its full name ("Castell Components").
+ */
+name: string, 
+/**
+ * The short id its file and `--model-override` use; made from the name when absent.
+ */
+short_name?: string, 
+/**
+ * What it is in the scenario.
+ */
+role: string, 
+/**
+ * What it wants.
+ */
+goals?: Array<string>, 
+/**
+ * The model that plays it; the built-in simulator when absent.
+ */
+model?: string, };
+
+/**
  * The analysis of one folder.
  */
 export type Analysis = { 
@@ -91,6 +116,57 @@ halfWidth?: number,
  * Write `<dir>/analysis/` (default true).
  */
 write?: boolean, };
+
+/**
+ * What a person answered. The JSON form of an answers file (`init --answers FILE`).
+ */
+export type Answers = { 
+/**
+ * The scenario's name; the folders are named after it.
+ */
+title: string, 
+/**
+ * What the scenario is about (the question it explores): the scenario's description, and
+ * what every actor is told.
+ */
+description?: string, 
+/**
+ * Where things stand before turn 1; the description when empty.
+ */
+situation?: string, 
+/**
+ * Who takes part.
+ */
+actors: Array<ActorAnswers>, 
+/**
+ * How many turns a run plays.
+ */
+turns?: number, 
+/**
+ * How long one turn is in the story ("1 week").
+ */
+turn_duration?: string, 
+/**
+ * What to measure each turn.
+ */
+metrics?: Array<MetricAnswers>, 
+/**
+ * The model that writes the world's turns and reads the metrics; the first actor's when
+ * none is given.
+ */
+world_model?: string, 
+/**
+ * Whether actors may talk privately and form coalitions between turns.
+ */
+communication?: boolean, 
+/**
+ * How many runs the batch makes.
+ */
+runs?: number, 
+/**
+ * The most the batch may spend, in USD; none: no limit.
+ */
+budget?: number, };
 
 /**
  * One arm of an intervention: its name, and what changes at the intervention's turn. Every
@@ -869,6 +945,19 @@ check: Range,
 summary: Range, };
 
 /**
+ * One chat message of an OpenAI-compatible request.
+ */
+export type ChatMessage = { 
+/**
+ * `system`, `user` or `assistant`.
+ */
+role: string, 
+/**
+ * The text.
+ */
+content: string, };
+
+/**
  * What a host says about where requests go: the endpoints, the key, and a random seed for a
  * run or batch that has none yet. No `Debug`: the key must not reach a log.
  */
@@ -1632,6 +1721,31 @@ replies: ReplyCounts,
 savings?: Savings, };
 
 /**
+ * One metric, read each turn from the world state by asking the world model `question`.
+ */
+export type MetricAnswers = { 
+/**
+ * Its name in results (lowercase, `_` between words; other text is made so).
+ */
+name: string, 
+/**
+ * What to ask of each turn's world state.
+ */
+question: string, 
+/**
+ * What kind of value it is.
+ */
+kind: MetricKind, 
+/**
+ * `[min, max]` of a continuous metric; `[0, 10]` when absent.
+ */
+range?: [number, number], 
+/**
+ * The categories of a categorical metric (at least two).
+ */
+categories?: Array<string>, };
+
+/**
  * How the variations compare on one metric.
  */
 export type MetricComparison = { 
@@ -1673,6 +1787,11 @@ verdicts: Array<string>,
  * `compare_variations`.
  */
 ranking: Array<[number, number]>, };
+
+/**
+ * What kind of value a metric is.
+ */
+export type MetricKind = "continuous" | "boolean" | "categorical";
 
 /**
  * One measured value (an entry of [`Metrics::records`]).
@@ -1812,6 +1931,23 @@ unknown: Array<UnknownModel>,
 listed: number, };
 
 /**
+ * A model the wizard offers, with its price.
+ */
+export type ModelChoice = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * USD per million prompt tokens.
+ */
+prompt: number, 
+/**
+ * USD per million completion tokens.
+ */
+completion: number, };
+
+/**
  * A model the batch will call, and its price.
  */
 export type ModelUse = { 
@@ -1874,6 +2010,32 @@ force?: boolean,
  * instead of the config's `output_dir`.
  */
 outputDir?: string, };
+
+/**
+ * The flags that override an answers file or a template (`--title`, `--model`, `--turns`,
+ * `--runs`, `--budget`).
+ */
+export type Overrides = { 
+/**
+ * The scenario's name.
+ */
+title?: string, 
+/**
+ * The model of every actor and of the world.
+ */
+model?: string, 
+/**
+ * How many turns a run plays.
+ */
+turns?: number, 
+/**
+ * How many runs the batch makes.
+ */
+runs?: number, 
+/**
+ * The most the batch may spend, in USD.
+ */
+budget?: number, };
 
 /**
  * One pairwise comparison of two variations on one metric.
@@ -2091,6 +2253,32 @@ success_comparisons: Array<SuccessPair>,
  * Per metric.
  */
 sample_size: { [key in string]: SampleSize }, };
+
+/**
+ * What a person playing an actor is asked: exactly the messages a model in the seat would be
+ * sent, and which call of the run it is (to head the question with).
+ */
+export type PersonPrompt = { 
+/**
+ * The call's identity in its run (`t3/decision/council`).
+ */
+key: string, 
+/**
+ * The actor's short name.
+ */
+actor: string | null, 
+/**
+ * The turn.
+ */
+turn: number, 
+/**
+ * What the call is for: `actor` (a decision) or `communication`.
+ */
+role: Role, 
+/**
+ * The conversation a model would get.
+ */
+messages: Array<ChatMessage>, };
 
 /**
  * The plan of a batch.
@@ -2355,9 +2543,39 @@ path: string,
 message: string, };
 
 /**
+ * A generated project: its files, and where its scenario and batch config are in it.
+ */
+export type Project = { 
+/**
+ * The scenario folder, relative to the project folder (`scenarios/<slug>`).
+ */
+scenario_dir: string, 
+/**
+ * The batch config, relative to the project folder (`experiments/<slug>/batch-config.yaml`).
+ */
+batch_config: string, 
+/**
+ * Every file to write.
+ */
+files: Array<ProjectFile>, };
+
+/**
+ * One file of a generated project.
+ */
+export type ProjectFile = { 
+/**
+ * Its path, relative to the project folder.
+ */
+path: string, 
+/**
+ * Its text.
+ */
+text: string, };
+
+/**
  * The kind of server.
  */
-export type Provider = "builtin" | "openrouter" | "local" | "custom";
+export type Provider = "builtin" | "openrouter" | "local" | "custom" | "human";
 
 /**
  * A low / expected / high triple.
@@ -2814,6 +3032,11 @@ turns?: number,
  */
 modelOverrides?: Array<string>, 
 /**
+ * Actors a person plays in this new run (`--human ACTOR`: the actor's short name, file
+ * stem or name), as `human: true` in their files would make them.
+ */
+human?: Array<string>, 
+/**
  * The seed (default: the host's random seed).
  */
 seed?: number, 
@@ -3210,6 +3433,19 @@ mcnemar: McNemar | null,
  * The test the verdict rests on: `mcnemar` in a paired design, else `fisher_exact`.
  */
 test_kind: string, };
+
+/**
+ * A template the wizard offers.
+ */
+export type TemplateInfo = { 
+/**
+ * Its name (`--template NAME`).
+ */
+name: string, 
+/**
+ * What shape of scenario it is.
+ */
+summary: string, };
 
 /**
  * The result of a test: its statistic, degrees of freedom where it has them, and the

@@ -18,6 +18,7 @@ import { UsageError, parse } from './flags.js';
 import { HELP_TOPICS, helpText } from './help.js';
 import { EXIT, err, out, reportError, usageError } from './output.js';
 import { analyze } from './commands/analyze.js';
+import { init } from './commands/init.js';
 import { merge } from './commands/merge.js';
 import { run } from './commands/run.js';
 import { scenario } from './commands/scenario.js';
@@ -27,7 +28,7 @@ import { validate } from './commands/validate.js';
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /** The commands that need the wasm core, by name. */
-const COMMANDS = { validate, scenario, run, analyze, merge };
+const COMMANDS = { init, validate, scenario, run, analyze, merge };
 
 async function main(argv) {
   let parsed;

@@ -15,6 +15,7 @@ import { OPENROUTER_BASE } from '../lib/models.js';
 
 /** The commands, in the order the main help lists them. */
 export const COMMANDS = [
+  { name: 'init', args: '[dir]', summary: 'a new scenario and batch config: an interview, a template, or an example' },
   { name: 'validate', args: '<scenario-dir | batch-config>', summary: 'check a scenario folder or a batch config' },
   { name: 'scenario', args: '<scenario-dir>', summary: 'run one scenario, end to end' },
   { name: 'run', args: '<batch-config>', summary: 'run a batch (--dry-run: plan it: runs, cost, time)' },
@@ -30,6 +31,7 @@ const ALL = ['main', ...COMMAND_NAMES];
 
 /** Help groups, in the order a command's help shows them. */
 export const CATEGORIES = [
+  ['init', 'INIT'],
   ['run', 'RUN'],
   ['money', 'MONEY'],
   ['connection', 'CONNECTION'],
@@ -45,6 +47,29 @@ export const CATEGORIES = [
  * parentheses after its help.
  */
 export const FLAGS = [
+  // INIT
+  {
+    name: 'template', arg: 'NAME', commands: ['init'], category: 'init',
+    help: 'start from a template, without questions: bilateral-negotiation, multi-party-coalition or crisis-response',
+  },
+  {
+    name: 'answers', arg: 'FILE', commands: ['init'], category: 'init',
+    help: 'take the answers from a JSON file, without questions (the keys are in the help above)',
+  },
+  {
+    name: 'example', arg: 'NAME', commands: ['init'], category: 'init',
+    help: "copy one of the package's example experiments and its scenario, ready to run (quick-start runs offline on the built-in model)",
+  },
+  { name: 'title', arg: 'TEXT', commands: ['init'], category: 'init', help: "the scenario's name (the folders are named after it)" },
+  { name: 'model', arg: 'ID', commands: ['init'], category: 'init', help: 'the model of every actor and of the world' },
+  { name: 'turns', arg: 'N', commands: ['init'], category: 'init', help: 'how many turns a run plays' },
+  { name: 'runs', arg: 'N', commands: ['init'], category: 'init', help: 'how many runs the batch makes' },
+  { name: 'budget-limit', arg: 'USD', commands: ['init'], category: 'init', help: "the batch's budget_limit" },
+  {
+    name: 'force', commands: ['init'], category: 'init', default: 'off',
+    help: 'write into a folder that is not empty (files of the same name are overwritten). Roots, system folders and the home folder itself are refused even so',
+  },
+
   // RUN
   {
     name: 'dry-run', commands: ['run'], category: 'run', default: 'off',
@@ -67,6 +92,14 @@ export const FLAGS = [
   {
     name: 'model-override', arg: 'A=M', multiple: true, commands: ['scenario'], category: 'run',
     help: "actor A (its short_name) is played by model M; 'world=M' sets the world model, which metrics and checks use unless they name their own. Repeat for several actors.",
+  },
+  {
+    name: 'human', arg: 'ACTOR', multiple: true, commands: ['scenario'], category: 'run',
+    help: "you play ACTOR (its short_name or name) in a new run, as `human: true` in its file would: at each of its calls you see what its model would, and type the reply on the terminal. Repeat for several actors.",
+  },
+  {
+    name: 'editor', commands: ['scenario', 'run'], category: 'run', default: 'off',
+    help: "write every reply of a seat you play in $EDITOR (or $VISUAL) instead of typing it (without it, ':e' as a reply's first line opens the editor for that reply)",
   },
   { name: 'seed', arg: 'N', commands: ['scenario', 'run'], category: 'run', default: 'random', help: "the run's (or a new batch's) seed; recorded, so it can be reproduced" },
   {

@@ -101,10 +101,57 @@ USAGE:
 ${EXIT_TABLE}
 
 EXAMPLES:
+    scenario-lab init
+    scenario-lab init --example quick-start
     scenario-lab validate scenarios/quick-negotiation
     scenario-lab scenario scenarios/quick-negotiation
     scenario-lab run experiments/quick-start/batch-config.yaml --dry-run
     scenario-lab analyze experiments/quick-start --report
+`,
+
+  init: `scenario-lab init
+Write a new project folder: a scenario (scenarios/<name>/: scenario.yaml, actors/, metrics.yaml)
+and a batch config (experiments/<name>/batch-config.yaml), commented like the examples; then
+validate them and print the batch's plan. On a terminal it asks: what the scenario is about,
+the actors (name, role, goals, model from a short list with prices), turns, metrics (name,
+question, kind), runs and budget; Enter takes the answer in [brackets]. Elsewhere, give
+--answers or --template. The folder must be new or empty (--force writes into another).
+
+USAGE:
+    scenario-lab init [dir] [options]
+    scenario-lab init [dir] --template NAME [--title TEXT] [--model ID] [--runs N] ...
+    scenario-lab init [dir] --answers FILE
+    scenario-lab init [dir] --example NAME
+
+ARGUMENTS:
+    [dir]    the project folder (default: named after the title, or the example)
+
+{{options}}
+
+ANSWERS FILE (JSON):
+    { "title": "...", "description": "what it is about", "situation": "the start",
+      "actors": [{ "name": "...", "role": "...", "goals": ["..."],
+                   "model": "builtin/simulator" }],
+      "turns": 3, "turn_duration": "1 week", "communication": false,
+      "metrics": [{ "name": "deal_reached", "question": "Is there a deal?",
+                    "kind": "boolean" },
+                  { "name": "tension", "question": "How tense?",
+                    "kind": "continuous", "range": [0, 10] },
+                  { "name": "phase", "question": "Which phase?",
+                    "kind": "categorical", "categories": ["talks", "deal"] }],
+      "runs": 3, "budget": 5 }
+    Only title, actors (name, role) and metrics (name, question, kind) are required.
+
+EXIT STATUS:
+    0   the project was written and is valid
+    2   bad usage, answers that do not make a scenario, or a folder that is not empty (without
+        --force), a root, a system folder or the home folder
+
+EXAMPLES:
+    scenario-lab init
+    scenario-lab init my-study --template bilateral-negotiation --title "Port Strike Talks"
+    scenario-lab init my-study --answers answers.json
+    scenario-lab init --example quick-start
 `,
 
   analyze: `scenario-lab analyze

@@ -75,6 +75,12 @@ export class Progress {
     this.clear();
   }
 
+  /** No more status line from now on (a person is being asked on the same terminal). */
+  quiet() {
+    this.stop();
+    this.live = false;
+  }
+
   /** Takes one core event: folds it, prints its line when it has one, redraws. */
   event(e) {
     this.fold.event(e);

@@ -3,6 +3,11 @@
 // suite in order, stopping at the first failure with a non-zero exit. At the end (or at the
 // failure) it prints one summary line per step with its time.
 //
+// Before any step, when a browser step is selected: Chromium and its driver. When
+// /usr/bin/chromium or /usr/bin/chromedriver is missing, they are installed with apt-get if this
+// user can (root, or passwordless sudo); otherwise the command stops at once, before building
+// anything, with the exact command to run (`ensureChromium` below).
+//
 // Steps:
 //   build            node scripts/build.mjs (installs what is missing, builds pkg/)
 //   fmt              cargo fmt --check
@@ -90,6 +95,46 @@ if (unknown.length) {
   process.exit(2);
 }
 const selected = only.length ? STEPS.filter((s) => only.includes(s.name)) : STEPS;
+
+// Debian's packages, where Debian puts them: tests/webdriver.json and tests/browser/ name these.
+const BROWSER_FILES = ['/usr/bin/chromium', '/usr/bin/chromedriver'];
+const BROWSER_STEPS = ['wasm browser', 'browser'];
+
+/** Installs Chromium and its driver when a browser step will run and they are missing, or stops
+ * with the command that would, so a fresh machine fails in a second rather than after the build. */
+function ensureChromium(steps) {
+  const needed = steps.filter((s) => BROWSER_STEPS.includes(s.name) && !s.skip);
+  const missing = BROWSER_FILES.filter((f) => !existsSync(f));
+  if (!needed.length || !missing.length) return;
+  const root = process.getuid?.() === 0;
+  const sudo = !root && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  const prefix = root ? '' : 'sudo ';
+  const command = `${prefix}apt-get update && ${prefix}apt-get install -y chromium chromium-driver`;
+  const what = `${needed.length > 1 ? 'the steps' : 'the step'} ${needed.map((s) => `'${s.name}'`).join(' and ')} ${needed.length > 1 ? 'need' : 'needs'} Chromium and its driver (${missing.join(' and ')} missing)`;
+  if (!hasApt || (!root && !sudo)) {
+    const how = hasApt
+      ? `install them with:\n\n  ${command}\n`
+      : 'install Chromium and chromedriver with your system\'s package manager so that they are at those paths\n';
+    process.stderr.write(`test: ${what}, and this user cannot install them (${hasApt ? 'not root, no passwordless sudo' : 'no apt-get'}); ${how}\nthen run \`npm test\` again. The other steps run without them: npm test -- ${names.filter((n) => !BROWSER_STEPS.includes(n)).map((n) => (n.includes(' ') ? `'${n}'` : n)).join(' ')}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`\n=== chromium: ${what}; installing (about a minute): ${command}\n`);
+  const t0 = Date.now();
+  const noQuestions = ['env', 'DEBIAN_FRONTEND=noninteractive'];
+  const run = (args) => spawnSync(root ? noQuestions[0] : 'sudo', root ? [...noQuestions.slice(1), ...args] : ['-n', ...noQuestions, ...args], {
+    stdio: 'inherit',
+  });
+  const ok = run(['apt-get', 'update']).status === 0 && run(['apt-get', 'install', '-y', 'chromium', 'chromium-driver']).status === 0;
+  const still = BROWSER_FILES.filter((f) => !existsSync(f));
+  if (!ok || still.length) {
+    process.stderr.write(`test: installing Chromium failed${still.length ? ` (${still.join(' and ')} still missing)` : ''}; run it yourself:\n\n  ${command}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`=== chromium: installed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+ensureChromium(selected);
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const results = [];

@@ -346,7 +346,25 @@ pub struct ApiResponse {
     pub body: String,
 }
 
-/// The network: chat-completions requests, and the other requests of providers' batch APIs.
+/// What a person playing an actor is asked: exactly the messages a model in the seat would be
+/// sent, and which call of the run it is (to head the question with).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PersonPrompt {
+    /// The call's identity in its run (`t3/decision/council`).
+    pub key: String,
+    /// The actor's short name.
+    pub actor: Option<String>,
+    /// The turn.
+    pub turn: u32,
+    /// What the call is for: `actor` (a decision) or `communication`.
+    pub role: crate::plan::Role,
+    /// The conversation a model would get.
+    pub messages: Vec<ChatMessage>,
+}
+
+/// The network: chat-completions requests, and the other requests of providers' batch APIs;
+/// and the person at the host, for a seat a person plays.
 pub trait Llm {
     /// Sends one request to `base_url` (`{base_url}/chat/completions`) and waits for its answer.
     async fn complete(
@@ -364,6 +382,14 @@ pub trait Llm {
             status: 404,
             body: String::new(),
         })
+    }
+
+    /// Shows a person `prompt` and waits for their reply, for as long as they take: a person
+    /// thinking is not a server that hung, so no time limit applies. `Err` says why no reply
+    /// will come (no one to ask here, the person gave up). A host with no person answers `Err`.
+    async fn ask_person(&self, prompt: &PersonPrompt) -> Result<String, String> {
+        let _ = prompt;
+        Err("this host has no way to ask a person".into())
     }
 }
 

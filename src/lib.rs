@@ -18,6 +18,7 @@
 //! - [`paths`]: `/`-separated path arithmetic, and the resolution of relative config paths.
 //! - [`outdir`]: where outputs may go (no roots, system or home folders, or others' files).
 //! - [`config`]: scenario folders and batch configs, loaded and validated into typed values.
+//! - [`init`]: `scenario-lab init`: answers (or a template) to a commented scenario and batch config.
 //! - [`pricing`]: model prices (built-in table, OpenRouter's list, a config's `prices:`) and money.
 //! - [`plan`]: variation expansion (lazy), cost and time estimates, the dry-run plan and its text.
 //! - [`error`]: the kinds of failure and the exit status of each.
@@ -35,6 +36,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod init;
 pub mod limits;
 pub mod llm;
 pub mod outdir;

@@ -72,14 +72,17 @@ pub enum Purpose<'a> {
     },
     /// One run's folder (`scenario --output`).
     Run,
+    /// A new project's folder (`init`): nothing in it is ours to write over.
+    Project,
 }
 
 impl Purpose<'_> {
-    /// The file that marks a folder as ours.
-    fn marker(self) -> &'static str {
+    /// The file that marks a folder as ours; a project folder has none.
+    fn marker(self) -> Option<&'static str> {
         match self {
-            Purpose::Batch { .. } => "batch-state.json",
-            Purpose::Run => "scenario-state.json",
+            Purpose::Batch { .. } => Some("batch-state.json"),
+            Purpose::Run => Some("scenario-state.json"),
+            Purpose::Project => None,
         }
     }
 
@@ -88,6 +91,7 @@ impl Purpose<'_> {
         match self {
             Purpose::Batch { .. } => "runs/, analysis/ and batch-*.json",
             Purpose::Run => "scenario-state.json, llm-calls.jsonl and a turn-by-turn record",
+            Purpose::Project => "scenarios/ and experiments/",
         }
     }
 }
@@ -276,10 +280,10 @@ pub fn check(facts: &DirFacts, purpose: Purpose, force: bool) -> Verdict {
     }
     if facts.exists && facts.is_dir && !force {
         let marker = purpose.marker();
-        let ours = facts.entries.iter().any(|e| e == marker);
+        let ours = marker.is_some_and(|m| facts.entries.iter().any(|e| e == m));
         let config_here = match purpose {
             Purpose::Batch { config_here } => config_here,
-            Purpose::Run => None,
+            Purpose::Run | Purpose::Project => None,
         };
         let others: Vec<&str> = facts
             .entries
@@ -290,11 +294,14 @@ pub fn check(facts: &DirFacts, purpose: Purpose, force: bool) -> Verdict {
         if !ours && !others.is_empty() {
             let listed: Vec<String> = others.iter().take(5).map(|e| format!("`{e}`")).collect();
             let more = if others.len() > 5 { ", ..." } else { "" };
+            let what = match marker {
+                Some(m) => format!("is not empty and is not a Scenario Lab output folder (it has no {m}; it holds {}{more})", listed.join(", ")),
+                None => format!("is not empty (it holds {}{more})", listed.join(", ")),
+            };
             return refuse(
                 Refusal::Foreign,
                 format!(
-                    "the output folder {shown} is not empty and is not a Scenario Lab output folder (it has no {marker}; it holds {}{more}): {} would be written among its files and overwrite any of the same name. Choose an empty or new folder, or pass --force to write there anyway",
-                    listed.join(", "),
+                    "the output folder {shown} {what}: {} would be written among its files and overwrite any of the same name. Choose an empty or new folder, or pass --force to write there anyway",
                     purpose.writes()
                 ),
             );
@@ -459,6 +466,23 @@ mod tests {
             "{m}"
         );
         assert_eq!(refusal(&f, BATCH, true), None);
+    }
+
+    #[test]
+    fn a_project_folder_must_be_new_or_empty() {
+        // Nothing marks a folder as a project's: even a batch's own folder is someone's files.
+        let f = existing("my-study", &["batch-state.json", "notes.txt"]);
+        let m = check(&f, Purpose::Project, false).message.unwrap();
+        assert_eq!(m, "the output folder `my-study` is not empty (it holds `batch-state.json`, `notes.txt`): scenarios/ and experiments/ would be written among its files and overwrite any of the same name. Choose an empty or new folder, or pass --force to write there anyway");
+        assert_eq!(refusal(&f, Purpose::Project, true), None);
+        assert_eq!(
+            refusal(&existing("e", &[".DS_Store"]), Purpose::Project, false),
+            None
+        );
+        assert_eq!(
+            refusal(&facts("/etc/x", "/etc/x"), Purpose::Project, true),
+            Some(Refusal::System)
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ use scenario_lab::config::{load_scenario, Scenario};
 use scenario_lab::engine::{self, Branch, RunOutcome, RunSpec, RunStatus};
 use scenario_lab::host::{Clock, LlmError, MemoryStorage, Storage};
 use scenario_lab::llm::{Client, RetryPolicy};
-use scenario_lab::plan::variations::Modifications;
 use scenario_lab::pricing::PriceBook;
 use scenario_lab::schema::HaltReason;
 
@@ -56,17 +55,7 @@ fn kind(r: &scenario_lab::host::ChatRequest) -> &'static str {
     }
 }
 
-fn spec(seed: u64) -> RunSpec {
-    RunSpec {
-        block: None,
-        scenario_dir: "s".into(),
-        modifications: Modifications::default(),
-        seed,
-        branch: None,
-        cost_limit: None,
-        max_tokens: None,
-    }
-}
+use common::run_spec as spec;
 
 fn run(
     store: &MemoryStorage,

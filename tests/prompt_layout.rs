@@ -15,10 +15,9 @@ use std::collections::BTreeMap;
 use common::sim::{drive, fake_endpoints, shaped, ScriptedLlm, VirtualClock};
 use common::{block_on, project_root, DiskStorage};
 use scenario_lab::config::{load_scenario, Scenario};
-use scenario_lab::engine::{self, RunSpec, RunStatus};
+use scenario_lab::engine::{self, RunStatus};
 use scenario_lab::host::{ChatRequest, MemoryStorage, Storage};
 use scenario_lab::llm::{Client, RetryPolicy};
-use scenario_lab::plan::variations::Modifications;
 use scenario_lab::pricing::PriceBook;
 
 /// city-ai-rollout, every model on the scripted LLM.
@@ -93,15 +92,7 @@ fn run(s: &Scenario, seed: u64) -> Vec<Call> {
         PriceBook::default(),
         RetryPolicy::default(),
     );
-    let spec = RunSpec {
-        block: None,
-        scenario_dir: "s".into(),
-        modifications: Modifications::default(),
-        seed,
-        branch: None,
-        cost_limit: None,
-        max_tokens: None,
-    };
+    let spec = common::run_spec(seed);
     let o = drive(
         &clock,
         engine::run(&store, &client, &clock, s, &spec, "out"),

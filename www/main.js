@@ -11,6 +11,7 @@ import * as planView from './plan-view.js';
 import * as runView from './run-view.js';
 import * as resultsView from './results-view.js';
 import * as analysisView from './analysis-view.js';
+import * as newScenario from './new-scenario.js';
 
 const SESSION = 'scenario-lab:session';
 const DEFAULT = { project: 'examples', path: 'experiments/quick-start/batch-config.yaml' };
@@ -192,6 +193,7 @@ function setupDrop() {
 async function boot() {
   busy('Starting the engine…');
   experiment.init(app);
+  newScenario.init(app);
   planView.init(app);
   runView.init(app);
   resultsView.init(app);

@@ -1,6 +1,7 @@
 // www/rpc.js owns the page's side of the conversation with the engine worker (www/worker.js):
 // each call is a message with an id, answered by one message with the same id; batch events
-// arrive in between and go to the `onEvent` listener. Errors come back as Error objects with the
+// arrive in between and go to the `onEvent` listener, and questions for the person in a seat
+// (`human: true`) to the `onAsk` listener, answered with `call('answer', [askId, text])`. Errors come back as Error objects with the
 // core's `kind` (and `diagnostics` for an invalid config), as the package API throws them.
 
 export class Engine {
@@ -9,6 +10,7 @@ export class Engine {
     this.pending = new Map();
     this.nextId = 1;
     this.onEvent = () => {};
+    this.onAsk = () => {};
     this.loaded = new Promise((done, fail) => {
       this.worker.addEventListener('error', (e) => fail(new Error(`the engine worker failed to start: ${e.message ?? 'error'}`)), { once: true });
       this.worker.addEventListener('message', (m) => { if (m.data?.type === 'loaded') done(); }, { once: false });
@@ -19,6 +21,10 @@ export class Engine {
   receive(msg) {
     if (msg?.type === 'event') {
       this.onEvent(msg.event);
+      return;
+    }
+    if (msg?.type === 'ask') {
+      this.onAsk(msg);
       return;
     }
     const call = this.pending.get(msg?.id);

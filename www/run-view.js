@@ -3,7 +3,8 @@
 // stop: no new run starts, runs in flight halt at their next call, everything is saved), Resume
 // (`runBatch` with `resume: true`, also after a reload: the batch's files are in the browser's
 // storage), and Start over. The live dashboard is www/dashboard.js over the package's
-// BatchProgress.
+// BatchProgress. A seat a person plays (`human: true`) is asked here: the form shows the prompt
+// its model would get (as text, never HTML) and sends the reply back to the worker.
 //
 // The API key lives in this module's memory. It is written to localStorage only while "remember
 // on this device" is ticked (and removed the moment it is unticked); it goes to the worker with
@@ -168,6 +169,7 @@ export function init(app) {
         : `The batch did not run: ${e.message}`);
     } finally {
       clearInterval(state.ticker);
+      dropQuestions();
       state.running = false;
       app.engine.onEvent = () => {};
       dashboard.update(state.progress.snapshot());
@@ -180,12 +182,50 @@ export function init(app) {
     }
   };
 
+  // Questions for the person in a seat, one form at a time, in the order asked.
+  const questions = [];
+  const showQuestion = () => {
+    const q = questions[0];
+    $('#person').hidden = !q;
+    if (!q) return;
+    const { prompt } = q;
+    $('#person-title').textContent = `${prompt.actor ?? 'Your seat'}, turn ${prompt.turn}: ${prompt.role === 'actor' ? 'decision' : prompt.role}`;
+    $('#person-prompt').textContent = prompt.messages.map((m) => `--- ${m.role} ---\n${m.content.trimEnd()}`).join('\n\n');
+    // The turn's own part (the world state, the question) ends the prompt: start there.
+    $('#person-prompt').scrollTop = $('#person-prompt').scrollHeight;
+    $('#person-reply').value = '';
+    $('#person-note').textContent = questions.length > 1 ? `${questions.length - 1} more waiting` : '';
+    $('#person-reply').focus();
+  };
+  app.engine.onAsk = (q) => {
+    questions.push(q);
+    if (questions.length === 1) showQuestion();
+    // The batch waits for the answer: bring the person to the form.
+    if (app.tab !== 'run') app.show('run');
+  };
+  $('#person').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = $('#person-reply').value;
+    if (!text.trim()) {
+      $('#person-note').textContent = 'Write a reply first.';
+      return;
+    }
+    const q = questions.shift();
+    await app.engine.call('answer', [q.askId, text]);
+    showQuestion();
+  });
+  const dropQuestions = () => {
+    questions.length = 0;
+    showQuestion();
+  };
+
   $('#to-results').addEventListener('click', () => app.show('results'));
   $('#start').addEventListener('click', () => go(false));
   $('#resume').addEventListener('click', () => go(true));
   $('#pause').addEventListener('click', async () => {
     $('#pause').disabled = true;
     $('#run-status').textContent = 'Pausing: no new run starts, calls in flight finish, then everything is saved…';
+    dropQuestions();
     await app.engine.call('stop');
   });
   $('#start-over').addEventListener('click', async () => {

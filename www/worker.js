@@ -24,6 +24,19 @@ const modelLists = new Map(); // base URL -> the text of its GET /models answer
 let backend = null; // 'opfs' | 'indexeddb'
 let stopRequested = false;
 let running = false;
+// The questions put to the person in a seat (`human: true`) that the page has not answered:
+// id -> { resolve, reject }. The page shows each as a form in the Run view.
+const questions = new Map();
+let lastQuestion = 0;
+
+/** The core's `askPerson`: the prompt goes to the page, and the page's answer comes back. */
+function askPerson(prompt) {
+  return new Promise((resolve, reject) => {
+    const askId = ++lastQuestion;
+    questions.set(askId, { resolve, reject });
+    postMessage({ type: 'ask', askId, prompt });
+  });
+}
 
 /** The storage of a workspace (`upload` is in memory; anything else is a project). */
 function storage(name) {
@@ -273,6 +286,33 @@ const ops = {
     return { ...result, root };
   },
 
+  /** What the "New scenario" form offers: the core's templates and models with prices. */
+  async initChoices() {
+    await ready;
+    return { templates: api.initTemplates(), models: api.initModels() };
+  },
+
+  async initTemplate(name) {
+    await ready;
+    return api.initTemplate(name);
+  },
+
+  /**
+   * The "New scenario" form's answers to a new project, made by the core as `scenario-lab init`
+   * makes it, named after the scenario (with a number when that name is taken: a project is
+   * never written over). Answers with problems throw the core's message, listing each.
+   */
+  async createProject(answers) {
+    await ready;
+    const made = api.initProject(answers);
+    const slug = made.scenario_dir.split('/').pop();
+    const taken = new Set([...(await ops.projects()), 'examples', 'upload']);
+    let name = slug;
+    for (let i = 2; taken.has(name); i++) name = `${slug}-${i}`;
+    await writeAll(storage(name), made.files);
+    return { project: name, config: made.batch_config, files: made.files.map((f) => f.path) };
+  },
+
   read: (name, path) => storage(name).read(path),
   write: (name, path, text) => storage(name).write(path, text),
 
@@ -325,6 +365,7 @@ const ops = {
           openrouterModels,
           onEvent: (event) => postMessage({ type: 'event', event }),
           shouldStop: () => stopRequested,
+          askPerson,
         });
       } finally {
         running = false;
@@ -341,7 +382,21 @@ const ops = {
 
   stop() {
     stopRequested = true;
+    // A run waiting for the person stops too (Resume asks again).
+    for (const [askId, q] of questions) {
+      questions.delete(askId);
+      q.reject(new Error('the batch was paused'));
+    }
     return running;
+  },
+
+  /** The person's reply to question `askId`. */
+  answer(askId, text) {
+    const q = questions.get(askId);
+    if (!q) return false;
+    questions.delete(askId);
+    q.resolve(text);
+    return true;
   },
 
   /** Deletes a batch's outputs (to start it over). Only a folder holding batch files or runs. */

@@ -5,6 +5,7 @@
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection, fetchModels, modelSource, reportUnknownModels } from '../connection.js';
 import { dirFacts, nodeStorage, readOnlyStorage } from '../storage.js';
+import { terminalPerson } from '../person.js';
 import { Progress, summary } from '../progress.js';
 import { EXIT, colorFor, confirm, err, out, paint, plural } from '../output.js';
 
@@ -199,6 +200,9 @@ async function batchSession(api, path, conn, options, { json, values, budgetLimi
     const { runBatch } = await api();
     outcome = await runBatch(path, nodeStorage(), conn, {
       ...options,
+      // A seat a person plays is asked on this terminal; the status line then gives way to
+      // plain lines, so that it does not redraw over the question.
+      askPerson: terminalPerson({ editor: Boolean(values.editor), onAsk: () => progress.quiet() }),
       shouldStop: () => stops > 0,
       onEvent: (e) => {
         if (e.type === 'batch_started') begun = e.data;

@@ -3,6 +3,7 @@
 
 import { UsageError, count, seconds, usd } from '../flags.js';
 import { connection } from '../connection.js';
+import { editorCommand, terminalPerson } from '../person.js';
 import { dirFacts, nodeStorage } from '../storage.js';
 import { EXIT, colorFor, confirm, err, out, paint, plural } from '../output.js';
 
@@ -12,12 +13,14 @@ export async function scenario(api, values, positionals) {
     throw new UsageError(resuming ? 'with --resume or --branch-from, give no scenario folder' : 'scenario needs a scenario folder', 'scenario');
   }
   if (values['branch-from'] !== undefined && values['at-turn'] === undefined) throw new UsageError('--branch-from needs --at-turn K', 'scenario');
+  if (values.editor && !editorCommand()) throw new UsageError('--editor needs $EDITOR (or $VISUAL) set to an editor command', 'scenario');
   const costLimit = usd(values, 'cost-limit', 'scenario');
   const request = {
     scenarioDir: positionals[0],
     output: values.output,
     turns: count(values, 'turns', 1, 'scenario'),
     modelOverrides: values['model-override'] ?? [],
+    human: values.human ?? [],
     seed: count(values, 'seed', 0, 'scenario'),
     maxTokens: count(values, 'max-tokens', 1, 'scenario'),
     costLimit,
@@ -33,7 +36,9 @@ export async function scenario(api, values, positionals) {
     // one else's non-empty folder without --force; a folder that is a link is said.
     for (const n of checkRunOutput(dirFacts(values.output), { force: Boolean(values.force) })) err(`scenario-lab: ${n}`);
   }
-  const outcome = await runConfirmed(runScenario, request, connection(values));
+  // A seat a person plays is asked on this terminal; off one, the core refuses such a run.
+  const askPerson = terminalPerson({ editor: Boolean(values.editor) });
+  const outcome = await runConfirmed(runScenario, request, connection(values), askPerson);
   const json = Boolean(values.json);
   if (json) {
     out(JSON.stringify(outcome, null, 2));
@@ -60,13 +65,13 @@ export async function scenario(api, values, positionals) {
  * turns) is asked about on a terminal and started again with `yes`, and refused elsewhere (the
  * core's error, exit 2, says to pass --yes). Nothing is written before the core asks.
  */
-async function runConfirmed(runScenario, request, conn) {
+async function runConfirmed(runScenario, request, conn, askPerson) {
   try {
-    return await runScenario(request, nodeStorage(), conn);
+    return await runScenario(request, nodeStorage(), conn, askPerson);
   } catch (e) {
     if (!e?.needsConfirmation || !process.stdin.isTTY || !process.stderr.isTTY) throw e;
     err(`scenario-lab: ${e.message}`);
     if (!(await confirm('Continue? [y/N] '))) throw e;
-    return runScenario({ ...request, yes: true }, nodeStorage(), conn);
+    return runScenario({ ...request, yes: true }, nodeStorage(), conn, askPerson);
   }
 }

@@ -15,6 +15,7 @@ use super::intervention::{self, Arm};
 use super::{read_yaml, Scenario};
 use crate::diag::{describe, Detail, Diagnostic, FileDiags, Severity};
 use crate::host::Storage;
+use crate::llm::route::HUMAN;
 use crate::paths;
 use crate::yaml::Node;
 
@@ -368,6 +369,23 @@ pub const MAX_RUNS_PER_VARIATION: i64 = 999_999_999;
 const IN_FLIGHT_PER_RUN: usize = 8;
 
 impl BatchConfig {
+    /// Each seat a person plays in some run of the batch: the scenario's, and an `actor_model`
+    /// variation's value `human` (see [`Scenario::person_seats`]).
+    pub fn person_seats(&self) -> Vec<String> {
+        let mut seats = self.scenario.person_seats();
+        for d in &self.variations {
+            if let DimensionKind::ActorModel { actor } = &d.kind {
+                if d.values.iter().any(|v| v.as_str() == Some(HUMAN)) {
+                    seats.push(format!(
+                        "`{actor}` (an actor_model variation's value `human` in {})",
+                        self.path
+                    ));
+                }
+            }
+        }
+        seats
+    }
+
     /// The most requests in flight per endpoint for this batch: what its rate limiter grows
     /// back to after a 429 ([`crate::llm::Client::with_max_in_flight`]).
     pub fn max_in_flight(&self) -> usize {
@@ -429,7 +447,41 @@ pub(super) async fn load<S: Storage>(
         }
         None => (None, None),
     };
+    if let Some(s) = scenario.as_ref().filter(|_| head.max_parallel > 1) {
+        for a in s.actors.iter().filter(|a| a.is_human()) {
+            let mut diag = Diagnostic::file_level(
+                Severity::Error,
+                &paths::join(
+                    &paths::join(&s.dir, "actors"),
+                    &format!("{}.yaml", a.file_stem),
+                ),
+                one_person_at_a_time(&a.short_name, head.max_parallel, path),
+            )
+            .expected(format!(
+                "`max_parallel: 1` in {path}, or a model for `{}`",
+                a.short_name
+            ));
+            diag.line = a.human_line;
+            diag.key = Some("human".into());
+            diags.push(diag);
+        }
+    }
     let mut d = FileDiags::new(path, &text, diags);
+    if head.max_parallel > 1 {
+        for raw in head.dims.iter().filter(|r| r.kind == "actor_model") {
+            let actor = raw.actor.as_ref().map_or("", |(a, _)| a.as_str());
+            for (_, node) in raw.values.iter().filter(|(v, _)| v.as_str() == Some(HUMAN)) {
+                d.error(
+                    node,
+                    &format!("{}.values", raw.prefix),
+                    one_person_at_a_time(actor, head.max_parallel, path),
+                )
+                .expected(format!(
+                    "`max_parallel: 1` in {path}, or only models among the values"
+                ));
+            }
+        }
+    }
     let variations = match &scenario {
         Some(s) => head
             .dims
@@ -483,6 +535,15 @@ pub(super) async fn load<S: Storage>(
             s
         })?,
     })
+}
+
+/// Why a batch that runs several runs at once cannot have a person in a seat: one person
+/// answers one question at a time, and runs in parallel would ask at once.
+fn one_person_at_a_time(actor: &str, max_parallel: u32, config: &str) -> String {
+    format!(
+        "actor `{actor}` is played by a person, and this batch runs up to {max_parallel} runs at once \
+         (`max_parallel: {max_parallel}` in {config}): a person plays one run at a time"
+    )
 }
 
 /// A variation as written, before the scenario is known.

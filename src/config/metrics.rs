@@ -259,11 +259,33 @@ pub struct Metric {
 
 /// Builds the case-insensitive regex a `pattern` metric uses. The original used Python's `re`
 /// with IGNORECASE; the syntax the examples use (groups, classes, `\d`, `\s`) is the same.
+///
+/// Compiled regexes are kept (up to [`KEPT_PATTERNS`], then the cache starts again): every turn
+/// of every run extracts with the same few patterns, and compiling them each time was measurable
+/// in bench/batch-throughput.mjs.
 pub fn compile_pattern(pattern: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
-    regex_lite::RegexBuilder::new(pattern)
+    thread_local! {
+        static KEPT: std::cell::RefCell<std::collections::HashMap<String, regex_lite::Regex>> =
+            std::cell::RefCell::default();
+    }
+    if let Some(re) = KEPT.with(|kept| kept.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex_lite::RegexBuilder::new(pattern)
         .case_insensitive(true)
-        .build()
+        .build()?;
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= KEPT_PATTERNS {
+            kept.clear();
+        }
+        kept.insert(pattern.to_string(), re.clone());
+    });
+    Ok(re)
 }
+
+/// How many compiled patterns [`compile_pattern`] keeps: far more than a scenario uses.
+const KEPT_PATTERNS: usize = 64;
 
 pub(super) async fn load<S: Storage>(
     storage: &S,

@@ -169,7 +169,12 @@ pub const ACTOR_KEYS: &[Key] = &[
     Key {
         name: "llm_model",
         aliases: &["model"],
-        doc: "model id (required)",
+        doc: "model id (required, unless a person plays the actor)",
+    },
+    Key {
+        name: "human",
+        aliases: &[],
+        doc: "true: a person plays the actor, asked at each of its calls (model `human`)",
     },
     Key {
         name: "system_prompt",
@@ -224,7 +229,7 @@ pub const ACTOR_KEYS: &[Key] = &[
     Key {
         name: "control",
         aliases: &[],
-        doc: "`ai` (the only kind supported)",
+        doc: "`ai`, or `human` (the original's spelling of `human: true`)",
     },
     Key {
         name: "temperature",
@@ -293,8 +298,12 @@ pub struct Actor {
     pub short_name: String,
     /// The file stem it was loaded from.
     pub file_stem: String,
-    /// The model that plays it.
+    /// The model that plays it ([`HUMAN`](crate::llm::route::HUMAN) for a person).
     pub model: String,
+    /// The line of the actor file's `human: true` (or `control: human`), for the errors that
+    /// point at it; `None` when no file line made a person play it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human_line: Option<u32>,
     /// Its own instructions, when given.
     pub system_prompt: Option<String>,
     /// Who it is.
@@ -406,10 +415,27 @@ impl Scenario {
         out
     }
 
+    /// Each seat a person plays, and where that was set (`human: true` and its line, else
+    /// `--human`), for a host's refusal when it has nobody to ask.
+    pub fn person_seats(&self) -> Vec<String> {
+        self.actors
+            .iter()
+            .filter(|a| a.is_human())
+            .map(|a| match a.human_line {
+                Some(line) => format!(
+                    "`{}` (human: true in {}/actors/{}.yaml, line {line})",
+                    a.short_name, self.dir, a.file_stem
+                ),
+                None => format!("`{}` (--human {})", a.short_name, a.short_name),
+            })
+            .collect()
+    }
+
     /// Plays every call with `model`: the actors, the world, the metrics and the checks that
     /// name their own (a batch config's `all_models`).
     pub fn use_one_model(&mut self, model: &str) {
-        for a in &mut self.actors {
+        // A seat a person plays stays theirs.
+        for a in self.actors.iter_mut().filter(|a| !a.is_human()) {
             a.model = model.to_string();
         }
         self.world_state_model = model.to_string();
@@ -464,6 +490,11 @@ impl Scenario {
 }
 
 impl Actor {
+    /// Whether a person plays it.
+    pub fn is_human(&self) -> bool {
+        self.model == crate::llm::route::HUMAN
+    }
+
     /// Sets an actor field (an `actor_parameter` variation).
     pub fn set_parameter(&mut self, key: &str, value: &Json) -> Result<(), String> {
         let canonical = ACTOR_KEYS
@@ -859,23 +890,22 @@ fn read_actor(d: &mut FileDiags, root: &Node, stem: &str) -> Option<Actor> {
             stem.to_string()
         }
     };
-    let model = text(d, "llm_model");
+    // A person plays the actor with `human: true`, or the original's `control: human`.
+    let human = f
+        .value("human")
+        .and_then(|n| fields::boolean(d, n, "human").filter(|&h| h).map(|_| n))
+        .or_else(|| f.value("control").filter(|c| c.as_str() == Some("human")));
+    let model = match human {
+        Some(_) => Some(crate::llm::route::HUMAN.to_string()),
+        None => text(d, "llm_model"),
+    };
     if model.is_none() {
         d.error(
             root,
             "llm_model",
             format!("actor `{short_name}` has no model"),
         )
-        .expected("`llm_model:` with a model id such as openai/gpt-4o-mini");
-    }
-    if let Some(c) = f.value("control") {
-        if c.as_str() == Some("human") {
-            d.warn(
-                c,
-                "control",
-                "`control: human` is not supported; the actor's model plays it",
-            );
-        }
+        .expected("`llm_model:` with a model id such as openai/gpt-4o-mini, or `human: true` for a person to play it");
     }
     let goals = f
         .value("goals")
@@ -901,6 +931,7 @@ fn read_actor(d: &mut FileDiags, root: &Node, stem: &str) -> Option<Actor> {
         short_name,
         file_stem: stem.to_string(),
         model: model?,
+        human_line: human.map(|n| n.line),
         system_prompt: text(d, "system_prompt"),
         description: text(d, "description"),
         role: text(d, "role"),

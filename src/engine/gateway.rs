@@ -446,9 +446,10 @@ impl<'a, S: Storage, L: Llm, C: Clock> Run<'a, S, L, C> {
                 }
                 Ok(record.reply)
             }
-            Err(e @ CallError::Refused { .. }) | Err(e @ CallError::Exhausted { .. }) => {
-                Err(Stop::Failed(format!("{} ({}): {e}", spec.key, spec.model)))
-            }
+            Err(
+                e
+                @ (CallError::Refused { .. } | CallError::Exhausted { .. } | CallError::Person(_)),
+            ) => Err(Stop::Failed(format!("{} ({}): {e}", spec.key, spec.model))),
         }
     }
 

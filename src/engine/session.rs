@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Branch, RunSpec, CALL_LOG, STATE_FILE};
 use crate::config::{load_scenario, ConfigErrors, Scenario};
 use crate::host::Storage;
+use crate::llm::route::HUMAN;
 use crate::paths;
 use crate::plan::variations::{apply, Modifications};
 use crate::schema::{CallRecord, ScenarioState};
@@ -30,6 +31,11 @@ pub struct Request {
     #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub model_overrides: Vec<String>,
+    /// Actors a person plays in this new run (`--human ACTOR`: the actor's short name, file
+    /// stem or name), as `human: true` in their files would make them.
+    #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
+    pub human: Vec<String>,
     /// The seed (default: the host's random seed).
     pub seed: Option<u64>,
     /// Resume the run in this folder.
@@ -123,6 +129,46 @@ async fn scenario_for<S: Storage>(storage: &S, spec: &RunSpec) -> Result<Scenari
     apply(&base, &spec.modifications).map_err(PrepareError::Invalid)
 }
 
+/// Gives each `--human` actor's seat to a person (its model becomes `human`, so the run's
+/// spec keeps it for a resume); an unknown actor is refused with the list of actors.
+fn seat_people(
+    base: &Scenario,
+    people: &[String],
+    modifications: &mut Modifications,
+) -> Result<(), PrepareError> {
+    for who in people {
+        let i = base.find_actor(who).ok_or_else(|| {
+            let actors: Vec<String> = base
+                .actors
+                .iter()
+                .map(|a| format!("{} ({})", a.short_name, a.name))
+                .collect();
+            PrepareError::Invalid(format!(
+                "--human `{who}`: the scenario has no such actor; its actors are {}",
+                actors.join(", ")
+            ))
+        })?;
+        modifications
+            .actor_models
+            .insert(base.actors[i].short_name.clone(), HUMAN.to_string());
+    }
+    Ok(())
+}
+
+/// Refuses a run with a seat a person plays when its host has nobody to ask (the CLI off a
+/// terminal): at once, rather than a run that fails at its first question.
+/// `seats` are [`Scenario::person_seats`] or [`BatchConfig::person_seats`](crate::config::BatchConfig::person_seats).
+pub fn check_person(seats: &[String], person_present: bool) -> Result<(), PrepareError> {
+    if person_present || seats.is_empty() {
+        return Ok(());
+    }
+    Err(PrepareError::Invalid(format!(
+        "a person plays {} and there is nobody to ask here: the CLI asks on a terminal \
+         (run it with its input and output on one), the page in its Run view",
+        seats.join(" and ")
+    )))
+}
+
 /// The lines of a call log a branch after `at_turn` starts with: every whole call of a turn up
 /// to `at_turn`, as written (a line cut short by a kill is not a call, and is left out). The
 /// branch replays them, so the turns they answer cost nothing again.
@@ -150,6 +196,12 @@ pub async fn prepare<S: Storage>(
     req: &Request,
     fresh_seed: u64,
 ) -> Result<Prepared, PrepareError> {
+    if !req.human.is_empty() && (req.resume.is_some() || req.branch_from.is_some()) {
+        return Err(PrepareError::Invalid(
+            "--human is for a new run: a resumed or branched run keeps the seats it started with"
+                .into(),
+        ));
+    }
     if let Some(dir) = &req.resume {
         let spec = read_spec(storage, dir).await?;
         let scenario = scenario_for(storage, &spec).await?;
@@ -231,6 +283,11 @@ pub async fn prepare<S: Storage>(
             }
         }
     }
+    let base = load_scenario(storage, &paths::normalize(&scenario_dir))
+        .await
+        .map_err(PrepareError::Config)?
+        .value;
+    seat_people(&base, &req.human, &mut modifications)?;
     let spec = RunSpec {
         block: None,
         scenario_dir: paths::normalize(&scenario_dir),
@@ -240,7 +297,7 @@ pub async fn prepare<S: Storage>(
         cost_limit: req.cost_limit,
         max_tokens: req.max_tokens,
     };
-    let scenario = scenario_for(storage, &spec).await?;
+    let scenario = apply(&base, &spec.modifications).map_err(PrepareError::Invalid)?;
     let max_turns = crate::plan::confirm::MAX_TURNS;
     if scenario.turns > max_turns && !req.yes {
         let set_by = match req.turns {

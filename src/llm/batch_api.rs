@@ -43,7 +43,7 @@ impl Protocol {
     /// realtime when it answers 404.
     pub fn for_route(r: &Route) -> Option<Protocol> {
         match r.provider {
-            Provider::Builtin | Provider::Local => None,
+            Provider::Builtin | Provider::Local | Provider::Human => None,
             Provider::Openrouter => Some(Protocol::Openrouter),
             Provider::Custom => {
                 let url = r.base_url.to_ascii_lowercase();

@@ -5,6 +5,9 @@
 //! The client returns a [`CallRecord`]: everything the run's call log keeps about the call.
 //! Logging and replay are the engine's; rate limits shared across a batch are the batch's.
 //!
+//! A seat a person plays (model [`HUMAN`](super::route::HUMAN)) is asked through the host
+//! instead: no rate limit, no time limit and no retry, and recorded like any call, at $0.
+//!
 //! Every request carries its output cap, and [`CallSpec::worst_case_tokens`] bounds what it can
 //! be billed: the budget's reservations (in the engine and the batch) rest on that bound.
 
@@ -19,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::limiter::Limiter;
 use super::route::{route, Endpoints, Provider};
-use crate::host::{ChatMessage, ChatRequest, ChatResponse, Clock, Llm, LlmError};
+use crate::host::{
+    ChatMessage, ChatRequest, ChatResponse, Clock, Llm, LlmError, PersonPrompt, Usage,
+};
 use crate::plan::Role;
 use crate::pricing::{usd_to_nanos, Nanos, PriceBook, Tokens};
 use crate::rng::{fnv1a, Rng};
@@ -284,6 +289,8 @@ pub enum CallError {
         /// The last failure.
         last: String,
     },
+    /// The person in a seat gave no reply: the host's reason.
+    Person(String),
 }
 
 impl fmt::Display for CallError {
@@ -293,6 +300,7 @@ impl fmt::Display for CallError {
             CallError::Exhausted { attempts, last } => {
                 write!(f, "gave up after {attempts} attempts: {last}")
             }
+            CallError::Person(why) => write!(f, "the person in the seat gave no reply: {why}"),
         }
     }
 }
@@ -479,6 +487,9 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         r: &super::route::Route,
         request: &ChatRequest,
     ) -> Result<CallRecord, CallError> {
+        if r.provider == Provider::Human {
+            return self.ask_person(spec, r).await;
+        }
         let timeout_ms = self.retry.timeout_ms_for(r.provider, spec.max_tokens);
         let start = self.clock.now_ms();
         let mut jitter = Rng::new(spec.seed ^ 0x5eed);
@@ -573,6 +584,45 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
         }
     }
 
+    /// Asks the person in the seat what a model would be asked, and waits as long as they take
+    /// (a time limit would abandon someone thinking, and asking again repeats the question).
+    /// The messages are shown without terminal control sequences (they hold other models'
+    /// replies, which must not recolour or retitle the person's terminal). The reply counts no
+    /// tokens (nothing was tokenised) and costs nothing.
+    async fn ask_person(
+        &self,
+        spec: &CallSpec,
+        r: &super::route::Route,
+    ) -> Result<CallRecord, CallError> {
+        let start = self.clock.now_ms();
+        let prompt = PersonPrompt {
+            key: spec.key.clone(),
+            actor: spec.actor.clone(),
+            turn: spec.turn,
+            role: spec.role,
+            messages: spec
+                .messages
+                .iter()
+                .map(|m| ChatMessage {
+                    role: m.role.clone(),
+                    content: crate::engine::files::printable(&m.content).into_owned(),
+                })
+                .collect(),
+        };
+        let reply = self
+            .llm
+            .ask_person(&prompt)
+            .await
+            .map_err(CallError::Person)?;
+        let response = ChatResponse {
+            content: reply,
+            usage: Some(Usage::default()),
+            generation_id: None,
+            finish_reason: Some("stop".into()),
+        };
+        Ok(self.record(spec, r, response, 1, self.clock.now_ms() - start, None))
+    }
+
     async fn with_timeout<F: std::future::Future<Output = Result<ChatResponse, LlmError>>>(
         &self,
         f: F,
@@ -628,7 +678,12 @@ impl<'a, L: Llm, C: Clock> Client<'a, L, C> {
             (Some(c), _) => (usd_to_nanos(c), CostSource::Provider),
             (None, Some(p)) if p.prompt == 0.0 && p.completion == 0.0 => (0, CostSource::Free),
             (None, Some(p)) => (usd_to_nanos(p.cost_of(&tokens, batch)), CostSource::Price),
-            (None, None) if matches!(r.provider, Provider::Local | Provider::Builtin) => {
+            (None, None)
+                if matches!(
+                    r.provider,
+                    Provider::Local | Provider::Builtin | Provider::Human
+                ) =>
+            {
                 (0, CostSource::Free)
             }
             (None, None) => (0, CostSource::Unknown),

@@ -1,6 +1,8 @@
 //! Which server a model id goes to.
 //!
 //! - `builtin/...`: the simulator, in process;
+//! - `human`: a person at the host (the CLI's terminal, the page's Run view), asked through
+//!   [`Llm::ask_person`](crate::host::Llm::ask_person);
 //! - `ollama/...` and `local/...`: the server at `OLLAMA_BASE_URL` (its root, default
 //!   `http://localhost:11434`, requests to `{root}/v1/chat/completions`; a value already ending
 //!   in `/v1` is accepted), with the prefix stripped;
@@ -14,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 /// OpenRouter's API base.
 pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
+
+/// The model id of a seat a person plays (`human: true` in an actor file, `--human ACTOR`).
+pub const HUMAN: &str = "human";
 
 /// Ollama's default root.
 pub const OLLAMA_DEFAULT: &str = "http://localhost:11434";
@@ -73,6 +78,8 @@ pub enum Provider {
     Local,
     /// A server named by `--base-url`.
     Custom,
+    /// A person, asked by the host.
+    Human,
 }
 
 impl Provider {
@@ -83,6 +90,7 @@ impl Provider {
             Provider::Openrouter => "openrouter",
             Provider::Local => "local",
             Provider::Custom => "custom",
+            Provider::Human => "human",
         }
     }
 }
@@ -107,13 +115,20 @@ pub fn is_local(model: &str) -> bool {
 }
 
 /// Whether a model id goes to a hosted provider: neither the built-in simulator nor the local
-/// server. Only these are in a provider's model list, and only these can cost money.
+/// server, nor a person. Only these are in a provider's model list, and only these can cost money.
 pub fn is_hosted(model: &str) -> bool {
-    !model.starts_with(super::builtin::PREFIX) && !is_local(model)
+    !model.starts_with(super::builtin::PREFIX) && !is_local(model) && model != HUMAN
 }
 
 /// Resolves a model id.
 pub fn route(model: &str, endpoints: &Endpoints) -> Route {
+    if model == HUMAN {
+        return Route {
+            provider: Provider::Human,
+            base_url: String::new(),
+            model: model.to_string(),
+        };
+    }
     if model.starts_with(super::builtin::PREFIX) {
         return Route {
             provider: Provider::Builtin,
@@ -182,5 +197,7 @@ mod tests {
             (Provider::Custom, "http://127.0.0.1:9/v1")
         );
         assert_eq!(route("builtin/simulator", &e).provider, Provider::Builtin);
+        assert_eq!(route(HUMAN, &e).provider, Provider::Human);
+        assert!(!is_hosted(HUMAN) && is_hosted("human/model"));
     }
 }

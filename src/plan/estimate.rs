@@ -562,6 +562,7 @@ mod tests {
             short_name: name.into(),
             file_stem: name.into(),
             model: model.into(),
+            human_line: None,
             system_prompt: Some("x".repeat(400)),
             description: None,
             role: None,

@@ -77,6 +77,10 @@ fn declarations() -> String {
         crate::plan::calibrate::CalibrationRenderOptions,
         crate::outdir::DirFacts,
         crate::outdir::OutputOptions,
+        crate::init::Answers,
+        crate::init::Overrides,
+        // What the exports give the host's functions.
+        crate::host::PersonPrompt,
         // What the exports return.
         crate::config::ValidationReport,
         crate::plan::Plan,
@@ -87,6 +91,9 @@ fn declarations() -> String {
         crate::analysis::tree::RunListing,
         crate::suggest::ModelCheck,
         crate::analysis::Analysis,
+        crate::init::Project,
+        crate::init::ModelChoice,
+        crate::init::TemplateInfo,
     );
     let mut text = String::from(
         "// Generated from the Rust types of src/ by `UPDATE_TYPES=1 cargo test --lib typescript`.\n// Do not edit: change the Rust type (its doc comments become these comments).\n",

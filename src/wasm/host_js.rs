@@ -134,10 +134,13 @@ impl Storage for JsStorage {
 }
 
 /// The network: `fetch` through gloo-net (the global `fetch`, so it works in Node 20 and in
-/// browsers). Holds the API key, and sends it only to the base URL it belongs to.
+/// browsers). Holds the API key, and sends it only to the base URL it belongs to. The person in
+/// a seat is the host's `askPerson` function, when it has one.
 pub struct FetchLlm {
     /// (base URL, key) pairs.
     keys: Vec<(String, String)>,
+    /// `askPerson(prompt) -> Promise<string>`.
+    person: Option<Function>,
 }
 
 impl FetchLlm {
@@ -148,8 +151,28 @@ impl FetchLlm {
                 .filter(|k| !k.is_empty())
                 .map(|k| vec![(base.trim_end_matches('/').to_string(), k)])
                 .unwrap_or_default(),
+            person: None,
         }
     }
+
+    /// Asks a person through `ask` (a function, else nobody is asked).
+    pub fn with_person(mut self, ask: &JsValue) -> Self {
+        self.person = ask.dyn_ref::<Function>().cloned();
+        self
+    }
+
+    /// Whether there is a person to ask.
+    pub fn has_person(&self) -> bool {
+        self.person.is_some()
+    }
+}
+
+/// A thrown JS value's message.
+fn message_of(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "the host's askPerson failed".into())
 }
 
 impl crate::host::Llm for FetchLlm {
@@ -212,6 +235,25 @@ impl crate::host::Llm for FetchLlm {
         request: &crate::host::ApiRequest,
     ) -> Result<crate::host::ApiResponse, crate::host::LlmError> {
         self.send_api(base_url, request).await
+    }
+
+    async fn ask_person(&self, prompt: &crate::host::PersonPrompt) -> Result<String, String> {
+        let ask = self
+            .person
+            .as_ref()
+            .ok_or("this host has no way to ask a person")?;
+        let text = serde_json::to_string(prompt).map_err(|e| e.to_string())?;
+        let arg = js_sys::JSON::parse(&text).map_err(|e| message_of(&e))?;
+        let result = ask
+            .call1(&JsValue::NULL, &arg)
+            .map_err(|e| message_of(&e))?;
+        let reply = match result.dyn_into::<Promise>() {
+            Ok(p) => JsFuture::from(p).await.map_err(|e| message_of(&e))?,
+            Err(v) => v,
+        };
+        reply
+            .as_string()
+            .ok_or_else(|| "askPerson must resolve to the reply's text".into())
     }
 }
 

@@ -29,7 +29,8 @@ const TYPES: &'static str = r#"
 import type {
   Analysis, AnalyzeOptions, BatchEvent, BatchOptions, BatchOutcome, BatchStatus,
   CalibrateOptions, Calibration, CalibrationRenderOptions, Connection, DirFacts, ModelCheck,
-  MergeOutcome, OutputOptions, Plan, PlanOptions, RenderOptions, ResolvedShard, RunListing, ScenarioRequest, ScenarioResult, ValidationReport,
+  MergeOutcome, OutputOptions, PersonPrompt, Plan, PlanOptions, RenderOptions, ResolvedShard, RunListing,
+  ScenarioRequest, ScenarioResult, ValidationReport, Answers, ModelChoice, Overrides, Project, TemplateInfo,
 } from "../lib/types.js";
 /** Files by path; relative paths are relative to the host's root. */
 export interface Storage {
@@ -41,12 +42,16 @@ export interface Storage {
   exists(path: string): Promise<boolean>;
   remove(path: string): Promise<void>;
 }
+/** Shows a person the prompt of their seat's call; resolves to their reply. */
+export type AskPerson = (prompt: PersonPrompt) => Promise<string>;
 /** `BatchOptions` (generated), and what only JavaScript can give: events and a stop. */
 export interface BatchRunOptions extends BatchOptions {
   /** Receives every event. */
   onEvent?: (event: BatchEvent) => void;
   /** Polled; return true to stop the batch gracefully. */
   shouldStop?: () => boolean;
+  /** Asks the person in a seat (`human: true`); without it such a batch is refused. */
+  askPerson?: AskPerson;
 }
 "#;
 
@@ -215,9 +220,18 @@ pub fn check_run_output(
     #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
+    check_dir(facts, &options, crate::outdir::Purpose::Run)
+}
+
+/// The output-folder policy for `purpose`: the notes, or its refusal as a `usage` error.
+fn check_dir(
+    facts: JsValue,
+    options: &JsValue,
+    purpose: crate::outdir::Purpose,
+) -> Result<JsValue, JsValue> {
     let facts: crate::outdir::DirFacts = import(facts)?;
-    let options: crate::outdir::OutputOptions = convert::options(&options)?;
-    let verdict = crate::outdir::check(&facts, crate::outdir::Purpose::Run, options.force);
+    let options: crate::outdir::OutputOptions = convert::options(options)?;
+    let verdict = crate::outdir::check(&facts, purpose, options.force);
     match verdict.message {
         Some(m) => Err(error::usage(&m)),
         None => export(&verdict.notes),
@@ -236,11 +250,14 @@ pub fn render_plan(
 }
 
 /// Runs one scenario (new, resumed or branched) to its end; resolves to its outcome.
+/// `askPerson` asks the person in a seat a person plays; without it such a run is refused.
 #[wasm_bindgen(js_name = runScenario, unchecked_return_type = "ScenarioResult")]
 pub async fn run_scenario(
     #[wasm_bindgen(unchecked_param_type = "ScenarioRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Storage")] storage: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Connection")] connection: JsValue,
+    #[wasm_bindgen(js_name = askPerson, unchecked_optional_param_type = "AskPerson")]
+    ask_person: JsValue,
 ) -> Result<JsValue, JsValue> {
     use crate::engine::session;
     let storage = JsStorage::new(storage)?;
@@ -252,12 +269,17 @@ pub async fn run_scenario(
     let connection: Connection = convert::options(&connection)?;
     let prepared = session::prepare(&storage, &req, connection.fresh_seed()).await;
     storage.take_error()?;
-    let prepared = prepared.map_err(|e| match e {
-        session::PrepareError::Config(c) => config_invalid(&c),
-        session::PrepareError::Invalid(m) => error::usage(&m),
-        session::PrepareError::Confirm(m) => error::needs_confirming(&m),
-    })?;
     let (endpoints, llm) = connect(&connection);
+    let llm = llm.with_person(&ask_person);
+    let prepared = prepared
+        .and_then(|p| {
+            session::check_person(&p.scenario.person_seats(), llm.has_person()).map(|_| p)
+        })
+        .map_err(|e| match e {
+            session::PrepareError::Config(c) => config_invalid(&c),
+            session::PrepareError::Invalid(m) => error::usage(&m),
+            session::PrepareError::Confirm(m) => error::needs_confirming(&m),
+        })?;
     let clock = JsClock;
     let client = crate::llm::Client::new(&llm, &clock, endpoints, PriceBook::default(), retry);
     let outcome = crate::engine::run(
@@ -299,6 +321,11 @@ pub async fn run_batch(
         opts.fresh_seed = connection.fresh_seed();
     }
     let (endpoints, llm) = connect(&connection);
+    let ask_person = js_sys::Reflect::get(&options, &JsValue::from_str("askPerson"))
+        .unwrap_or(JsValue::UNDEFINED);
+    let llm = llm.with_person(&ask_person);
+    crate::engine::session::check_person(&config.person_seats(), llm.has_person())
+        .map_err(|e| error::usage(&e.to_string()))?;
     let clock = JsClock;
     let book = crate::batch::price_book(&config, opts.openrouter_models.as_deref());
     let client = crate::llm::Client::new(
@@ -526,4 +553,56 @@ pub async fn read_run(
     let storage = JsStorage::new(storage)?;
     let run = crate::analysis::tree::read_run(&storage, &run_dir).await;
     export(&stored(&storage, run)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// `scenario-lab init` and the page's "New scenario" form (issue 16): answers to a project's
+// files. The host asks the questions and writes the files.
+
+/// The templates `init --template` offers, in order.
+#[wasm_bindgen(js_name = initTemplates, unchecked_return_type = "TemplateInfo[]")]
+pub fn init_templates() -> Result<JsValue, JsValue> {
+    export(&crate::init::templates())
+}
+
+/// The answers of a template; an unknown name throws `usage` with a "did you mean".
+#[wasm_bindgen(js_name = initTemplate, unchecked_return_type = "Answers")]
+pub fn init_template(name: String) -> Result<JsValue, JsValue> {
+    export(&crate::init::template(&name).map_err(|e| error::usage(&e))?)
+}
+
+/// The models the wizard offers, with their prices (USD per million tokens).
+#[wasm_bindgen(js_name = initModels, unchecked_return_type = "ModelChoice[]")]
+pub fn init_models() -> Result<JsValue, JsValue> {
+    export(&crate::init::model_choices())
+}
+
+/// An answers file's text (JSON) as answers; a bad file throws `usage` naming the file, the
+/// line and column, and what was expected.
+#[wasm_bindgen(js_name = readInitAnswers, unchecked_return_type = "Answers")]
+pub fn read_init_answers(text: String, file: String) -> Result<JsValue, JsValue> {
+    export(&crate::init::parse_answers(&text, &file).map_err(|e| error::usage(&e))?)
+}
+
+/// The files of the project the answers describe, with the flags' `overrides` put in;
+/// answers with problems throw `usage` listing every one.
+#[wasm_bindgen(js_name = initProject, unchecked_return_type = "Project")]
+pub fn init_project(
+    #[wasm_bindgen(unchecked_param_type = "Answers")] answers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Overrides | undefined")] overrides: JsValue,
+) -> Result<JsValue, JsValue> {
+    let answers: crate::init::Answers = import(answers)?;
+    let overrides: crate::init::Overrides = convert::options(&overrides)?;
+    export(&crate::init::generate(&answers.with(&overrides)).map_err(|e| error::usage(&e))?)
+}
+
+/// Whether `init` may write a project into a folder (new, or empty, or with `force` anything
+/// but a root, a system or the home folder): the notes to print, or a `usage` error saying why
+/// not.
+#[wasm_bindgen(js_name = checkProjectDir, unchecked_return_type = "string[]")]
+pub fn check_project_dir(
+    #[wasm_bindgen(unchecked_param_type = "DirFacts")] facts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OutputOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    check_dir(facts, &options, crate::outdir::Purpose::Project)
 }

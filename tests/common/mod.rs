@@ -91,6 +91,20 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 pub mod sim;
 
+/// A new run of the scenario in folder `s` with this seed, as written (no variation, limit or
+/// branch).
+pub fn run_spec(seed: u64) -> scenario_lab::engine::RunSpec {
+    scenario_lab::engine::RunSpec {
+        block: None,
+        scenario_dir: "s".into(),
+        modifications: Default::default(),
+        seed,
+        branch: None,
+        cost_limit: None,
+        max_tokens: None,
+    }
+}
+
 /// Puts the quick-negotiation example scenario under `dir/` in `store`, each file's text passed
 /// through `edit` (for example to swap its model).
 pub fn quick_negotiation(

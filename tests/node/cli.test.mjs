@@ -124,6 +124,21 @@ test('run (from the packed tarball) runs a batch on the built-in model and write
   assert.match(again.stderr, /--resume/);
 });
 
+test('a newcomer\'s first steps from the packed tarball: init --example quick-start, then run it on the built-in model', async () => {
+  const home = join(tmp, 'newcomer');
+  mkdirSync(home);
+  const init = await cli(['init', '--example', 'quick-start'], { cwd: home });
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /valid batch config: experiments\/quick-start\/batch-config\.yaml/);
+  assert.match(init.stdout, /cd quick-start\n.*npx scenario-lab run experiments\/quick-start\/batch-config\.yaml/s);
+  // Only the example's config and its scenario: no run outputs came with the package.
+  assert.deepEqual(readdirSync(join(home, 'quick-start', 'experiments', 'quick-start')), ['batch-config.yaml']);
+  const run = await cli(['run', 'experiments/quick-start/batch-config.yaml'], { cwd: join(home, 'quick-start') });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /Completed 3 of 3 runs/);
+  assert.ok(existsSync(join(home, 'quick-start', 'experiments', 'quick-start', 'runs', 'var-001-run-003', 'metrics.json')));
+});
+
 test('validate a scenario folder: exit 0', async () => {
   const r = await cli(['validate', 'scenarios/quick-negotiation']);
   assert.equal(r.code, 0, r.stderr);

@@ -74,6 +74,11 @@ before(async () => {
   const list = JSON.stringify({ data: [{ id: 'openai/gpt-4o-mini' }] });
   writeFileSync(join(tmp, 'hosted.yaml'), readFileSync(config, 'utf8').replace('variations:', 'variations:\n  - type: actor_model\n    actor: swiftride\n    values: ["openai/gpt-4o-mni"]'));
   add('models', 'ModelCheck | null', await api.checkModels(join(tmp, 'hosted.yaml'), storage, list));
+  const answers = api.initTemplate('crisis-response');
+  add('answers', 'Answers', answers);
+  add('project', 'Project', api.initProject(answers, { runs: 2 }));
+  add('templates', 'TemplateInfo[]', api.initTemplates());
+  add('choices', 'ModelChoice[]', api.initModels());
 });
 
 after(() => {

@@ -13,6 +13,12 @@ import init, {
   fetchModelList,
   findBatchConfigs,
   indexedDbStorage,
+  initModels,
+  initProject,
+  initTemplate,
+  initTemplates,
+  readInitAnswers,
+  checkProjectDir,
   isHostedModel,
   listRuns,
   loadBatchConfig,
@@ -36,6 +42,9 @@ import init, {
 } from '../../index.js';
 import type {
   Analysis,
+  AskPerson,
+  Answers,
+  Project,
   BatchCosts,
   BatchEvent,
   BatchOutcome,
@@ -49,6 +58,7 @@ import type {
   Costs,
   HaltReason,
   Metrics,
+  PersonPrompt,
   Plan,
   RunId,
   RunStatus,
@@ -92,6 +102,8 @@ export async function everything(): Promise<void> {
 
   const connection: Connection = { apiKey: 'k', baseUrl: 'http://127.0.0.1:1/v1' };
   const single = await runScenario({ scenarioDir: 's', turns: 2 }, storage, connection);
+  const askPerson: AskPerson = async (prompt: PersonPrompt) => `${prompt.actor ?? ''} ${prompt.turn}: ${prompt.messages.map((m) => m.content).join('\n')}`;
+  await runScenario({ scenarioDir: 's', human: ['council'] }, storage, connection, askPerson);
   const standing: RunStatus = single.status;
   const why: HaltReason | null = single.halt_reason;
   const where: string = single.dir;
@@ -147,4 +159,13 @@ export async function everything(): Promise<void> {
   console.log(state.seed, costs.summary.total_spent, summary.stop_reason, run.status, metrics.final_metrics, runCosts.total_cost, call.model);
   console.log(v, kept, kind, config, scenario, runs, verdict, firstRun, text, rendered, unknown, guess);
   console.log(standing, why, where, stop, merged, report2, hosted, configKindNow, configs, root, id, listText);
+
+  // init's wizard: a template's answers, changed, to a project's files.
+  const answers: Answers = initTemplate(initTemplates()[0].name);
+  answers.actors[0].model = initModels()[1].id;
+  const again: Answers = readInitAnswers(JSON.stringify(answers), 'answers.json');
+  const project: Project = initProject(again, { runs: 2, budget: 1 });
+  const paths: string[] = project.files.map((f) => f.path);
+  const notes: string[] = checkProjectDir({ written: 'p', resolved: '/tmp/p', platform: 'linux' }, { force: false });
+  console.log(project.batch_config, project.scenario_dir, paths, notes);
 }

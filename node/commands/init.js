@@ -120,7 +120,11 @@ async function writeProject(core, values, dir, files, config) {
     return;
   }
   const plan = await core.planBatch(config, storage, {});
-  out(`\n${core.renderPlan(plan, { color })}`);
+  // The plan without its closing "This was a dry run: nothing was written…", untrue just after
+  // writing the files; the commands that run it follow instead.
+  const rendered = core.renderPlan(plan, { color }).split('\n');
+  const closing = rendered.findIndex((line) => line.includes('This was a dry run'));
+  out(`\n${(closing < 0 ? rendered : rendered.slice(0, closing)).join('\n')}`);
   out('Run it from the project folder:');
   out(`    cd ${dir}`);
   out(`    npx scenario-lab run ${config}`);

@@ -213,6 +213,7 @@ test('--example copies an example experiment and its scenario, and it runs from 
   const r = await runCli(['init', '--example', 'quick-start', 'first'], { cwd });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Wrote 5 files into first\//);
+  assert.doesNotMatch(r.stdout, /nothing was written/, 'the plan after writing does not say nothing was written');
   assert.match(r.stdout, /cd first\n +npx scenario-lab run experiments\/quick-start\/batch-config\.yaml/);
   const run = await runCli(['run', 'experiments/quick-start/batch-config.yaml'], { cwd: join(cwd, 'first') });
   assert.equal(run.code, 0, run.stderr);

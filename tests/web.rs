@@ -187,9 +187,14 @@ async fn runs_the_quick_scenario_on_the_builtin_model() {
     .unwrap();
     Reflect::set(&request, &"output".into(), &"runs/one".into()).unwrap();
     Reflect::set(&request, &"seed".into(), &JsValue::from_f64(5.0)).unwrap();
-    let outcome = wasm::run_scenario(request.into(), files.clone(), Object::new().into())
-        .await
-        .unwrap();
+    let outcome = wasm::run_scenario(
+        request.into(),
+        files.clone(),
+        Object::new().into(),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         get(&outcome, "status").as_string().as_deref(),
         Some("completed")
@@ -225,9 +230,14 @@ async fn runs_the_quick_scenario_on_the_builtin_model() {
     // Resuming a completed run replays every call and sends none.
     let resume = Object::new();
     Reflect::set(&resume, &"resume".into(), &"runs/one".into()).unwrap();
-    let again = wasm::run_scenario(resume.into(), files, Object::new().into())
-        .await
-        .unwrap();
+    let again = wasm::run_scenario(
+        resume.into(),
+        files,
+        Object::new().into(),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
     assert_eq!(get(&again, "calls_sent").as_f64(), Some(0.0));
     assert_eq!(get(&again, "calls_replayed").as_f64(), Some(9.0));
 }

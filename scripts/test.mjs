@@ -12,7 +12,7 @@
 //   build            node scripts/build.mjs (installs what is missing, builds pkg/)
 //   fmt              cargo fmt --check
 //   clippy           cargo clippy --all-targets -- -D warnings
-//   clippy wasm      cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+//   clippy wasm      cargo clippy --target wasm32-unknown-unknown --lib --test web -- -D warnings
 //   cargo test       the native core
 //   fuzz             node scripts/fuzz.mjs --seconds 12: builds the libFuzzer targets of fuzz/
 //                    (about 75 s from nothing, seconds after) and runs each of the five for 12 s;
@@ -59,7 +59,9 @@ const STEPS = [
   { name: 'build', cmd: process.execPath, args: ['scripts/build.mjs'] },
   { name: 'fmt', cmd: 'cargo', args: ['fmt', '--check'] },
   { name: 'clippy', cmd: 'cargo', args: ['clippy', '--all-targets', '--', '-D', 'warnings'] },
-  { name: 'clippy wasm', cmd: 'cargo', args: ['clippy', '--target', WASM, '--lib', '--', '-D', 'warnings'] },
+  // With the wasm tests, so that a changed export's signature fails here and not after the
+  // native tests.
+  { name: 'clippy wasm', cmd: 'cargo', args: ['clippy', '--target', WASM, '--lib', ...(hasWebTests ? ['--test', 'web'] : []), '--', '-D', 'warnings'] },
   { name: 'cargo test', cmd: 'cargo', args: ['test'] },
   { name: 'fuzz', cmd: process.execPath, args: ['scripts/fuzz.mjs', '--seconds', '12'] },
   {

@@ -1,6 +1,7 @@
 // bench/page-load.mjs: what the web page costs a visitor on first load: bytes transferred
 // (gzip, as `scenario-lab serve` sends them) and the time until it is interactive (the page's
-// own `scenario-lab:interactive` mark: engine up, examples installed, a config validated).
+// own `scenario-lab:interactive` mark: engine up, examples installed, a config validated; the
+// marks `scenario-lab:engine` and `scenario-lab:examples` say when the first two were done).
 // Loads the page 5 times in headless Chromium (/usr/bin/chromium, playwright-core), each in a
 // fresh browser context (cold caches and storage), and prints each part's bytes and the median.
 // Baseline: issue 15's targets, at most 400 KB and interactive within 0.5 s.
@@ -34,13 +35,14 @@ try {
     env.served.length = 0;
     const tab = await openPage(env);
     await ready(tab.page);
-    const tti = await tab.page.evaluate(() => performance.getEntriesByName('scenario-lab:interactive')[0]?.startTime);
+    const marks = await tab.page.evaluate(() => Object.fromEntries(['engine', 'examples', 'interactive'].map((m) => [m, performance.getEntriesByName(`scenario-lab:${m}`)[0]?.startTime])));
+    const tti = marks.interactive;
     parts = {};
     for (const e of env.served) parts[part(new URL(e.path, 'http://x').pathname)] = (parts[part(new URL(e.path, 'http://x').pathname)] ?? 0) + e.bytes;
     const total = Object.values(parts).reduce((a, b) => a + b, 0);
     totals.push(total);
     ttis.push(tti);
-    console.log(`  load ${i + 1}: ${fmt(total / 1024, 1)} KB in ${env.served.length} requests, interactive after ${Math.round(tti)} ms${tab.errors.length ? ` (errors: ${tab.errors.join('; ')})` : ''}`);
+    console.log(`  load ${i + 1}: ${fmt(total / 1024, 1)} KB in ${env.served.length} requests, interactive after ${Math.round(tti)} ms (engine up at ${Math.round(marks.engine)}, examples installed at ${Math.round(marks.examples)})${tab.errors.length ? ` (errors: ${tab.errors.join('; ')})` : ''}`);
     await tab.context.close();
   }
   for (const [k, v] of Object.entries(parts).sort((a, b) => b[1] - a[1])) console.log(`    ${k.padEnd(30)} ${fmt(v / 1024, 1).padStart(8)} KB`);

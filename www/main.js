@@ -207,6 +207,7 @@ async function boot() {
     app.alert(`The engine did not start: ${e.message}`);
     return;
   }
+  performance.mark('scenario-lab:engine'); // the worker has loaded and instantiated the wasm
   $('#version').textContent = `v${app.features.version}`;
   $('#storage-kind').textContent = app.features.storage === 'opfs'
     ? 'files kept in this browser (origin-private file system)'
@@ -218,6 +219,7 @@ async function boot() {
   } catch (e) {
     app.alert(e.message);
   }
+  performance.mark('scenario-lab:examples');
   await app.refreshChooser();
   let session = DEFAULT;
   try {

@@ -10,7 +10,9 @@ export async function merge(api, values, positionals) {
   const { mergeBatches } = await api();
   const o = await mergeBatches(positionals, values.output, nodeStorage());
   const what = o.shards.length ? `shards ${o.shards.join(', ')}` : 'the batch';
-  const budget = !(o.budget_limit > 0) ? '' : ` of the batch's $${o.budget_limit.toFixed(2)} budget (${((o.total_spent / o.budget_limit) * 100).toFixed(0)}%)`;
+  // The budget in cents when that is exact, else as given ($0.004 is not $0.00).
+  const given = Number(o.budget_limit?.toFixed(2)) === o.budget_limit ? o.budget_limit.toFixed(2) : String(o.budget_limit);
+  const budget = !(o.budget_limit > 0) ? '' : ` of the batch's $${given} budget (${((o.total_spent / o.budget_limit) * 100).toFixed(0)}%)`;
   out(`merged ${what} into ${values.output}: ${o.runs_completed} of ${o.total_runs} runs completed, ${o.runs_failed} failed, ${o.runs_halted} halted, $${o.total_spent.toFixed(4)} spent${budget}`);
   process.exitCode = EXIT.ok;
 }

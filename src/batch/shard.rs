@@ -104,8 +104,9 @@ impl Shard {
         let runs = self.runs(total);
         let money = match budget {
             Some(b) => format!(
-                ", with ${:.4} of the batch's ${b:.2} budget (budget_limit × its share of the runs)",
-                nanos_to_usd(self.budget(usd_to_nanos(b), total))
+                ", with ${:.4} of the batch's ${} budget (budget_limit × its share of the runs)",
+                nanos_to_usd(self.budget(usd_to_nanos(b), total)),
+                as_given(b)
             ),
             None => String::new(),
         };
@@ -114,6 +115,17 @@ impl Shard {
             self.count,
             self.number % self.count
         )
+    }
+}
+
+/// A budget as the config gives it, in cents when that is exact: rounded to cents, a budget of
+/// $0.004 would read as $0.00.
+fn as_given(usd: f64) -> String {
+    let cents = format!("{usd:.2}");
+    if cents.parse::<f64>() == Ok(usd) {
+        cents
+    } else {
+        usd.to_string()
     }
 }
 
@@ -331,8 +343,13 @@ mod tests {
         let said = s.describe(10, Some(1.0));
         assert!(
             said.contains("3 of the batch's 10 runs")
-                && said.contains("$0.3000 of the batch's $1.00"),
+                && said.contains("$0.3000 of the batch's $1.00 budget"),
             "{said}"
+        );
+        let small = Shard::new(2, 4).unwrap().describe(10, Some(0.004));
+        assert!(
+            small.contains("$0.0012 of the batch's $0.004 budget"),
+            "{small}"
         );
     }
 

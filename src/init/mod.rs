@@ -289,7 +289,7 @@ impl Answers {
 
     /// The folder name of the scenario and of the experiment.
     pub fn slug(&self) -> String {
-        paths::sanitize_segment(&self.title)
+        paths::sanitize_segment(&fold_latin(&self.title))
     }
 
     fn world_model(&self) -> String {
@@ -307,7 +307,7 @@ impl ActorAnswers {
         if let Some(s) = &self.short_name {
             return s.trim().to_string();
         }
-        let full = paths::sanitize_segment(&self.name);
+        let full = paths::sanitize_segment(&fold_latin(&self.name));
         if full.len() <= 32 {
             return full;
         }
@@ -323,8 +323,52 @@ impl ActorAnswers {
 impl MetricAnswers {
     /// Its name as results carry it: lowercase letters, digits and `_`.
     pub fn id(&self) -> String {
-        paths::sanitize_segment(&self.name).replace('-', "_")
+        paths::sanitize_segment(&fold_latin(&self.name)).replace('-', "_")
     }
+}
+
+/// Latin letters with diacritics as their base letters (`Négociation` → `Negociation`,
+/// `Łódź` → `Lodz`, `ß` → `ss`), so that a title or a name in a European language keeps its
+/// words in the folder and file names made from it ([`paths::sanitize_segment`] keeps ASCII
+/// only, and would turn each such letter into a `-`). Other letters are left as they are.
+fn fold_latin(text: &str) -> String {
+    const FOLDS: [(&str, &str); 27] = [
+        ("àáâãäåāăą", "a"),
+        ("çćĉċč", "c"),
+        ("ďđ", "d"),
+        ("èéêëēĕėęě", "e"),
+        ("ĝğġģ", "g"),
+        ("ĥħ", "h"),
+        ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"),
+        ("ķ", "k"),
+        ("ĺļľŀł", "l"),
+        ("ñńņňŉ", "n"),
+        ("òóôõöøōŏő", "o"),
+        ("ŕŗř", "r"),
+        ("śŝşšș", "s"),
+        ("ţťŧț", "t"),
+        ("ùúûüũūŭůűų", "u"),
+        ("ŵ", "w"),
+        ("ýÿŷ", "y"),
+        ("źżž", "z"),
+        ("æ", "ae"),
+        ("œ", "oe"),
+        ("ß", "ss"),
+        ("þ", "th"),
+        ("ð", "d"),
+        ("ĳ", "ij"),
+        ("ŋ", "ng"),
+        ("ſ", "s"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match FOLDS.iter().find(|(from, _)| from.contains(c)) {
+            Some((_, to)) => out.push_str(to),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// One thing wrong with the answers: the answer (`actors[2].name`) and what is wrong.

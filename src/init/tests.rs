@@ -91,8 +91,9 @@ fn what_was_typed_reads_back_exactly() {
         budget: Some(2.5),
     };
     let p = generate(&answers).unwrap();
-    // Folder names keep ASCII letters and digits only (paths::sanitize_segment).
-    assert_eq!(p.scenario_dir, "scenarios/n-code-the-test-more");
+    // Folder names keep ASCII letters and digits only (paths::sanitize_segment), with Latin
+    // letters' diacritics dropped first.
+    assert_eq!(p.scenario_dir, "scenarios/unicode-the-test-more");
     let (cfg, warnings) = load(&p);
     assert!(warnings.is_empty(), "{warnings:?}");
     let s = cfg.scenario;
@@ -278,4 +279,14 @@ fn the_files_look_like_the_examples() {
         "{scenario}"
     );
     assert!(scenario.lines().all(|l| l.len() <= 80), "{scenario}");
+}
+
+#[test]
+fn names_in_european_languages_keep_their_letters_in_file_names() {
+    let mut answers = template(&templates()[0].name).unwrap();
+    answers.title = "Négociation à Łódź: Straße".into();
+    assert_eq!(answers.slug(), "negociation-a-lodz-strasse");
+    // Letters of other scripts are not guessed at: they are dropped as before.
+    answers.title = "Переговоры 2030".into();
+    assert_eq!(answers.slug(), "2030");
 }

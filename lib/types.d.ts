@@ -1680,6 +1680,11 @@ shards: Array<string>,
  */
 budget_limit: number | null, 
 /**
+ * What was merged, in one sentence: the runs by status and what they spent against the
+ * budget (the CLI prints it).
+ */
+summary: string, 
+/**
  * Runs planned (all shards).
  */
 total_runs: number, 

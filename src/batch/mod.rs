@@ -1121,9 +1121,35 @@ pub async fn merge<S: Storage>(
         stopping: None,
     });
     save(storage, &out, files).await?;
+    let totals = files::totals(&known, total, spent, 0);
+    let shards: Vec<String> = shards.iter().map(Shard::to_string).collect();
+    let summary = merge_summary(&totals, &shards, budget, output);
     Ok(MergeOutcome {
-        totals: files::totals(&known, total, spent, 0),
-        shards: shards.iter().map(Shard::to_string).collect(),
+        totals,
+        shards,
         budget_limit: budget,
+        summary,
     })
+}
+
+/// The sentence `merge` ends with: what it merged into `output`, the runs by status, and what
+/// they spent against the batch's budget.
+fn merge_summary(t: &BatchTotals, shards: &[String], budget: Option<f64>, output: &str) -> String {
+    let what = if shards.is_empty() {
+        "the batch".to_string()
+    } else {
+        format!("shards {}", shards.join(", "))
+    };
+    let budget = match budget.filter(|b| *b > 0.0) {
+        Some(b) => format!(
+            " of the batch's {} budget ({:.0}%)",
+            crate::plan::usd_as_given(b),
+            t.total_spent / b * 100.0
+        ),
+        None => String::new(),
+    };
+    format!(
+        "merged {what} into {output}: {} of {} runs completed, {} failed, {} halted, ${:.4} spent{budget}",
+        t.runs_completed, t.total_runs, t.runs_failed, t.runs_halted, t.total_spent
+    )
 }

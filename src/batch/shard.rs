@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::plan::usd_as_given;
 use crate::pricing::{nanos_to_usd, usd_to_nanos, Nanos};
 
 /// The environment variable a Kubernetes manifest sets to the number of shards (the Job's
@@ -104,9 +105,9 @@ impl Shard {
         let runs = self.runs(total);
         let money = match budget {
             Some(b) => format!(
-                ", with ${:.4} of the batch's ${} budget (budget_limit × its share of the runs)",
+                ", with ${:.4} of the batch's {} budget (budget_limit × its share of the runs)",
                 nanos_to_usd(self.budget(usd_to_nanos(b), total)),
-                as_given(b)
+                usd_as_given(b)
             ),
             None => String::new(),
         };
@@ -115,17 +116,6 @@ impl Shard {
             self.count,
             self.number % self.count
         )
-    }
-}
-
-/// A budget as the config gives it, in cents when that is exact: rounded to cents, a budget of
-/// $0.004 would read as $0.00.
-fn as_given(usd: f64) -> String {
-    let cents = format!("{usd:.2}");
-    if cents.parse::<f64>() == Ok(usd) {
-        cents
-    } else {
-        usd.to_string()
     }
 }
 

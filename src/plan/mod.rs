@@ -11,7 +11,7 @@ pub mod variations;
 
 pub use confirm::{Size, SizeCheck};
 pub use estimate::{estimate_run, estimate_turns, Range, Role, RunEstimate};
-pub use render::render;
+pub use render::{render, usd_as_given};
 pub use sharing::Sharing;
 pub use variations::{Variation, VariationSpace};
 

@@ -41,6 +41,17 @@ pub fn usd(x: f64) -> String {
     }
 }
 
+/// A budget as the config gives it, in cents when that is exact: rounded to cents, a budget of
+/// $0.004 would read as $0.00.
+pub fn usd_as_given(x: f64) -> String {
+    let cents = format!("{x:.2}");
+    if cents.parse::<f64>() == Ok(x) {
+        format!("${cents}")
+    } else {
+        format!("${x}")
+    }
+}
+
 fn range(r: &Range) -> String {
     format!(
         "{} low / {} expected / {} high",
@@ -596,6 +607,10 @@ mod tests {
         assert_eq!(usd(0.00123), "$0.0012");
         assert_eq!(usd(12.345), "$12.35");
         assert_eq!(usd(1234.5), "$1234");
+        assert_eq!(usd_as_given(2.0), "$2.00");
+        assert_eq!(usd_as_given(0.6), "$0.60");
+        assert_eq!(usd_as_given(0.004), "$0.004");
+        assert_eq!(usd_as_given(0.0125), "$0.0125");
         assert_eq!(duration(0.2), "under a second");
         assert_eq!(duration(45.0), "about 45 s");
         assert_eq!(duration(600.0), "about 10 min");

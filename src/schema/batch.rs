@@ -361,6 +361,9 @@ pub struct MergeOutcome {
     pub shards: Vec<String>,
     /// The batch's budget (USD): the sum of what the shards were given; null when one had none.
     pub budget_limit: Option<f64>,
+    /// What was merged, in one sentence: the runs by status and what they spent against the
+    /// budget (the CLI prints it).
+    pub summary: String,
 }
 
 /// How a batch ended.

@@ -51,7 +51,7 @@ before(async () => {
   // is cores - 1), and while this one runs the CLI only waits on the server. On a 2-core AMD
   // EPYC without AVX-VNNI (llama-server built from source), one thread read prompts at 78
   // tokens/s and the quick scenario's turn-3 prompts of 6,000 tokens took 410 s: its 3 turns
-  // passed the 15-minute limit; with 2 threads they took 222 s.
+  // passed the 15-minute limit; with 2 threads they took 222-284 s.
   // -np 2: two slots (8,192 tokens of context each), so two actors decide at once.
   const threads = String(Math.min(4, availableParallelism()));
   server = spawn(SERVER, ['-m', model, '-a', 'smollm2-135m', '--host', '127.0.0.1', '--port', String(port), '-c', '16384', '-np', '2', '-t', threads, '-tb', threads, '--log-disable'], { stdio: 'ignore' });
